@@ -1,0 +1,5 @@
+"""Backend hook for ``keras.layers.Layer``."""
+
+
+class OpenvinoLayer:
+    pass

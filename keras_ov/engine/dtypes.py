@@ -1,0 +1,114 @@
+"""The one dtype module: Keras dtype names, OpenVINO element types, NumPy dtypes.
+
+Everything that maps or classifies dtypes lives here so that no op carries its
+own table.  Promotion follows Keras's own rules (``keras.backend.result_type``);
+the helpers below give those rules names ("numeric", "inexact", ...).
+"""
+
+import ml_dtypes
+import numpy as np
+import openvino as ov
+
+# Keras dtype name -> (OpenVINO element type, NumPy dtype)
+_TABLE = {
+    "bool": (ov.Type.boolean, np.dtype(np.bool_)),
+    "int8": (ov.Type.i8, np.dtype(np.int8)),
+    "int16": (ov.Type.i16, np.dtype(np.int16)),
+    "int32": (ov.Type.i32, np.dtype(np.int32)),
+    "int64": (ov.Type.i64, np.dtype(np.int64)),
+    "uint8": (ov.Type.u8, np.dtype(np.uint8)),
+    "uint16": (ov.Type.u16, np.dtype(np.uint16)),
+    "uint32": (ov.Type.u32, np.dtype(np.uint32)),
+    "uint64": (ov.Type.u64, np.dtype(np.uint64)),
+    "float16": (ov.Type.f16, np.dtype(np.float16)),
+    "bfloat16": (ov.Type.bf16, np.dtype(ml_dtypes.bfloat16)),
+    "float32": (ov.Type.f32, np.dtype(np.float32)),
+    "float64": (ov.Type.f64, np.dtype(np.float64)),
+}
+
+KERAS_DTYPES = tuple(_TABLE)
+_FROM_OV = {str(t): name for name, (t, _) in _TABLE.items()}
+_FROM_NP = {d: name for name, (_, d) in _TABLE.items()}
+
+FLOATS = ("float16", "bfloat16", "float32", "float64")
+SIGNED = ("int8", "int16", "int32", "int64")
+UNSIGNED = ("uint8", "uint16", "uint32", "uint64")
+INTS = SIGNED + UNSIGNED
+
+# Types the CPU plugin does not compute exactly: it lowers i64/u64 to 32 bits,
+# saturates u32 and runs f64 in f32.  Graphs touching them are evaluated with
+# OpenVINO's reference kernels instead (see engine.execute).
+WIDE = frozenset(("int64", "uint64", "uint32", "float64"))
+WIDE_OV = frozenset(_TABLE[n][0] for n in WIDE)
+
+
+def to_ov(dtype):
+    """OpenVINO element type of a Keras dtype name."""
+    try:
+        return _TABLE[dtype][0]
+    except KeyError:
+        raise TypeError(f"keras-ov: unsupported dtype {dtype!r}") from None
+
+
+def to_numpy(dtype):
+    """NumPy dtype of a Keras dtype name."""
+    try:
+        return _TABLE[dtype][1]
+    except KeyError:
+        raise TypeError(f"keras-ov: unsupported dtype {dtype!r}") from None
+
+
+def from_ov(ov_type):
+    """Keras dtype name of an OpenVINO element type."""
+    try:
+        return _FROM_OV[str(ov_type)]
+    except KeyError:
+        raise TypeError(f"keras-ov: OpenVINO type {ov_type} has no Keras dtype") from None
+
+
+def from_numpy(np_dtype):
+    """Keras dtype name of a NumPy dtype (None if it has none)."""
+    return _FROM_NP.get(np.dtype(np_dtype))
+
+
+def is_float(dtype):
+    return dtype in FLOATS
+
+
+def is_int(dtype):
+    return dtype in INTS
+
+
+def is_unsigned(dtype):
+    return dtype in UNSIGNED
+
+
+def is_wide(dtype):
+    return dtype in WIDE
+
+
+def _keras_result_type(*dtypes):
+    from keras.src.backend.common.dtypes import result_type
+
+    return result_type(*dtypes)
+
+
+def dtype_of(x):
+    """The dtype (or Python type, for weakly typed scalars) Keras promotes on."""
+    d = getattr(x, "dtype", None)
+    if d is None:
+        return type(x)
+    if isinstance(d, str):
+        return d
+    return from_numpy(d) or str(d)
+
+
+def promote(*xs):
+    """Keras's result type of the arguments, Python scalars weakly typed."""
+    return _keras_result_type(*(dtype_of(x) for x in xs))
+
+
+def promote_inexact(*xs):
+    """Result type promoted to a float (``sin``, ``mean``, ``divide``)."""
+    dtype = promote(*xs)
+    return dtype if dtype in FLOATS else _keras_result_type(dtype, float)

@@ -1,0 +1,248 @@
+"""Running OpenVINO graphs: the bounded compiled-model cache and two executors.
+
+* ``CompiledExecutable`` compiles a model for the configured device (CPU by
+  default) with an explicit inference precision (float32 unless the user asks
+  for less) and keeps one infer request per model.
+* ``ReferenceExecutable`` runs a model node by node with OpenVINO's reference
+  kernels (``Node.evaluate``).  It is used when a graph carries int64, uint64,
+  uint32 or float64 data, which the CPU plugin silently narrows.  Ops without a
+  reference kernel raise instead of returning a wrong number.
+
+Both are stored in one LRU cache keyed by the caller (op name, attributes,
+input shapes and dtypes) plus device and precision, so a computation seen
+before never compiles again.
+"""
+
+import collections
+import os
+import threading
+
+import numpy as np
+import openvino as ov
+
+from keras_ov.engine import dtypes
+from keras_ov.engine.tensor import from_ov_tensor, to_ov_tensor
+
+_core = None
+
+
+def core():
+    global _core
+    if _core is None:
+        _core = ov.Core()
+        cache_dir = os.environ.get("KERAS_OV_CACHE_DIR")
+        if cache_dir:
+            _core.set_property({"CACHE_DIR": cache_dir})
+    return _core
+
+
+class Config:
+    """Execution settings that are part of every cache key."""
+
+    def __init__(self):
+        self.device = os.environ.get("KERAS_OV_DEVICE", "CPU")
+        self.precision = os.environ.get("KERAS_OV_PRECISION", "f32")
+        self.num_threads = int(os.environ.get("KERAS_OV_THREADS", "0"))
+        self.hint = os.environ.get("KERAS_OV_PERFORMANCE_HINT", "LATENCY")
+
+    def key(self):
+        return (self.device, self.precision, self.num_threads, self.hint)
+
+    def compile_properties(self, hint=None):
+        props = {
+            "INFERENCE_PRECISION_HINT": self.precision,
+            "PERFORMANCE_HINT": hint or self.hint,
+        }
+        if self.num_threads:
+            props["INFERENCE_NUM_THREADS"] = self.num_threads
+        return props
+
+
+config = Config()
+
+
+def set_precision(precision):
+    """Inference precision for float32 graphs: "f32" (default), "bf16", "f16"."""
+    if precision not in ("f32", "bf16", "f16"):
+        raise ValueError(
+            f"keras-ov: precision must be 'f32', 'bf16' or 'f16', got {precision!r}"
+        )
+    config.precision = precision
+
+
+class LRUCache:
+    """A bounded map with hit/miss/eviction counters."""
+
+    def __init__(self, maxsize):
+        self.maxsize = maxsize
+        self._data = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = self.evictions = 0
+
+    def get(self, key):
+        with self._lock:
+            value = self._data.get(key)
+            if value is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key, value):
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+                self.evictions += 1
+
+    def clear(self):
+        with self._lock:
+            self._data.clear()
+            self.hits = self.misses = self.evictions = 0
+
+    def stats(self):
+        return {
+            "size": len(self._data),
+            "maxsize": self.maxsize,
+            "hits": self.hits,
+            "misses": self.misses,
+            "evictions": self.evictions,
+        }
+
+    def __len__(self):
+        return len(self._data)
+
+
+cache = LRUCache(int(os.environ.get("KERAS_OV_CACHE_SIZE", "2048")))
+counters = collections.Counter()  # "compiled", "reference_built"
+
+
+def needs_reference(model):
+    """True if the model moves or computes wide data the CPU plugin narrows.
+
+    Shape computations (ShapeOf and constants feeding shape inputs) are i64 in
+    every OpenVINO graph and are exact on CPU; what matters is data: Parameters,
+    Results and Convert targets, plus wide Constants holding values that do not
+    fit 32 bits.
+    """
+    for op in model.get_ordered_ops():
+        kind = op.get_type_name()
+        if kind in ("Parameter", "Result", "Convert"):
+            if op.get_output_element_type(0) in dtypes.WIDE_OV:
+                return True
+        elif kind == "Constant":
+            t = op.get_output_element_type(0)
+            if t in dtypes.WIDE_OV:
+                data = op.get_data()
+                if data.size and (
+                    t == ov.Type.f64
+                    or np.max(data) > 2**31 - 1
+                    or np.min(data) < -(2**31)
+                ):
+                    return True
+    return False
+
+
+class CompiledExecutable:
+    def __init__(self, model, hint=None):
+        self.model = model
+        self.compiled = core().compile_model(
+            model, config.device, config.compile_properties(hint)
+        )
+        self.request = self.compiled.create_infer_request()
+        self._lock = threading.Lock()
+        counters["compiled"] += 1
+
+    def __call__(self, arrays, in_dtypes):
+        with self._lock:
+            req = self.request
+            for i, (a, dt) in enumerate(zip(arrays, in_dtypes)):
+                req.set_input_tensor(i, to_ov_tensor(a, dt))
+            req.infer()
+            return [
+                from_ov_tensor(req.get_output_tensor(i))
+                for i in range(len(self.compiled.outputs))
+            ]
+
+
+def _empty_tensor(output):
+    ps = output.get_partial_shape()
+    shape = ps.to_shape() if ps.is_static else [0] * ps.rank.get_length()
+    return ov.Tensor(output.get_element_type(), ov.Shape(shape))
+
+
+class ReferenceExecutable:
+    """Node-by-node evaluation with OpenVINO's reference kernels."""
+
+    def __init__(self, model):
+        self.model = model
+        self.ops = list(model.get_ordered_ops())
+        self.params = {id(p): i for i, p in enumerate(model.get_parameters())}
+        counters["reference_built"] += 1
+
+    def __call__(self, arrays, in_dtypes):
+        values = {}
+        for op in self.ops:
+            kind = op.get_type_name()
+            name = op.get_name()
+            if kind == "Parameter":
+                i = self.params[id(op)]
+                values[name] = [to_ov_tensor(arrays[i], in_dtypes[i])]
+                continue
+            if kind == "Constant":
+                values[name] = [_constant_tensor(op)]
+                continue
+            inputs = [
+                values[s.get_node().get_name()][s.get_index()]
+                for s in (i.get_source_output() for i in op.inputs())
+            ]
+            if kind == "Result":
+                values[name] = inputs
+                continue
+            outputs = [_empty_tensor(o) for o in op.outputs()]
+            if not op.evaluate(outputs, inputs):
+                raise NotImplementedError(
+                    f"keras-ov: OpenVINO has no exact reference kernel for "
+                    f"{kind} on {[str(t.element_type) for t in inputs]}; "
+                    "this op cannot run exactly on 64-bit/uint32 data"
+                )
+            values[name] = outputs
+        return [from_ov_tensor(values[r.get_name()][0]) for r in self.model.get_results()]
+
+
+def _constant_tensor(op):
+    data = np.ascontiguousarray(op.get_data())
+    if op.get_output_element_type(0) == ov.Type.bf16:  # raw bits
+        return ov.Tensor(data.view(np.uint16), list(data.shape), ov.Type.bf16)
+    return ov.Tensor(data, shared_memory=False)
+
+
+def make_executable(model, hint=None):
+    if needs_reference(model):
+        return ReferenceExecutable(model)
+    return CompiledExecutable(model, hint)
+
+
+def make_parameter(shape, dtype):
+    from openvino import opset15
+
+    return opset15.parameter(list(shape), dtypes.to_ov(dtype))
+
+
+def run(key, build, arrays, in_dtypes):
+    """Run ``build`` (Parameters -> outputs) on host arrays, compiling once.
+
+    ``key`` must determine the graph ``build`` makes given inputs of these
+    shapes and dtypes; the shapes, dtypes and execution config are added here.
+    """
+    full_key = (key, tuple((a.shape, d) for a, d in zip(arrays, in_dtypes)), config.key())
+    exe = cache.get(full_key)
+    if exe is None:
+        params = [make_parameter(a.shape, d) for a, d in zip(arrays, in_dtypes)]
+        outputs = build(params)
+        model = ov.Model([o for o in outputs], params, "keras_ov_eager")
+        exe = make_executable(model)
+        cache.put(full_key, exe)
+    return exe(arrays, in_dtypes)

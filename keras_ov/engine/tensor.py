@@ -1,0 +1,151 @@
+"""The keras-ov tensor: a value that lives in an OpenVINO graph.
+
+A tensor is either *concrete* (the result of an eager op: host data in a NumPy
+array) or *symbolic* (an ``openvino.Output`` of a graph being traced, e.g. for
+``compute_output_spec`` or a compiled ``predict`` function).  Op translators see
+only ``openvino.Output`` objects; ``ops.registry.apply`` decides how to run them.
+
+Arithmetic dunders are attached by ``keras_ov.backend`` (they call the Keras
+ops), so this module stays free of op knowledge.
+"""
+
+import numpy as np
+import openvino as ov
+
+from keras_ov.engine import dtypes
+
+
+class OVTensor:
+    __slots__ = ("_data", "_output", "dtype", "shape", "__weakref__")
+
+    # NumPy must defer to our reflected operators (``np_array + tensor``).
+    __array_priority__ = 100
+
+    def __init__(self, data=None, output=None, dtype=None):
+        if (data is None) == (output is None):
+            raise ValueError("OVTensor takes exactly one of `data` or `output`")
+        self._data = data
+        self._output = output
+        if output is not None:
+            self.dtype = dtypes.from_ov(output.get_element_type())
+            ps = output.get_partial_shape()
+            if ps.rank.is_dynamic:
+                raise ValueError(
+                    f"keras-ov: tensors of dynamic rank are not supported ({output})"
+                )
+            self.shape = tuple(
+                d.get_length() if d.is_static else None for d in ps
+            )
+        else:
+            self.dtype = dtype or dtypes.from_numpy(data.dtype)
+            if self.dtype is None:
+                raise TypeError(f"keras-ov: unsupported array dtype {data.dtype}")
+            self.shape = data.shape
+
+    # -- state ---------------------------------------------------------------
+    @property
+    def is_symbolic(self):
+        return self._output is not None
+
+    @property
+    def output(self):
+        """The value as an ``openvino.Output`` (a Constant for concrete data)."""
+        if self._output is None:
+            return constant(self._data, self.dtype)
+        return self._output
+
+    @property
+    def data(self):
+        if self._data is None:
+            raise ValueError(
+                "keras-ov: a symbolic tensor has no value; it is part of a graph "
+                "being traced (convert it inside an eager call instead)"
+            )
+        return self._data
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        n = 1
+        for d in self.shape:
+            if d is None:
+                return None
+            n *= d
+        return n
+
+    # -- host conversions ----------------------------------------------------
+    def numpy(self):
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        data = self.data
+        return data if dtype is None else data.astype(dtype)
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter([self[i] for i in range(self.shape[0])])
+
+    def __bool__(self):
+        return bool(self.data)
+
+    def __int__(self):
+        return int(self.data)
+
+    def __float__(self):
+        return float(self.data)
+
+    def __index__(self):
+        return int(self.data)
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        if self.is_symbolic:
+            return f"<OVTensor symbolic shape={self.shape} dtype={self.dtype}>"
+        return f"<OVTensor shape={self.shape} dtype={self.dtype}\n{self._data}>"
+
+
+def _host_bits(array, dtype):
+    """The array as OpenVINO wants its bytes (bfloat16 travels as raw bits)."""
+    if dtype == "bfloat16":
+        return array.view(np.uint16)
+    return array
+
+
+def to_ov_tensor(array, dtype):
+    """A host array as an ``openvino.Tensor`` sharing its memory."""
+    array = np.ascontiguousarray(array)
+    if dtype == "bfloat16":
+        return ov.Tensor(array.view(np.uint16), list(array.shape), ov.Type.bf16)
+    return ov.Tensor(array, shared_memory=True)
+
+
+def from_ov_tensor(tensor, copy=True):
+    """An ``openvino.Tensor`` as a host array of the matching Keras dtype."""
+    dtype = dtypes.from_ov(tensor.element_type)
+    data = tensor.data
+    if dtype == "bfloat16":
+        data = data.view(np.uint16).view(dtypes.to_numpy("bfloat16"))
+    elif dtype == "bool" and data.dtype != np.bool_:
+        data = data.astype(np.bool_)
+        copy = False
+    data = data.reshape(tuple(tensor.shape))
+    return data.copy() if copy else data
+
+
+def constant(array, dtype=None):
+    """A Constant node holding host data (exact for every dtype)."""
+    array = np.asarray(array)
+    dtype = dtype or dtypes.from_numpy(array.dtype)
+    node = ov.op.Constant(to_ov_tensor(array, dtype), shared_memory=False)
+    return node.output(0)

@@ -213,7 +213,9 @@ class ReferenceExecutable:
 
 
 def _constant_tensor(op):
-    data = np.ascontiguousarray(op.get_data())
+    data = op.get_data()
+    if not data.flags.c_contiguous:
+        data = np.ascontiguousarray(data)
     if op.get_output_element_type(0) == ov.Type.bf16:  # raw bits
         return ov.Tensor(data.view(np.uint16), list(data.shape), ov.Type.bf16)
     return ov.Tensor(data, shared_memory=False)

@@ -124,7 +124,8 @@ def _host_bits(array, dtype):
 
 def to_ov_tensor(array, dtype):
     """A host array as an ``openvino.Tensor`` sharing its memory."""
-    array = np.ascontiguousarray(array)
+    if not array.flags.c_contiguous:
+        array = np.ascontiguousarray(array)  # (never 0-d here: 0-d is contiguous)
     if dtype == "bfloat16":
         return ov.Tensor(array.view(np.uint16), list(array.shape), ov.Type.bf16)
     return ov.Tensor(array, shared_memory=True)

@@ -1,0 +1,61 @@
+"""pytest plugin that runs Keras's own test files, unmodified, against keras-ov.
+
+Loaded with ``-p conformance.plugin``: it activates keras-ov before anything
+imports keras, registers the markers Keras's test files use, applies Keras's
+own marker rules, and skips the tests listed in ``excluded.txt`` -- each with
+the reason written on its line.
+"""
+
+import fnmatch
+import os
+
+import keras_ov  # noqa: F401  (must precede every keras import)
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXCLUDED = os.path.join(HERE, "excluded.txt")
+
+
+def load_exclusions(path=EXCLUDED):
+    """``pattern | reason`` lines; a line without a reason is an error."""
+    entries = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            pattern, sep, reason = line.partition("|")
+            if not sep or not reason.strip():
+                raise ValueError(f"{path}:{n}: every exclusion needs '| reason': {line!r}")
+            entries.append((pattern.strip(), reason.strip()))
+    return entries
+
+
+def keras_test_id(nodeid):
+    """The node id from ``keras/src/...`` on, wherever the wheel is installed."""
+    i = nodeid.find("keras/src/")
+    return nodeid[i:] if i >= 0 else nodeid
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "requires_trainable_backend: needs fit()")
+    config.addinivalue_line("markers", "multi_device: needs several devices")
+
+
+def pytest_collection_modifyitems(config, items):
+    exclusions = load_exclusions()
+    trainable = pytest.mark.skip(
+        reason="Keras's rule: requires_trainable_backend tests are skipped for the "
+        "openvino backend (keras-ov fit() is not implemented yet)"
+    )
+    multi = pytest.mark.skip(reason="Keras's rule: needs multiple devices")
+    for item in items:
+        if "requires_trainable_backend" in item.keywords:
+            item.add_marker(trainable)
+        if "multi_device" in item.keywords:
+            item.add_marker(multi)
+        tid = keras_test_id(item.nodeid)
+        for pattern, reason in exclusions:
+            if fnmatch.fnmatchcase(tid, pattern):
+                item.add_marker(pytest.mark.skip(reason=f"keras-ov excluded: {reason}"))
+                break

@@ -1,0 +1,109 @@
+"""Run Keras's own test files from the installed wheel against keras-ov.
+
+    python -m conformance.run ops/numpy_test.py ops/core_test.py
+    python -m conformance.run --all          # every *_test.py in the wheel
+
+Each file runs in its own pytest process (a crash stays contained) and the
+per-file pass/fail/skip/error counts are printed as a table, with a closing
+``N passed, N failed, N skipped`` line.  Exit status is non-zero if any test
+failed, errored or a file crashed.
+"""
+
+import argparse
+import glob
+import importlib.util
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+RESULTS = os.path.join(HERE, "results")
+
+
+def keras_src():
+    spec = importlib.util.find_spec("keras")
+    return os.path.join(os.path.dirname(spec.origin), "src")
+
+
+def count(xml_path):
+    tree = ET.parse(xml_path)
+    c = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0, "failures": []}
+    for case in tree.iter("testcase"):
+        tags = {child.tag for child in case}
+        name = f"{case.get('classname')}::{case.get('name')}"
+        if "failure" in tags:
+            c["failed"] += 1
+            c["failures"].append(name)
+        elif "error" in tags:
+            c["errors"] += 1
+            c["failures"].append(name)
+        elif "skipped" in tags:
+            c["skipped"] += 1
+        else:
+            c["passed"] += 1
+    return c
+
+
+def run_file(rel, extra, timeout):
+    path = os.path.join(keras_src(), rel)
+    os.makedirs(RESULTS, exist_ok=True)
+    xml = os.path.join(RESULTS, rel.replace("/", "__") + ".xml")
+    if os.path.exists(xml):
+        os.remove(xml)
+    cmd = [
+        sys.executable, "-m", "pytest", path, "-p", "conformance.plugin",
+        "-q", "--no-header", "--tb=native", "-p", "no:cacheprovider", "--rootdir", HERE,
+        "-c", os.path.join(HERE, "pytest.ini"), f"--junitxml={xml}", *extra,
+    ]
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.setdefault("KERAS_BACKEND", "openvino")
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+        log = proc.stdout + proc.stderr
+    except subprocess.TimeoutExpired as e:
+        log = f"TIMEOUT after {timeout}s\n{e.stdout or ''}"
+    with open(xml + ".log", "w") as f:
+        f.write(log)
+    if not os.path.exists(xml):
+        return None, log
+    return count(xml), log
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("files", nargs="*", help="test files relative to keras/src, e.g. ops/numpy_test.py")
+    ap.add_argument("--all", action="store_true", help="every *_test.py in the keras wheel")
+    ap.add_argument("--timeout", type=int, default=3600)
+    ap.add_argument("--show-failures", action="store_true")
+    ap.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest")
+    args = ap.parse_args(argv)
+    files = list(args.files)
+    if args.all:
+        src = keras_src()
+        files = sorted(os.path.relpath(p, src) for p in glob.glob(os.path.join(src, "**", "*_test.py"), recursive=True))
+    extra = [a for a in args.pytest_args if a != "--"]
+    total = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0}
+    crashed = []
+    print(f"{'file':60s} {'pass':>6s} {'fail':>6s} {'skip':>6s} {'error':>6s}")
+    for rel in files:
+        c, log = run_file(rel, extra, args.timeout)
+        if c is None:
+            crashed.append(rel)
+            tail = log.strip().splitlines()[-3:]
+            print(f"{rel:60s} CRASHED: {' / '.join(tail)[:200]}")
+            continue
+        for k in total:
+            total[k] += c[k]
+        print(f"{rel:60s} {c['passed']:6d} {c['failed']:6d} {c['skipped']:6d} {c['errors']:6d}", flush=True)
+        if args.show_failures:
+            for name in c["failures"]:
+                print(f"    FAILED {name}")
+    print(f"crashed files: {len(crashed)} {' '.join(crashed)}")
+    print(f"conformance: {total['passed']} passed, {total['failed'] + total['errors']} failed, {total['skipped']} skipped")
+    return 1 if (total["failed"] or total["errors"] or crashed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Shared skeletons: element-wise unary/binary factories and the one reduction.
+
+An element-wise op differs from its siblings only in its opset call and its
+dtype rule, so it is one table row, not a function body:
+
+    unary("sin", ov_ops.sin, rule="inexact")
+    binary("add", ov_ops.add, rule="numeric")
+
+Dtype rules (``RULES``):
+  numeric   Keras result type of the inputs (python scalars weak)
+  inexact   the same, promoted to a float (sin, sqrt, divide)
+  bool      inputs promoted together, result bool (comparisons, isnan)
+  same      result has the input's dtype (abs on ints, negative)
+
+All reductions go through ``reduce``, so ``axis=None``, ``axis=()``, negative
+and repeated axes and ``keepdims`` are handled in exactly one place.
+"""
+
+from keras_ov.engine import dtypes
+from keras_ov.ops import graph as g
+from keras_ov.ops.coerce import to_tensor
+from keras_ov.ops.registry import apply, register
+
+
+def _rule_dtype(rule, xs):
+    if rule == "inexact":
+        return dtypes.promote_inexact(*xs)
+    return dtypes.promote(*xs)
+
+
+def _elementwise(fn):
+    """Translator: cast inputs to ``compute``, apply, cast to ``result``."""
+
+    def translator(*xs, compute, result):
+        out = g.out(fn(*[g.cast(x, compute) for x in xs]))
+        return g.cast(out, result)
+
+    return translator
+
+
+def unary(name, fn, rule="numeric", namespace="numpy", result=None, compute=None):
+    """Register a one-input element-wise op.
+
+    ``result``/``compute`` may be a dtype name or a function of the promoted
+    dtype, for ops whose output or working dtype differs (``isnan`` -> bool).
+    """
+    translator = _elementwise(fn)
+
+    def op(x):
+        x = to_tensor(x, op=name)
+        dt = _rule_dtype(rule, [x])
+        c = _resolve(compute, dt)
+        r = _resolve(result, dt)
+        return apply(f"{namespace}.{name}", translator, [x], compute=c, result=r)
+
+    op.__name__ = name
+    op.__qualname__ = name
+    return register(namespace, name)(op)
+
+
+def binary(name, fn, rule="numeric", namespace="numpy", result=None, compute=None):
+    """Register a two-input broadcasting element-wise op."""
+    translator = _elementwise(fn)
+
+    def op(x1, x2):
+        dt = _rule_dtype(rule, [x1, x2])
+        a = to_tensor(x1, op=name)
+        b = to_tensor(x2, op=name)
+        c = _resolve(compute, dt)
+        r = _resolve(result, dt)
+        return apply(f"{namespace}.{name}", translator, [a, b], compute=c, result=r)
+
+    op.__name__ = name
+    op.__qualname__ = name
+    return register(namespace, name)(op)
+
+
+def _resolve(spec, promoted):
+    if spec is None:
+        return promoted
+    if callable(spec):
+        return spec(promoted)
+    return spec
+
+
+def _reduce_translator(x, *, fn, axes, keepdims, compute, result):
+    x = g.cast(x, compute)
+    if not axes:
+        out = x
+    else:
+        out = g.out(fn(x, g.i64(list(axes)), keepdims))
+    return g.cast(out, result)
+
+
+def reduce(name, x, axis, keepdims, fn, compute, result, translator=None, **attrs):
+    """The one reduction path.
+
+    ``fn(x, axes_const, keepdims)`` builds the reduction (e.g. ReduceSum);
+    ``axis=None`` reduces every axis, ``axis=()`` reduces none, and keepdims
+    keeps every reduced axis as size 1 -- for every reduction alike.
+    ``translator`` replaces the default for reductions with more logic; it
+    receives ``axes`` and ``keepdims`` already normalised.
+    """
+    x = to_tensor(x, op=name)
+    axes = g.normalize_axes(axis, x.ndim, name)
+    if translator is None:
+        return apply(name, _reduce_translator, [x], fn=fn, axes=axes,
+                     keepdims=bool(keepdims), compute=compute, result=result)
+    return apply(name, translator, [x], axes=axes, keepdims=bool(keepdims),
+                 compute=compute, result=result, **attrs)

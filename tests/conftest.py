@@ -1,0 +1,1 @@
+import keras_ov  # noqa: F401  (activate before keras is imported)

@@ -9,8 +9,24 @@ the reason written on its line.
 import fnmatch
 import os
 
+import sys
+import types
+
 import keras_ov  # noqa: F401  (must precede every keras import)
 import pytest
+
+
+def _skip_if_backend(given_backend, reason):
+    from keras.src.backend import backend
+
+    return pytest.mark.skipif(backend() == given_backend, reason=reason)
+
+
+# Some Keras test files do ``from conftest import skip_if_backend``: the helper
+# lives in Keras's repository-root conftest.py, which the wheel does not ship.
+sys.modules.setdefault("conftest", types.ModuleType("conftest"))
+if not hasattr(sys.modules["conftest"], "skip_if_backend"):
+    sys.modules["conftest"].skip_if_backend = _skip_if_backend
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXCLUDED = os.path.join(HERE, "excluded.txt")

@@ -202,7 +202,7 @@ class ReferenceExecutable:
                 values[name] = inputs
                 continue
             outputs = [_empty_tensor(o) for o in op.outputs()]
-            if not op.evaluate(outputs, inputs):
+            if not op.evaluate(outputs, inputs) and not _evaluate_as_bits(op, outputs, inputs):
                 raise NotImplementedError(
                     f"keras-ov: OpenVINO has no exact reference kernel for "
                     f"{kind} on {[str(t.element_type) for t in inputs]}; "
@@ -210,6 +210,43 @@ class ReferenceExecutable:
                 )
             values[name] = outputs
         return [from_ov_tensor(values[r.get_name()][0]) for r in self.model.get_results()]
+
+
+# Ops that only move or select elements: running them on the bit patterns of
+# float64 data (viewed as int64) is exact, and OpenVINO has int64 kernels for
+# them where it lacks float64 ones.
+DATA_MOVEMENT = frozenset((
+    "Broadcast", "Concat", "DepthToSpace", "Gather", "GatherElements", "GatherND",
+    "Pad", "Reshape", "Reverse", "Roll", "ScatterElementsUpdate", "ScatterNDUpdate",
+    "ScatterUpdate", "Select", "Slice", "SpaceToDepth", "Split", "Squeeze",
+    "StridedSlice", "Tile", "Transpose", "Unsqueeze", "VariadicSplit",
+))
+
+
+def _as_bits(t):
+    if t.element_type != ov.Type.f64:
+        return t
+    return ov.Tensor(np.array(t.data).view(np.int64))
+
+
+def _evaluate_as_bits(op, outputs, inputs):
+    """Evaluate a data-movement op on float64 bit patterns viewed as int64."""
+    if op.get_type_name() not in DATA_MOVEMENT:
+        return False
+    if op.get_type_name() in ("ScatterElementsUpdate", "ScatterNDUpdate"):
+        if str(op.get_attributes().get("reduction", "none")).lower() != "none":
+            return False
+    if not any(t.element_type == ov.Type.f64 for t in inputs):
+        return False
+    bit_outputs = [
+        ov.Tensor(ov.Type.i64, t.shape) if t.element_type == ov.Type.f64 else t for t in outputs
+    ]
+    if not op.evaluate(bit_outputs, [_as_bits(t) for t in inputs]):
+        return False
+    for i, (t, b) in enumerate(zip(outputs, bit_outputs)):
+        if b is not t:
+            outputs[i] = ov.Tensor(np.array(b.data).view(np.float64))
+    return True
 
 
 def _constant_tensor(op):

@@ -1,0 +1,123 @@
+"""The engine: compiled-model cache, precision, and exact wide-dtype execution."""
+
+import numpy as np
+import pytest
+
+from keras_ov.engine import execute
+from keras_ov.engine.execute import LRUCache, needs_reference
+from keras_ov.ops import graph as g
+from keras_ov.ops.coerce import to_tensor
+from keras_ov.ops.registry import apply
+
+
+def _add_one(x):
+    return g.out(g.ov_ops.add(x, g.const(1, g.dtype(x))))
+
+
+def run_add_one(array):
+    return apply("test.add_one", _add_one, [to_tensor(array)]).numpy()
+
+
+def test_lru_cache_is_bounded_and_counts():
+    c = LRUCache(2)
+    c.put("a", 1)
+    c.put("b", 2)
+    assert c.get("a") == 1
+    c.put("c", 3)  # evicts b, the least recently used
+    assert c.get("b") is None
+    assert c.get("c") == 3
+    assert c.stats() == {"size": 2, "maxsize": 2, "hits": 2, "misses": 1, "evictions": 1}
+
+
+def test_same_signature_never_compiles_twice():
+    run_add_one(np.zeros((3, 5), np.float32))
+    before = execute.counters["compiled"]
+    hits = execute.cache.hits
+    for _ in range(3):
+        out = run_add_one(np.random.rand(3, 5).astype(np.float32))
+    assert execute.counters["compiled"] == before
+    assert execute.cache.hits == hits + 3
+    assert out.shape == (3, 5)
+
+
+def test_new_shape_compiles_once():
+    before = execute.counters["compiled"]
+    run_add_one(np.zeros((7, 2), np.float32))
+    run_add_one(np.zeros((7, 2), np.float32))
+    assert execute.counters["compiled"] == before + 1
+
+
+@pytest.mark.parametrize(
+    "dtype,value,expected",
+    [
+        ("int64", 2**40 + 1, 2**40 + 2),
+        ("int64", -(2**62), -(2**62) + 1),
+        ("uint64", 2**63 + 5, 2**63 + 6),
+        ("uint32", 4_000_000_000, 4_000_000_001),
+    ],
+)
+def test_wide_dtypes_are_exact(dtype, value, expected):
+    out = run_add_one(np.array([value, value], dtype=dtype))
+    assert out.dtype == np.dtype(dtype)
+    assert out.tolist() == [expected, expected]
+
+
+def test_float64_add_raises_instead_of_narrowing():
+    # OpenVINO has no float64 Add kernel and the CPU plugin would compute it
+    # in float32: an error, never the rounded number.
+    with pytest.raises(NotImplementedError, match="Add"):
+        run_add_one(np.array([1.0 + 2**-40]))
+
+
+def test_float64_multiply_is_exact():
+    def square(x):
+        return g.out(g.ov_ops.multiply(x, x))
+
+    x = np.array([1.0 + 2**-40])
+    out = apply("test.square", square, [to_tensor(x)]).numpy()
+    assert out.dtype == np.float64 and out[0] == x[0] * x[0]
+
+
+def test_float64_data_movement_is_exact_through_bits():
+    def gather_rev(x):
+        return g.out(g.ov_ops.gather(x, g.i64([2, 0, 1]), g.i64(0)))
+
+    x = np.array([0.1, 1.0 + 2**-50, -3e300])
+    out = apply("test.gather_rev", gather_rev, [to_tensor(x)]).numpy()
+    assert out.tolist() == [x[2], x[0], x[1]]
+
+
+def test_float32_runs_in_float32_not_bf16():
+    # 1 + 2**-20 is representable in f32 but not in bf16/f16.
+    out = run_add_one(np.array([2**-20], np.float32))
+    assert out[0] == np.float32(1 + 2**-20)
+
+
+def test_wide_graphs_take_the_reference_path():
+    import openvino as ov
+
+    p = g.ov_ops.parameter([2], ov.Type.i64)
+    m = ov.Model([_add_one(p.output(0))], [p])
+    assert needs_reference(m)
+    p32 = g.ov_ops.parameter([2], ov.Type.f32)
+    m32 = ov.Model([_add_one(p32.output(0))], [p32])
+    assert not needs_reference(m32)
+    # i64 shape arithmetic inside an f32 graph stays on the compiled path.
+    r = g.reshape(p32.output(0), (-1,))
+    assert not needs_reference(ov.Model([r], [p32]))
+
+
+def test_missing_reference_kernel_raises_not_wrong():
+    # A 64-bit convolution has no reference kernel in OpenVINO's core: the
+    # engine must raise rather than run it in 32 bits on CPU.
+    def conv(x, w):
+        return g.ov_ops.convolution(x, w, [1], [0], [0], [1])
+
+    x = to_tensor(np.ones((1, 1, 4), np.float64))
+    w = to_tensor(np.ones((1, 1, 2), np.float64))
+    try:
+        out = apply("test.conv64", conv, [x, w]).numpy()
+    except NotImplementedError as e:
+        assert "reference kernel" in str(e)
+    else:
+        np.testing.assert_array_equal(out, np.full((1, 1, 3), 2.0))

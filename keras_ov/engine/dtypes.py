@@ -5,6 +5,8 @@ own table.  Promotion follows Keras's own rules (``keras.backend.result_type``);
 the helpers below give those rules names ("numeric", "inexact", ...).
 """
 
+import functools
+
 import ml_dtypes
 import numpy as np
 import openvino as ov
@@ -88,6 +90,14 @@ def is_wide(dtype):
 
 
 def _keras_result_type(*dtypes):
+    from keras.src.backend.config import floatx
+
+    return _cached_result_type(floatx(), *dtypes)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_result_type(floatx, *dtypes):
+    # floatx is part of the key: Python floats promote to it.
     from keras.src.backend.common.dtypes import result_type
 
     return result_type(*dtypes)

@@ -48,10 +48,10 @@ class Config:
     def key(self):
         return (self.device, self.precision, self.num_threads, self.hint)
 
-    def compile_properties(self, hint=None):
+    def compile_properties(self):
         props = {
             "INFERENCE_PRECISION_HINT": self.precision,
-            "PERFORMANCE_HINT": hint or self.hint,
+            "PERFORMANCE_HINT": self.hint,
         }
         if self.num_threads:
             props["INFERENCE_NUM_THREADS"] = self.num_threads
@@ -145,26 +145,53 @@ def needs_reference(model):
     return False
 
 
+# Inputs up to this many bytes are copied into the request's own buffers
+# (cheaper than wrapping them); larger ones are shared zero-copy.
+COPY_INPUT_BYTES = 1 << 16
+# Eager graphs this small run on one thread: waking a pool costs more.
+SMALL_GRAPH_ELEMENTS = 1 << 16
+
+
 class CompiledExecutable:
-    def __init__(self, model, hint=None):
+    """A compiled model with one infer request and cached host views."""
+
+    def __init__(self, model, properties=None):
         self.model = model
-        self.compiled = core().compile_model(
-            model, config.device, config.compile_properties(hint)
-        )
+        props = dict(config.compile_properties())
+        props.update(properties or {})
+        self.compiled = core().compile_model(model, config.device, props)
         self.request = self.compiled.create_infer_request()
         self._lock = threading.Lock()
+        self.n_out = len(self.compiled.outputs)
+        self._static_out = all(o.get_partial_shape().is_static for o in self.compiled.outputs)
+        self._out_views = None
+        self._in_views = {}
         counters["compiled"] += 1
+
+    def _set_inputs(self, arrays, in_dtypes):
+        req = self.request
+        for i, (a, dt) in enumerate(zip(arrays, in_dtypes)):
+            if a.nbytes <= COPY_INPUT_BYTES and dt != "bfloat16":
+                view = self._in_views.get(i)
+                if view is None:
+                    view = self._in_views[i] = req.get_input_tensor(i).data
+                view[...] = a
+            else:
+                self._in_views.pop(i, None)
+                req.set_input_tensor(i, to_ov_tensor(a, dt))
 
     def __call__(self, arrays, in_dtypes):
         with self._lock:
-            req = self.request
-            for i, (a, dt) in enumerate(zip(arrays, in_dtypes)):
-                req.set_input_tensor(i, to_ov_tensor(a, dt))
-            req.infer()
-            return [
-                from_ov_tensor(req.get_output_tensor(i))
-                for i in range(len(self.compiled.outputs))
-            ]
+            self._set_inputs(arrays, in_dtypes)
+            self.request.infer()
+            if not self._static_out:
+                return [from_ov_tensor(self.request.get_output_tensor(i)) for i in range(self.n_out)]
+            if self._out_views is None:
+                self._out_views = [
+                    from_ov_tensor(self.request.get_output_tensor(i), copy=False)
+                    for i in range(self.n_out)
+                ]
+            return [v.copy() for v in self._out_views]
 
 
 def _empty_tensor(output):
@@ -258,10 +285,11 @@ def _constant_tensor(op):
     return ov.Tensor(data, shared_memory=False)
 
 
-def make_executable(model, hint=None):
+def make_executable(model, properties=None):
+    """The executor for a model: reference kernels if it carries wide data."""
     if needs_reference(model):
         return ReferenceExecutable(model)
-    return CompiledExecutable(model, hint)
+    return CompiledExecutable(model, properties)
 
 
 def make_parameter(shape, dtype):
@@ -282,6 +310,7 @@ def run(key, build, arrays, in_dtypes):
         params = [make_parameter(a.shape, d) for a, d in zip(arrays, in_dtypes)]
         outputs = build(params)
         model = ov.Model([o for o in outputs], params, "keras_ov_eager")
-        exe = make_executable(model)
+        small = sum(a.size for a in arrays) <= SMALL_GRAPH_ELEMENTS
+        exe = make_executable(model, {"INFERENCE_NUM_THREADS": 1} if small else None)
         cache.put(full_key, exe)
     return exe(arrays, in_dtypes)

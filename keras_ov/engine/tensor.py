@@ -133,14 +133,9 @@ def to_ov_tensor(array, dtype):
 
 def from_ov_tensor(tensor, copy=True):
     """An ``openvino.Tensor`` as a host array of the matching Keras dtype."""
-    dtype = dtypes.from_ov(tensor.element_type)
     data = tensor.data
-    if dtype == "bfloat16":
-        data = data.view(np.uint16).view(dtypes.to_numpy("bfloat16"))
-    elif dtype == "bool" and data.dtype != np.bool_:
-        data = data.astype(np.bool_)
-        copy = False
-    data = data.reshape(tuple(tensor.shape))
+    if tensor.element_type == ov.Type.bf16:  # OpenVINO shows bf16 bits as f16
+        data = data.view(dtypes.to_numpy("bfloat16"))
     return data.copy() if copy else data
 
 

@@ -92,19 +92,21 @@ def _reduce_translator(x, *, fn, axes, keepdims, compute, result):
     return g.cast(out, result)
 
 
-def reduce(name, x, axis, keepdims, fn, compute, result, translator=None, **attrs):
+def reduce(name, x, axis, keepdims, fn, compute, result, translator=None, others=(), **attrs):
     """The one reduction path.
 
     ``fn(x, axes_const, keepdims)`` builds the reduction (e.g. ReduceSum);
     ``axis=None`` reduces every axis, ``axis=()`` reduces none, and keepdims
     keeps every reduced axis as size 1 -- for every reduction alike.
     ``translator`` replaces the default for reductions with more logic; it
-    receives ``axes`` and ``keepdims`` already normalised.
+    receives ``axes`` and ``keepdims`` already normalised, and the tensors in
+    ``others`` (weights, quantiles, ...) as extra inputs after ``x``.
     """
     x = to_tensor(x, op=name)
     axes = g.normalize_axes(axis, x.ndim, name)
     if translator is None:
         return apply(name, _reduce_translator, [x], fn=fn, axes=axes,
                      keepdims=bool(keepdims), compute=compute, result=result)
-    return apply(name, translator, [x], axes=axes, keepdims=bool(keepdims),
+    inputs = [x] + [to_tensor(o, op=name) for o in others]
+    return apply(name, translator, inputs, axes=axes, keepdims=bool(keepdims),
                  compute=compute, result=result, **attrs)

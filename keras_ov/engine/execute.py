@@ -166,12 +166,14 @@ class CompiledExecutable:
         self._static_out = all(o.get_partial_shape().is_static for o in self.compiled.outputs)
         self._out_views = None
         self._in_views = {}
+        # Only inputs of static shape have a request buffer to copy into.
+        self._static_in = [i.get_partial_shape().is_static for i in self.compiled.inputs]
         counters["compiled"] += 1
 
     def _set_inputs(self, arrays, in_dtypes):
         req = self.request
         for i, (a, dt) in enumerate(zip(arrays, in_dtypes)):
-            if a.nbytes <= COPY_INPUT_BYTES and dt != "bfloat16":
+            if a.nbytes <= COPY_INPUT_BYTES and dt != "bfloat16" and self._static_in[i]:
                 view = self._in_views.get(i)
                 if view is None:
                     view = self._in_views[i] = req.get_input_tensor(i).data

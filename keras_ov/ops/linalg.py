@@ -103,7 +103,7 @@ def _diag(x):
 def _sort_last(x, n, descending):
     """Values and int64 indices of ``x`` sorted along the last axis."""
     mode = "max" if descending else "min"
-    node = ov_ops.topk(x, g.i64(n), g.rank(x) - 1, mode, "value", "i64")
+    node = ov_ops.topk(x, g.i64(n), g.rank(x) - 1, mode, "value", "i64", stable=True)
     return node.output(0), node.output(1)
 
 
@@ -155,13 +155,8 @@ def _compute_dtype(result):
 
 
 def _float_dtype(x):
-    """Float dtype for a linalg op on ``x`` (ints -> floatx, like Keras)."""
-    from keras.src.backend import config
-
-    d = x.dtype
-    if d in dtypes.FLOATS:
-        return d
-    return config.floatx() if d == "int64" else dtypes.promote_inexact(x)
+    """Float dtype for a linalg op on ``x`` (Keras's promotion: ints -> floatx)."""
+    return dtypes.promote_inexact(x)
 
 
 def _finish(x, result):
@@ -420,7 +415,7 @@ def trace(x, offset=0, axis1=0, axis2=1):
     if None in (x.shape[a1], x.shape[a2]):
         raise ValueError(f"`trace`: the traced axes must have static sizes, got shape {x.shape}")
     result = {"bool": "int32", "int8": "int32", "int16": "int32",
-              "uint8": "uint32", "uint16": "uint32"}.get(x.dtype, x.dtype)
+              "uint8": "uint32", "uint16": "uint32"}.get(x.dtype, dtypes.promote(x))
     if perm != tuple(range(x.ndim)):
         x = apply("numpy.transpose", _transpose_tr, [x], perm=perm)
     return apply("numpy.trace", _trace, [x], offset=int(offset), compute=result, result=result)
@@ -477,7 +472,7 @@ def _lu(a, b=None):
         ek_m, ek_n = _onehot(k, m, a), _onehot(k, n, a)
         col = _mat_vec(a, ek_n)
         score = _where(g.out(ov_ops.greater_equal(rows, k)), g.out(ov_ops.abs(col)), _k(-1, a))
-        p = ov_ops.topk(score, g.i64(1), g.rank(score) - 1, "max", "none", "i64").output(1)
+        p = ov_ops.topk(score, g.i64(1), g.rank(score) - 1, "max", "value", "i64", stable=True).output(1)
         ep = g.cast(g.out(ov_ops.equal(rows, p)), g.dtype(a))
         swap = g.out(ov_ops.subtract(ek_m, ep))
 

@@ -554,8 +554,9 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
 
 
 def _multi_hot(x, *, depth, axis, reduce_axis, dtype):
-    hot = _one_hot(x, depth=depth, axis=axis, dtype=dtype)
-    return g.out(ov_ops.reduce_max(hot, g.i64([reduce_axis]), False))
+    work = "int32" if dtype == "bool" else dtype  # ReduceMax has no boolean form
+    hot = _one_hot(x, depth=depth, axis=axis, dtype=work)
+    return g.cast(g.out(ov_ops.reduce_max(hot, g.i64([reduce_axis]), False)), dtype)
 
 
 @register("nn")
@@ -953,8 +954,7 @@ def _attention(q, k, v, *rest, has_bias, has_mask, is_causal, scale, soft_cap, d
 def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False,
                           flash_attention=None, attn_logits_soft_cap=None):
     op = "dot_product_attention"
-    if flash_attention:
-        raise ValueError(f"`{op}`: flash attention is not supported by the OpenVINO backend")
+    # `flash_attention` is a performance hint; OpenVINO picks its own SDPA kernel.
     q, k, v = (to_tensor(t, op=op) for t in (query, key, value))
     if q.ndim != 4 or k.ndim != 4 or v.ndim != 4:
         raise ValueError(

@@ -1,23 +1,423 @@
-"""Keras backend contract: the Trainer (predict/evaluate on compiled OpenVINO graphs)."""
+"""Keras backend contract: the Trainer (predict/evaluate on compiled OpenVINO models).
 
+``predict`` and ``evaluate`` do not run the model op by op.  Their step
+function is traced once per input signature into one OpenVINO model
+(``GraphStep``): inputs are Parameters with a dynamic batch dimension, weights
+are baked in as Constants, and each batch is a single infer request.
+Variables the step assigns (metric accumulators, seed-generator states) are
+model inputs and outputs, written back after every call; the model is rebuilt
+when any baked-in variable is assigned (``Variable._version`` changes).
+Training is not implemented yet.
+"""
+
+import numpy as np
+
+from keras.src import backend
+from keras.src import callbacks as callbacks_module
+from keras.src import tree
+from keras.src.backend.common.stateless_scope import StatelessScope
 from keras.src.trainers import trainer as base_trainer
+from keras.src.trainers.data_adapters import data_adapter_utils
+from keras.src.trainers.epoch_iterator import EpochIterator
+from keras.src.utils import traceback_utils
+from keras.src.utils.python_utils import pythonify_logs
+
+from keras_ov.engine import compiled
+from keras_ov.engine import dtypes
+from keras_ov.engine import execute
+from keras_ov.engine.tensor import OVTensor
+from keras_ov.ops import graph as g
+
+_TRAINING = (
+    "keras-ov: training is not implemented yet (the OpenVINO backend runs "
+    "inference: predict, evaluate, predict_on_batch, test_on_batch); train with "
+    "another Keras backend and load the weights"
+)
+
+# Errors a step raises when it cannot run with a dynamic batch dimension (a
+# layer doing Python arithmetic on the batch size): then it is traced again
+# with the static batch size of the data.
+_DYNAMIC_BATCH_ERRORS = (ValueError, TypeError, NotImplementedError)
+
+
+def _unique(variables):
+    seen, out = set(), []
+    for v in variables:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
+
+
+def _as_array(leaf, op):
+    """A data leaf as a host array, or None if it is static Python data."""
+    if isinstance(leaf, OVTensor):
+        return leaf.data
+    if isinstance(leaf, (np.ndarray, np.generic)) or (
+        hasattr(leaf, "__array__") and not isinstance(leaf, (str, bytes))
+    ):
+        array = np.asarray(leaf)
+        if dtypes.from_numpy(array.dtype) is None:
+            raise TypeError(
+                f"keras-ov: `{op}` got input data of dtype {array.dtype} "
+                f"(shape {array.shape}), which OpenVINO cannot take"
+            )
+        return array
+    return None
+
+
+class _Out:
+    """Marks the output leaf that is the model's output number ``index``."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+
+class _Traced:
+    """One compiled model for one input signature."""
+
+    def __init__(self, function, structure, statics, n_outputs, state_vars, baked):
+        self.function = function
+        self.structure = structure  # output structure, tensors replaced by indices
+        self.statics = statics  # output leaves that are not tensors
+        self.n_outputs = n_outputs
+        self.state_vars = state_vars
+        self.baked = baked
+        self.versions = tuple(v._version for v in baked)
+
+    def stale(self):
+        return tuple(v._version for v in self.baked) != self.versions
+
+
+class GraphStep:
+    """A step function run as compiled OpenVINO models, one per input signature.
+
+    ``step(data)`` is a Keras step (``predict_step``/``test_step``);
+    ``variables()`` lists the variables it may read or assign.
+    """
+
+    def __init__(self, step, variables, name):
+        self.step = step
+        self.variables = variables
+        self.name = name
+        self._cache = execute.LRUCache(16)
+        self._static_batch = set()
+        self.traces = 0
+
+    # -- signature -------------------------------------------------------
+    def _signature(self, data):
+        leaves = tree.flatten(data)
+        arrays = [_as_array(leaf, self.name) for leaf in leaves]
+        layout = tree.pack_sequence_as(
+            data, [("t", i) if a is not None else ("s", repr(leaf))
+                   for i, (a, leaf) in enumerate(zip(arrays, leaves))]
+        )
+        specs = tuple(
+            (a.shape, dtypes.from_numpy(a.dtype)) for a in arrays if a is not None
+        )
+        return leaves, arrays, (repr(layout), specs)
+
+    def _key(self, sig):
+        layout, specs = sig
+        if sig not in self._static_batch:
+            specs = tuple(((None,) + s[1:] if s else s, d) for s, d in specs)
+        return (layout, specs, execute.config.key())
+
+    def __call__(self, data):
+        leaves, arrays, sig = self._signature(data)
+        traced = self._cache.get(self._key(sig))
+        if traced is None or traced.stale():
+            traced = self._build(data, leaves, arrays, sig)
+            self._cache.put(self._key(sig), traced)
+        feed = [a for a in arrays if a is not None]
+        feed += [v.value.data for v in traced.state_vars]
+        results = traced.function(feed)
+        outputs, states = results[: traced.n_outputs], results[traced.n_outputs:]
+        for v, new in zip(traced.state_vars, states):
+            v.assign(new)
+        flat = [outputs[s.index] if isinstance(s, _Out) else s for s in traced.statics]
+        return tree.pack_sequence_as(traced.structure, flat)
+
+    # -- tracing ---------------------------------------------------------
+    def _build(self, data, leaves, arrays, sig):
+        dynamic = sig not in self._static_batch
+        try:
+            return self._trace(data, leaves, arrays, dynamic)
+        except _DYNAMIC_BATCH_ERRORS:
+            if not dynamic:
+                raise
+            self._static_batch.add(sig)
+            return self._trace(data, leaves, arrays, dynamic=False)
+
+    def _trace(self, data, leaves, arrays, dynamic):
+        specs = []
+        for a in arrays:
+            if a is None:
+                continue
+            shape = a.shape
+            if dynamic and a.ndim:
+                shape = (None,) + shape[1:]
+            specs.append((shape, dtypes.from_numpy(a.dtype)))
+        candidates = _unique(self.variables())
+        assigned = self._trace_once(data, leaves, arrays, specs, [])[1]
+        state_vars = [v for v in candidates if id(v) in assigned]
+        (model, _, out_structure, statics, n_out) = self._trace_once(
+            data, leaves, arrays, specs, state_vars
+        )[0]
+        self.traces += 1
+        baked = [v for v in candidates if id(v) not in {id(s) for s in state_vars}]
+        function = compiled.CompiledFunction(model)
+        return _Traced(function, out_structure, statics, n_out, state_vars, baked)
+
+    def _trace_once(self, data, leaves, arrays, specs, state_vars):
+        n_in = len(specs)
+        all_specs = list(specs) + [(tuple(v.shape), v.dtype) for v in state_vars]
+        box = {}
+
+        def fn(*inputs):
+            symbolic = iter(inputs[:n_in])
+            flat = [next(symbolic) if a is not None else leaf for a, leaf in zip(arrays, leaves)]
+            packed = tree.pack_sequence_as(data, flat)
+            mapping = list(zip(state_vars, inputs[n_in:]))
+            with StatelessScope(state_mapping=mapping) as scope:
+                outputs = self.step(packed)
+            box["assigned"] = set(scope.state_mapping)
+            out_leaves = tree.flatten(outputs)
+            tensors, statics = [], []
+            for leaf in out_leaves:
+                if isinstance(leaf, OVTensor):
+                    statics.append(_Out(len(tensors)))
+                    tensors.append(leaf)
+                else:
+                    statics.append(leaf)
+            box["structure"] = tree.pack_sequence_as(outputs, [0] * len(out_leaves))
+            box["statics"] = statics
+            box["n_out"] = len(tensors)
+            new_states = [OVTensor(output=_state_output(scope, v)) for v in state_vars]
+            return tensors + new_states
+
+        model, _ = compiled.trace(fn, all_specs, name=f"keras_ov_{self.name}")
+        built = (model, None, box["structure"], box["statics"], box["n_out"])
+        return built, box["assigned"]
+
+
+def _state_output(scope, variable):
+    value = scope.get_current_value(variable)
+    value = backend.convert_to_tensor(value, dtype=variable.dtype)
+    return value.output
+
+
+def _batch_size(x):
+    """The batch size of ``x``: an int, or a tensor while tracing with a dynamic batch."""
+    first = tree.flatten(x)[0]
+    n = first.shape[0]
+    if n is not None or not isinstance(first, OVTensor):
+        return n
+    return OVTensor(output=g.cast(g.reshape(g.dim(first.output, 0), ()), "float32"))
 
 
 class OpenVINOTrainer(base_trainer.Trainer):
+    def __init__(self):
+        super().__init__()
+        self.test_function = None
+        self.predict_function = None
+
+    # -- steps -----------------------------------------------------------
+    def test_step(self, data):
+        x, y, sample_weight = data_adapter_utils.unpack_x_y_sample_weight(data)
+        if self._call_has_training_arg:
+            y_pred = self(x, training=False)
+        else:
+            y_pred = self(x)
+        loss = self._compute_loss(
+            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False
+        )
+        self._loss_tracker.update_state(loss, sample_weight=_batch_size(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def predict_step(self, data):
+        x, _, _ = data_adapter_utils.unpack_x_y_sample_weight(data)
+        if self._call_has_training_arg:
+            return self(x, training=False)
+        return self(x)
+
+    # -- step functions --------------------------------------------------
+    def _graph_or_eager(self, step, variables, name):
+        if self.run_eagerly:
+            return lambda data: tree.map_structure(_to_numpy, step(data))
+        return GraphStep(step, variables, name)
+
+    def make_predict_function(self, force=False):
+        if self.predict_function is not None and not force:
+            return self.predict_function
+        one_step = self._graph_or_eager(
+            self.predict_step, lambda: self.variables, "predict"
+        )
+
+        def predict_function(batches):
+            outputs = [one_step(batch) for batch in batches]
+            if len(outputs) == 1:
+                return outputs[0]
+            return tree.map_structure(lambda *xs: np.concatenate(xs), *outputs)
+
+        self.predict_function = predict_function
+        return predict_function
+
+    def make_test_function(self, force=False):
+        if self.test_function is not None and not force:
+            return self.test_function
+        one_step = self._graph_or_eager(
+            self.test_step,
+            lambda: list(self.variables) + list(self.metrics_variables),
+            "test",
+        )
+
+        def test_function(batches):
+            logs = None
+            for batch in batches:
+                logs = one_step(batch)
+            return logs
+
+        self.test_function = test_function
+        return test_function
+
+    # -- public API ------------------------------------------------------
     def fit(self, *args, **kwargs):
-        raise NotImplementedError("keras-ov: `fit` is not implemented yet")
-
-    def predict(self, *args, **kwargs):
-        raise NotImplementedError("keras-ov: `predict` is not implemented yet")
-
-    def evaluate(self, *args, **kwargs):
-        raise NotImplementedError("keras-ov: `evaluate` is not implemented yet")
+        raise NotImplementedError(_TRAINING)
 
     def train_on_batch(self, *args, **kwargs):
-        raise NotImplementedError("keras-ov: `train_on_batch` is not implemented yet")
+        raise NotImplementedError(_TRAINING)
 
-    def test_on_batch(self, *args, **kwargs):
-        raise NotImplementedError("keras-ov: `test_on_batch` is not implemented yet")
+    def _build_on(self, epoch_iterator):
+        if all(layer.built for layer in self._flatten_layers()):
+            return
+        for _, _, batches in epoch_iterator:
+            x, _, _ = data_adapter_utils.unpack_x_y_sample_weight(batches[0])
+            with StatelessScope():
+                self(x)
+            break
+        epoch_iterator.reset()
 
-    def predict_on_batch(self, *args, **kwargs):
-        raise NotImplementedError("keras-ov: `predict_on_batch` is not implemented yet")
+    @traceback_utils.filter_traceback
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        epoch_iterator = EpochIterator(
+            x=x,
+            batch_size=batch_size,
+            steps_per_epoch=steps,
+            shuffle=False,
+            steps_per_execution=self.steps_per_execution,
+        )
+        self._build_on(epoch_iterator)
+        if not isinstance(callbacks, callbacks_module.CallbackList):
+            callbacks = callbacks_module.CallbackList(
+                callbacks,
+                add_progbar=verbose != 0,
+                verbose=verbose,
+                epochs=1,
+                steps=epoch_iterator.num_batches,
+                model=self,
+            )
+        predict_function = self.make_predict_function()
+        self.stop_predicting = False
+        callbacks.on_predict_begin()
+        outputs = None
+        batch_outputs = None
+        with epoch_iterator.catch_stop_iteration():
+            for begin_step, end_step, batches in epoch_iterator:
+                callbacks.on_predict_batch_begin(begin_step)
+                batch_outputs = predict_function(batches)
+                if outputs is None:
+                    outputs = tree.map_structure(lambda o: [o], batch_outputs)
+                else:
+                    tree.map_structure_up_to(
+                        batch_outputs, lambda acc, o: acc.append(o), outputs, batch_outputs
+                    )
+                callbacks.on_predict_batch_end(end_step, {"outputs": batch_outputs})
+                if self.stop_predicting:
+                    break
+        callbacks.on_predict_end()
+        if outputs is None:
+            raise ValueError("keras-ov: `predict` got no data (the input is empty)")
+        return tree.map_structure_up_to(batch_outputs, np.concatenate, outputs)
+
+    @traceback_utils.filter_traceback
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+        **kwargs,
+    ):
+        self._assert_compile_called("evaluate")
+        use_cached_eval_dataset = kwargs.pop("_use_cached_eval_dataset", False)
+        if kwargs:
+            raise ValueError(f"Arguments not recognized: {kwargs}")
+        if use_cached_eval_dataset:
+            epoch_iterator = self._eval_epoch_iterator
+        else:
+            epoch_iterator = EpochIterator(
+                x=x,
+                y=y,
+                sample_weight=sample_weight,
+                batch_size=batch_size,
+                steps_per_epoch=steps,
+                shuffle=False,
+                steps_per_execution=self.steps_per_execution,
+            )
+        self._symbolic_build(iterator=epoch_iterator)
+        epoch_iterator.reset()
+        if not isinstance(callbacks, callbacks_module.CallbackList):
+            callbacks = callbacks_module.CallbackList(
+                callbacks,
+                add_progbar=verbose != 0,
+                verbose=verbose,
+                epochs=1,
+                steps=epoch_iterator.num_batches,
+                model=self,
+            )
+        test_function = self.make_test_function()
+        self.stop_evaluating = False
+        callbacks.on_test_begin()
+        logs = {}
+        self.reset_metrics()
+        with epoch_iterator.catch_stop_iteration():
+            for begin_step, end_step, batches in epoch_iterator:
+                callbacks.on_test_batch_begin(begin_step)
+                logs = test_function(batches)
+                callbacks.on_test_batch_end(end_step, logs)
+                if self.stop_evaluating:
+                    break
+        logs = pythonify_logs(self._get_metrics_result_or_logs(logs))
+        callbacks.on_test_end(logs)
+        if return_dict:
+            return logs
+        return self._flatten_metrics_in_order(logs)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._assert_compile_called("test_on_batch")
+        data = (x, y, sample_weight)
+        self._symbolic_build(data_batch=data)
+        logs = self.make_test_function()([data])
+        logs = pythonify_logs(logs)
+        if return_dict:
+            return logs
+        return self._flatten_metrics_in_order(logs)
+
+    def predict_on_batch(self, x):
+        if not all(layer.built for layer in self._flatten_layers()):
+            with StatelessScope():
+                self(x)
+        return self.make_predict_function()([(x,)])
+
+
+def _to_numpy(x):
+    if isinstance(x, OVTensor):
+        return backend.convert_to_numpy(x)
+    return x

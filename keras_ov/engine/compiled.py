@@ -1,0 +1,170 @@
+"""Traced functions: Python code over OVTensors captured as OpenVINO models.
+
+Two users:
+
+* control flow (``backend.core``): an If branch or a Loop body is traced with
+  fresh Parameters; ``extract_body`` turns what was built into an ``ov.Model``.
+  Values the body reads from the enclosing graph (closures over symbolic
+  tensors) become extra body Parameters, returned as ``captured`` so the caller
+  wires them to the If/Loop node.
+* whole functions (``backend.trainer``, ``backend.export``, the CLI):
+  ``trace`` builds one ``ov.Model`` from a function of symbolic inputs, and
+  ``CompiledFunction`` compiles it once through the engine and runs each call
+  with a single infer request.
+
+Which nodes belong to a body is decided by creation order: OpenVINO numbers
+every node it creates (``Node.get_instance_id``), so a node numbered below the
+mark taken before tracing was built by the enclosing graph.
+"""
+
+import numpy as np
+import openvino as ov
+import openvino.opset15 as ov_ops
+
+from keras_ov.engine import dtypes
+from keras_ov.engine import execute
+from keras_ov.engine.tensor import OVTensor
+
+
+def mark():
+    """A node number: nodes created after this call have larger numbers."""
+    return ov_ops.constant(np.int32(0)).get_instance_id()
+
+
+def symbolic(shape, dtype, name=None):
+    """A fresh Parameter as a symbolic OVTensor (``None`` dims are dynamic)."""
+    param = execute.make_parameter([-1 if d is None else d for d in shape], dtype)
+    if name:
+        param.set_friendly_name(name)
+    return OVTensor(output=param.output(0))
+
+
+def parameter_of(tensor):
+    """The Parameter node behind a tensor made by ``symbolic``."""
+    return tensor.output.get_node()
+
+
+def _clone_constant(node):
+    return ov.op.Constant(node.get_tensor_view(), shared_memory=False)
+
+
+def extract_body(results, own_params, since, op):
+    """An ``ov.Model`` computing ``results`` from ``own_params``.
+
+    ``results`` are Outputs built after the node number ``since``.  Walking
+    back from them, Outputs of older nodes (the enclosing graph) are replaced
+    by new Parameters, and returned in ``captured`` (the enclosing Outputs, in
+    the order of the extra Parameters); Constants are copied instead, so shape
+    arithmetic stays foldable.  Returns ``(model, params, captured)`` with
+    ``params = own_params + extra``.
+    """
+    own = {p.get_instance_id() for p in own_params}
+    result_nodes = [ov_ops.result(r) for r in results]
+    extra, captured, replacement = [], [], {}
+    seen = set()
+    stack = list(result_nodes)
+    while stack:
+        node = stack.pop()
+        for port in node.inputs():
+            src = port.get_source_output()
+            src_node = src.get_node()
+            nid = src_node.get_instance_id()
+            if nid in own:
+                continue
+            if nid > since:
+                if src_node.get_type_name() == "Parameter":
+                    raise ValueError(
+                        f"keras-ov: `{op}` body uses a symbolic tensor from another "
+                        f"graph ({src_node.get_friendly_name()}); a tensor traced "
+                        "elsewhere cannot flow into this one"
+                    )
+                if nid not in seen:
+                    seen.add(nid)
+                    stack.append(src_node)
+                continue
+            key = (nid, src.get_index())
+            if key not in replacement:
+                if src_node.get_type_name() == "Constant":
+                    replacement[key] = _clone_constant(src_node).output(0)
+                else:
+                    p = ov_ops.parameter(src.get_partial_shape(), src.get_element_type())
+                    extra.append(p)
+                    captured.append(src)
+                    replacement[key] = p.output(0)
+            port.replace_source_output(replacement[key])
+    params = list(own_params) + extra
+    return ov.Model(result_nodes, params, f"keras_ov_{op}_body"), params, captured
+
+
+def trace(fn, specs, name="keras_ov_function"):
+    """Trace ``fn(*symbolic_inputs)`` into ``(ov.Model, outputs)``.
+
+    ``specs`` is a list of ``(shape, dtype)``; ``fn`` returns a flat list of
+    OVTensors (concrete results become Constants of the model).
+    """
+    inputs = [symbolic(shape, dtype, f"input_{i}") for i, (shape, dtype) in enumerate(specs)]
+    outputs = fn(*inputs)
+    for i, o in enumerate(outputs):
+        if not isinstance(o, OVTensor):
+            raise TypeError(
+                f"keras-ov: traced function `{name}` returned a {type(o).__name__} "
+                f"as output {i}; outputs must be tensors"
+            )
+    results = [ov_ops.result(o.output) for o in outputs]
+    model = ov.Model(results, [parameter_of(t) for t in inputs], name)
+    return model, outputs
+
+
+def narrow_input_converts(model):
+    """Feed float64 inputs that the model only converts to float32 as float32.
+
+    Keras layers cast their inputs to the compute dtype, so a float64 NumPy
+    batch fed to a float32 model reaches it as ``Parameter(f64) -> Convert(f32)``.
+    Converting on the way in is bit-identical (both round to nearest) and keeps
+    the model off the slow exact path.  Returns the per-input dtype the caller
+    must feed (the model is changed in place).
+    """
+    feed = []
+    for param in model.get_parameters():
+        dtype = dtypes.from_ov(param.get_output_element_type(0))
+        consumers = list(param.output(0).get_target_inputs())
+        targets = {
+            c.get_node().get_output_element_type(0)
+            for c in consumers
+            if c.get_node().get_type_name() == "Convert"
+        }
+        all_converts = consumers and all(
+            c.get_node().get_type_name() == "Convert" for c in consumers
+        )
+        if dtype == "float64" and all_converts and targets == {ov.Type.f32}:
+            param.set_element_type(ov.Type.f32)
+            dtype = "float32"
+        feed.append(dtype)
+    model.validate_nodes_and_infer_types()
+    return feed
+
+
+class CompiledFunction:
+    """One traced model, compiled once through the engine.
+
+    ``__call__`` takes host arrays (one per model input) and returns host
+    arrays (one per model output) with a single infer request.
+    """
+
+    def __init__(self, model, properties=None):
+        self.in_dtypes = narrow_input_converts(model)
+        self.model = model
+        self.executable = execute.make_executable(model, properties)
+
+    @property
+    def exact_path(self):
+        """True if the model runs on the reference kernels (wide dtypes)."""
+        return isinstance(self.executable, execute.ReferenceExecutable)
+
+    def __call__(self, arrays):
+        fed = []
+        for a, dt in zip(arrays, self.in_dtypes):
+            a = np.asarray(a)
+            target = dtypes.to_numpy(dt)
+            fed.append(a if a.dtype == target else a.astype(target))
+        return self.executable(fed, self.in_dtypes)

@@ -149,7 +149,9 @@ def _color_op(op, translator, images, data_format, **attrs):
 @register("image")
 def rgb_to_hsv(images, data_format=None):
     x = to_tensor(images, op="rgb_to_hsv")
-    eps = float(np.finfo(dtypes.to_numpy(x.dtype)).eps) if dtypes.is_float(x.dtype) else 0.0
+    import ml_dtypes
+
+    eps = float(ml_dtypes.finfo(dtypes.to_numpy(x.dtype)).eps) if dtypes.is_float(x.dtype) else 0.0
     return _color_op("rgb_to_hsv", _rgb_to_hsv, x, data_format, eps=eps)
 
 
@@ -205,9 +207,12 @@ def _weight_matrix(n_in, n_out, scale, translation, method, antialias):
     return g.out(ov_ops.select(ov_ops.unsqueeze(inside, g.i64(0)), w, _f32(0.0)))
 
 
-def _resample(x, scales, translations, *, axes, sizes, method, antialias):
-    """Apply a weight matrix along each axis in ``axes`` (moved last, MatMul, moved back)."""
-    dtype = g.dtype(x)
+def _resample(x, scales, translations, *, axes, sizes, method, antialias, dtype=None):
+    """Apply a weight matrix along each axis in ``axes`` (moved last, MatMul, moved back).
+
+    The result has ``dtype`` (default: the input's, integers rounded).
+    """
+    dtype = dtype or g.dtype(x)
     y = g.cast(x, "float32")
     rank = g.rank(x)
     for i, (axis, n_out) in enumerate(zip(axes, sizes)):
@@ -248,8 +253,7 @@ def scale_and_translate(images, output_shape, scale, translation, spatial_dims, 
 # -- resize --------------------------------------------------------------------------------
 
 
-def _interpolate_resize(x, *, axes, size, interpolation, antialias):
-    dtype = g.dtype(x)
+def _interpolate_resize(x, *, axes, size, interpolation, antialias, dtype):
     work = g.cast(x, _compute_dtype(dtype))
     if interpolation == "nearest":
         y = ov_ops.interpolate(work, g.i64(list(size)), "nearest", "sizes",
@@ -259,10 +263,7 @@ def _interpolate_resize(x, *, axes, size, interpolation, antialias):
         y = ov_ops.interpolate(work, g.i64(list(size)), "linear", "sizes",
                                coordinate_transformation_mode="half_pixel",
                                antialias=antialias, axes=g.i64(list(axes)))
-    y = g.out(y)
-    if dtypes.is_int(dtype):
-        y = g.out(ov_ops.round(y, "half_away_from_zero"))
-    return g.cast(y, dtype)
+    return g.cast(g.out(y), dtype)
 
 
 def _crop_or_pad(x, *, axes, box, pad, fill_value):
@@ -323,9 +324,12 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
                 (0, 0), (0, 0))
         x = apply(f"image.{op}.aspect", _crop_or_pad, [x], axes=axes, box=box,
                   pad=bool(pad_to_aspect_ratio), fill_value=float(fill_value))
+    # as JAX: nearest keeps the dtype, the other kernels give floats (Keras rounds)
+    out_dtype = dtypes.promote_inexact(x)
     if interpolation in ("bilinear", "nearest") and not (antialias and interpolation == "bilinear"):
         return apply(f"image.{op}", _interpolate_resize, [x], axes=axes, size=(th, tw),
-                     interpolation=interpolation, antialias=False)
+                     interpolation=interpolation, antialias=False,
+                     dtype=x.dtype if interpolation == "nearest" else out_dtype)
     h, w = x.shape[axes[0]], x.shape[axes[1]]
     if h is None or w is None:
         raise ValueError(f"`{op}`: {interpolation} resizing needs static height and width")
@@ -333,7 +337,7 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
     zero = to_tensor(np.zeros(2, np.float32))
     method = {"bilinear": "linear", "bicubic": "cubic"}.get(interpolation, interpolation)
     return apply(f"image.{op}.kernel", _resample, [x, scale, zero], axes=axes, sizes=(th, tw),
-                 method=method, antialias=bool(antialias))
+                 method=method, antialias=bool(antialias), dtype=out_dtype)
 
 
 # -- coordinate sampling -----------------------------------------------------------------------

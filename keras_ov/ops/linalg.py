@@ -187,8 +187,12 @@ def _tensordot(a, b, *, axes_a, axes_b, compute, result):
     k = len(axes_a)
     a2 = g.reshape_to(at, _concat([g.i64([-1]), _prod_dims(at, ra - k, ra)]))
     b2 = g.reshape_to(bt, _concat([_prod_dims(bt, 0, k), g.i64([-1])]))
-    out_shape = _concat([_dims(at, 0, ra - k), _dims(bt, k, rb), g.i64([])])
-    return _finish(g.reshape_to(_mm(a2, b2), out_shape), result)
+    prod = _mm(a2, b2)
+    if ra == k and rb == k:
+        # (The CPU plugin crashes compiling a Reshape of MatMul to a scalar.)
+        return _finish(g.squeeze_axes(prod, [0, 1]), result)
+    out_shape = _concat([_dims(at, 0, ra - k), _dims(bt, k, rb)])
+    return _finish(g.reshape_to(prod, out_shape), result)
 
 
 def _prod_dims(x, start, stop):
@@ -365,8 +369,47 @@ def _moveaxis_last(x, axis):
 
 
 def _einsum(*xs, equation, compute, result):
+    wide = any(g.dtype(x) in dtypes.WIDE for x in xs) or compute in dtypes.WIDE
     xs = [g.cast(x, compute) for x in xs]
+    if wide:
+        # Such graphs run on reference kernels, and Einsum has none: multiply
+        # the aligned operands and reduce instead.
+        return _finish(_einsum_by_reduction(xs, equation), result)
     return _finish(g.out(ov_ops.einsum(xs, equation)), result)
+
+
+def _einsum_by_reduction(xs, equation):
+    inputs, output = equation.split("->")
+    terms = inputs.split(",")
+    ranks = [g.rank(x) for x in xs]
+    ell = max([r - len(t) + 3 for t, r in zip(terms, ranks) if "..." in t] or [0])
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in equation][:ell]
+
+    def expand(t, r):
+        return t.replace("...", "".join(spare[ell - (r - len(t) + 3):])) if "..." in t else t
+
+    terms = [expand(t, r) for t, r in zip(terms, ranks)]
+    output = output.replace("...", "".join(spare))
+    labels = list(output) + sorted({c for t in terms for c in t} - set(output))
+    aligned = []
+    for x, t in zip(xs, terms):
+        while len(set(t)) < len(t):  # a repeated label: take the diagonal
+            c = next(c for c in t if t.count(c) > 1)
+            i, j = t.index(c), t.index(c, t.index(c) + 1)
+            shape = g.static_shape(x)
+            mask = np.eye(shape[i], shape[j]).reshape(
+                [shape[i] if k == i else shape[j] if k == j else 1 for k in range(len(t))])
+            x = _sum(g.out(ov_ops.multiply(x, g.const(mask, g.dtype(x)))), j)
+            t = t[:j] + t[j + 1:]
+        order = sorted(range(len(t)), key=lambda k: labels.index(t[k]))
+        x = g.transpose(x, order)
+        present = {t[k] for k in order}
+        aligned.append(g.unsqueeze_axes(x, [k for k, c in enumerate(labels) if c not in present]))
+    prod = aligned[0]
+    for x in aligned[1:]:
+        prod = g.out(ov_ops.multiply(prod, x))
+    summed = list(range(len(output), len(labels)))
+    return _sum(prod, summed) if summed else prod
 
 
 def _explicit_equation(subscripts, ranks):
@@ -425,15 +468,16 @@ def _correlate(a, v, *, mode, swap, compute, result):
     a, v = g.cast(a, compute), g.cast(v, compute)
     if swap:
         a, v = v, a
-    m = g.static_shape(v)[0]
+    n, m = g.static_shape(a)[0], g.static_shape(v)[0]
     pads = {"valid": (0, 0), "same": (m // 2, (m - 1) // 2), "full": (m - 1, m - 1)}[mode]
     if swap and mode == "same":
         pads = pads[::-1]
-    x = g.reshape(a, [1, 1, -1])
-    w = g.reshape(v, [1, 1, -1])
-    out = g.reshape(g.out(ov_ops.convolution(x, w, [1], [pads[0]], [pads[1]], [1])), [-1])
+    a = g.out(ov_ops.pad(a, g.i64([pads[0]]), g.i64([pads[1]]), "constant", _k(0, a)))
+    count = n + sum(pads) - m + 1
+    frames = g.out(ov_ops.gather(a, g.i64(np.arange(count)[:, None] + np.arange(m)[None]), g.i64(0)))
+    out = _mat_vec(frames, v)
     if swap:
-        out = g.out(ov_ops.reverse(out, g.i64([0]), "index"))
+        out = g.out(ov_ops.gather(out, g.i64(np.arange(count)[::-1].copy()), g.i64(0)))
     return _finish(out, result)
 
 

@@ -47,10 +47,22 @@ def load_exclusions(path=EXCLUDED):
     return entries
 
 
-def keras_test_id(nodeid):
-    """The node id from ``keras/src/...`` on, wherever the wheel is installed."""
+def keras_test_id(nodeid, path=None):
+    """The node id from ``keras/src/...`` on, wherever the wheel is installed.
+
+    With ``--rootdir`` outside the wheel the node id lacks the file part
+    (``::Class::test``); it is then rebuilt from the item's ``path``.
+    """
     i = nodeid.find("keras/src/")
-    return nodeid[i:] if i >= 0 else nodeid
+    if i >= 0:
+        return nodeid[i:]
+    if path is not None:
+        p = str(path).replace(os.sep, "/")
+        j = p.find("keras/src/")
+        if j >= 0:
+            k = nodeid.find("::")
+            return p[j:] + (nodeid[k:] if k >= 0 else "")
+    return nodeid
 
 
 def pytest_configure(config):
@@ -70,7 +82,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(trainable)
         if "multi_device" in item.keywords:
             item.add_marker(multi)
-        tid = keras_test_id(item.nodeid)
+        tid = keras_test_id(item.nodeid, getattr(item, "path", None))
         for pattern, reason in exclusions:
             if fnmatch.fnmatchcase(tid, pattern):
                 item.add_marker(pytest.mark.skip(reason=f"keras-ov excluded: {reason}"))

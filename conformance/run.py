@@ -78,7 +78,11 @@ def main(argv=None):
     ap.add_argument("--timeout", type=int, default=3600)
     ap.add_argument("--show-failures", action="store_true")
     ap.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    tail = argv[argv.index("--") + 1:] if "--" in argv else []
+    argv = argv[:argv.index("--")] if "--" in argv else argv
     args = ap.parse_args(argv)
+    args.pytest_args = tail
     files = list(args.files)
     if args.all:
         src = keras_src()

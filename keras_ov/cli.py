@@ -50,8 +50,7 @@ def build_demo_model():
     import keras
     from keras import layers
 
-    keras.utils.set_random_seed(DEMO_SEED)
-    return keras.Sequential(
+    model = keras.Sequential(
         [
             keras.Input((12, 12, 3)),
             layers.Conv2D(8, 3, activation="relu"),
@@ -61,6 +60,13 @@ def build_demo_model():
         ],
         name="keras_ov_demo",
     )
+    # Fixed weights from NumPy (keras.utils.set_random_seed would import TensorFlow).
+    rng = np.random.default_rng(DEMO_SEED)
+    for layer in model.layers:
+        layer.set_weights(
+            [rng.normal(0.0, 0.3, w.shape).astype("float32") for w in layer.get_weights()]
+        )
+    return model
 
 
 def numpy_reference(model, x):

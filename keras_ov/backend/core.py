@@ -233,7 +233,8 @@ def _loop_graph(op, carry, step, trip_count=None, init_cond=None, xs=(), reverse
     """An OpenVINO Loop.
 
     ``carry`` and ``xs`` are lists of tensors; each iteration sees the carry and
-    one slice of every ``x`` along axis 0 (from the end if ``reverse``).
+    one slice of every ``x`` along axis 0 (from the end if ``reverse``; the
+    stacked ``ys`` then keep the order of ``xs``).
     ``step(carry, x) -> (new_carry, next_cond or None, ys)``.  Runs
     ``trip_count`` times (``None``: unbounded) while the condition holds; returns
     ``(final_carry, ys stacked along axis 0)``.
@@ -279,24 +280,31 @@ def _loop_graph(op, carry, step, trip_count=None, init_cond=None, xs=(), reverse
     body_results = model.get_results()
     if trip_count is None:
         trip_count = g.i64(-1)
-    start, stride, end = (-1, -1, 0) if reverse else (0, 1, -1)
     node = ov_ops.loop(trip_count, g.const(True, "bool") if init_cond is None else init_cond)
     node.set_function(model)
     node.set_special_body_ports([-1, 0])
     n_c = len(carry)
     for i, c in enumerate(carry):
         node.set_merged_input(params[i], c.output, body_results[1 + i].output(0))
-    for j, x in enumerate(xs):
-        node.set_sliced_input(params[n_c + j], x.output, start, stride, 1, end, 0)
+    for j, x in enumerate(xs):  # Loop slices forwards only
+        value = _flip0(x.output) if reverse else x.output
+        node.set_sliced_input(params[n_c + j], value, 0, 1, 1, -1, 0)
     for p, src in zip(params[n_c + len(xs):], captured):
         node.set_invariant_input(p, src)
     finals = [node.get_iter_value(body_results[1 + i].output(0), -1) for i in range(n_c)]
     stacked = [
-        node.get_concatenated_slices(r.output(0), start, stride, 1, end, 0)
+        node.get_concatenated_slices(r.output(0), 0, 1, 1, -1, 0)
         for r in body_results[1 + n_c:]
     ]
     node.validate_and_infer_types()
+    if reverse:
+        stacked = [_flip0(o) for o in stacked]
     return [OVTensor(output=o) for o in finals], [OVTensor(output=o) for o in stacked]
+
+
+def _flip0(x):
+    """``x`` reversed along axis 0."""
+    return g.out(ov_ops.slice(x, g.i64([-1]), g.i64([-(2**63)]), g.i64([-1]), g.i64([0])))
 
 
 def _trip_count(n):
@@ -639,7 +647,9 @@ def remat(f):
 
 
 def random_seed_dtype():
-    return "uint32"
+    # int32, not uint32: uint32 data would send every graph that carries a
+    # seed onto the (slow) exact reference path.
+    return "int32"
 
 
 # -- scopes ---------------------------------------------------------------------

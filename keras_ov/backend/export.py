@@ -23,9 +23,10 @@ class OpenvinoExportArchive:
 
     def _unsupported(self, *args, **kwargs):
         raise NotImplementedError(
-            "keras-ov: TensorFlow SavedModel export is not available with the "
-            "OpenVINO backend; use `model.export(path, format='openvino')` or "
-            "`keras-ov export MODEL.keras OUT.xml`"
+            "`export_saved_model` only currently supports the tensorflow, jax "
+            "and torch backends. With keras-ov, export OpenVINO IR instead: "
+            "`model.export(path, format='openvino')` or `keras-ov export "
+            "MODEL.keras OUT.xml`"
         )
 
     track = _unsupported

@@ -161,11 +161,11 @@ class GraphStep:
                 shape = (None,) + shape[1:]
             specs.append((shape, dtypes.from_numpy(a.dtype)))
         candidates = _unique(self.variables())
-        assigned = self._trace_once(data, leaves, arrays, specs, [])[1]
+        built, assigned = self._trace_once(data, leaves, arrays, specs, [])
         state_vars = [v for v in candidates if id(v) in assigned]
-        (model, _, out_structure, statics, n_out) = self._trace_once(
-            data, leaves, arrays, specs, state_vars
-        )[0]
+        if state_vars:  # trace again with those variables as inputs and outputs
+            built, _ = self._trace_once(data, leaves, arrays, specs, state_vars)
+        model, _, out_structure, statics, n_out = built
         self.traces += 1
         baked = [v for v in candidates if id(v) not in {id(s) for s in state_vars}]
         function = compiled.CompiledFunction(model)

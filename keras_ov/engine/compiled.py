@@ -111,7 +111,15 @@ def trace(fn, specs, name="keras_ov_function"):
                 f"as output {i}; outputs must be tensors"
             )
     results = [ov_ops.result(o.output) for o in outputs]
-    model = ov.Model(results, [parameter_of(t) for t in inputs], name)
+    try:
+        model = ov.Model(results, [parameter_of(t) for t in inputs], name)
+    except RuntimeError as e:
+        if "undeclared parameters" not in str(e):
+            raise
+        raise ValueError(
+            f"keras-ov: traced function `{name}` uses a symbolic tensor from another "
+            f"graph (a tensor traced elsewhere cannot flow into this one): {e}"
+        ) from None
     return model, outputs
 
 

@@ -1,0 +1,123 @@
+"""The Trainer: compiled predict/evaluate against NumPy, compile-once, rebuilds, stateful steps."""
+
+import numpy as np
+import pytest
+
+import keras
+from keras import layers
+
+from keras_ov.engine import execute
+
+
+def _seeded(model, seed=0):
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        layer.set_weights([rng.normal(size=w.shape).astype("float32") for w in layer.get_weights()])
+    return model
+
+
+def _mlp():
+    return _seeded(
+        keras.Sequential([keras.Input((5,)), layers.Dense(7, activation="relu"), layers.Dense(3)])
+    )
+
+
+def _mlp_reference(model, x):
+    (w1, b1), (w2, b2) = (layer.get_weights() for layer in model.layers)
+    h = np.maximum(x.astype(np.float64) @ w1 + b1, 0.0)
+    return h @ w2 + b2
+
+
+X = np.random.default_rng(0).random((10, 5))  # float64, as users pass it
+
+
+def test_predict_matches_numpy_and_compiles_once():
+    model = _mlp()
+    y = model.predict(X, batch_size=4, verbose=0)  # batches of 4, 4, 2
+    assert y.shape == (10, 3) and y.dtype == np.float32
+    np.testing.assert_allclose(y, _mlp_reference(model, X), rtol=1e-5, atol=1e-6)
+    compiled = execute.counters["compiled"]
+    y2 = model.predict(X, batch_size=4, verbose=0)
+    y3 = model.predict(X[:3], batch_size=3, verbose=0)  # another batch size: same model
+    assert execute.counters["compiled"] == compiled
+    np.testing.assert_array_equal(y, y2)
+    np.testing.assert_allclose(y3, y[:3], rtol=1e-6)
+
+
+def test_predict_model_is_one_float32_graph():
+    model = _mlp()
+    model.predict(X, batch_size=4, verbose=0)
+    step = model.predict_function.__closure__[0].cell_contents
+    traced = next(iter(step._cache._data.values()))
+    assert not traced.function.exact_path  # float64 input narrowed at the door
+    (param,) = traced.function.model.get_parameters()
+    assert param.get_partial_shape()[0].is_dynamic
+    assert step.traces == 1
+
+
+def test_assign_rebuilds_predict():
+    model = _mlp()
+    model.predict(X, verbose=0)
+    kernel = model.layers[1].kernel
+    kernel.assign(np.zeros(kernel.shape, "float32"))
+    y = model.predict(X, verbose=0)
+    np.testing.assert_allclose(y, np.broadcast_to(model.layers[1].bias.numpy(), y.shape))
+
+
+def test_predict_on_batch_and_structures():
+    a, b = keras.Input((2,), name="a"), keras.Input((2,), name="b")
+    model = keras.Model({"a": a, "b": b}, {"sum": a + b, "diff": a - b})
+    xa, xb = np.ones((3, 2), "float32"), np.arange(6, dtype="float32").reshape(3, 2)
+    out = model.predict_on_batch({"a": xa, "b": xb})
+    np.testing.assert_allclose(out["sum"], xa + xb)
+    np.testing.assert_allclose(out["diff"], xa - xb)
+
+
+def test_evaluate_and_test_on_batch_match_numpy():
+    model = _mlp()
+    model.compile(loss="mse", metrics=["mae"])
+    y_true = np.random.default_rng(1).random((10, 3))
+    pred = _mlp_reference(model, X)
+    mse, mae = np.mean((pred - y_true) ** 2), np.mean(np.abs(pred - y_true))
+    loss, metric = model.evaluate(X, y_true, batch_size=4, verbose=0)
+    np.testing.assert_allclose([loss, metric], [mse, mae], rtol=1e-5)
+    logs = model.test_on_batch(X, y_true, return_dict=True)
+    np.testing.assert_allclose([logs["loss"], logs["mae"]], [mse, mae], rtol=1e-5)
+
+
+class _Noise(layers.Layer):
+    """Adds uniform noise from its own seed generator, always."""
+
+    def __init__(self):
+        super().__init__()
+        self.seed_generator = keras.random.SeedGenerator(7)
+
+    def call(self, x):
+        return x + keras.random.uniform((x.shape[-1],), seed=self.seed_generator)
+
+
+def test_step_that_advances_a_seed_generator():
+    inp = keras.Input((4,))
+    noise = _Noise()
+    model = keras.Model(inp, noise(inp))
+    state = noise.seed_generator.state.numpy().copy()
+    y = model.predict(np.zeros((4, 4), "float32"), batch_size=2, verbose=0)
+    assert not np.array_equal(y[:2], y[2:])  # each batch draws new numbers
+    assert not np.array_equal(noise.seed_generator.state.numpy(), state)
+
+
+def test_run_eagerly_predict_matches():
+    model = _mlp()
+    model.compile(run_eagerly=True)
+    np.testing.assert_allclose(
+        model.predict(X, verbose=0), _mlp_reference(model, X), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_training_is_refused():
+    model = _mlp()
+    model.compile(loss="mse", optimizer="sgd")
+    with pytest.raises(NotImplementedError, match="training is not implemented yet"):
+        model.fit(X, np.zeros((10, 3)), verbose=0)
+    with pytest.raises(NotImplementedError, match="training is not implemented yet"):
+        model.train_on_batch(X, np.zeros((10, 3)))

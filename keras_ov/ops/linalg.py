@@ -150,8 +150,9 @@ def _product_dtype(*xs):
 
 
 def _compute_dtype(result):
-    """Products of booleans are computed in int32 and turned back into bool."""
-    return "int32" if result == "bool" else result
+    """Booleans and narrow ints are computed in int32 and converted back
+    (Convert wraps, like NumPy's narrow integer arithmetic)."""
+    return "int32" if result in ("bool", "int8", "int16", "uint8", "uint16") else result
 
 
 def _float_dtype(x):
@@ -353,7 +354,7 @@ def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
     batch_rank = max(a.ndim, b.ndim) - 1
     out_rank = batch_rank if na == nb == 2 else batch_rank + 1
     axisc = 0 if out_rank == batch_rank else g.normalize_axis(axisc, out_rank, "cross")
-    compute = "int32" if result == "bool" else result
+    compute = _compute_dtype(result)
     return apply("numpy.cross", _cross, [a, b], na=na, nb=nb, axisc=axisc, compute=compute, result=result)
 
 

@@ -87,7 +87,11 @@ def _segment(data, ids, *, kind, num_segments):
     fill = g.const(_segment_fill(kind, g.dtype(data)), g.dtype(data))
     init = g.out(ov_ops.broadcast(fill, shape))
     out = g.out(ov_ops.scatter_nd_update(init, g.unsqueeze_axes(rows, [1]), data, kind))
-    return g.out(ov_ops.slice(out, g.i64([0]), count, g.i64([1]), g.i64([0])))
+    out = g.out(ov_ops.slice(out, g.i64([0]), count, g.i64([1]), g.i64([0])))
+    trailing = g.static_shape(data)[1:]
+    if num_segments is None and None not in trailing:
+        out = g.reshape(out, [-1, *trailing])  # keep the static dims visible
+    return out
 
 
 def _segment_op(kind):
@@ -321,7 +325,7 @@ def rfft(x, fft_length=None):
 
 
 def _irfft(real, imag, *, n):
-    z = _stack_complex(real, imag)
+    z = _stack_complex(_fit_last(real, n // 2 + 1), _fit_last(imag, n // 2 + 1))
     return g.out(ov_ops.irdft(z, g.i64([g.rank(real) - 1]), g.i64([n])))
 
 

@@ -144,12 +144,17 @@ def _any_symbolic(structure):
     return builtins.any(_is_symbolic(leaf) for leaf in tree.flatten(structure))
 
 
-def compute_output_spec(fn, *args, **kwargs):
-    """Trace ``fn`` on symbolic OVTensors standing for the KerasTensors."""
+# Errors of an op that cannot take a dynamic dimension; ``compute_output_spec``
+# then traces with two stand-in sizes and marks the dims that differ as None.
+_DYNAMIC_DIM_ERRORS = (ValueError, TypeError, NotImplementedError)
+_STAND_IN_SIZES = (83, 89)
 
+
+def _trace_specs(fn, args, kwargs, fill=None):
     def to_symbolic(x):
         if isinstance(x, KerasTensor):
-            return compiled.symbolic(x.shape, standardize_dtype(x.dtype))
+            shape = x.shape if fill is None else tuple(fill if d is None else d for d in x.shape)
+            return compiled.symbolic(shape, standardize_dtype(x.dtype))
         return x
 
     def to_spec(x):
@@ -161,6 +166,30 @@ def compute_output_spec(fn, *args, **kwargs):
         sym_args, sym_kwargs = tree.map_structure(to_symbolic, (args, kwargs))
         outputs = fn(*sym_args, **sym_kwargs)
     return tree.map_structure(to_spec, outputs)
+
+
+def _merge_specs(a, b):
+    if isinstance(a, KerasTensor) and isinstance(b, KerasTensor):
+        shape = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
+        return KerasTensor(shape, a.dtype)
+    return a
+
+
+def compute_output_spec(fn, *args, **kwargs):
+    """Trace ``fn`` on symbolic OVTensors standing for the KerasTensors."""
+    try:
+        return _trace_specs(fn, args, kwargs)
+    except _DYNAMIC_DIM_ERRORS as error:
+        dynamic = builtins.any(
+            isinstance(x, KerasTensor) and None in x.shape for x in tree.flatten((args, kwargs))
+        )
+        if not dynamic:
+            raise
+        try:
+            first, second = (_trace_specs(fn, args, kwargs, fill=n) for n in _STAND_IN_SIZES)
+        except _DYNAMIC_DIM_ERRORS:
+            raise error from None
+        return tree.map_structure(_merge_specs, first, second)
 
 
 # -- graph control flow: If and Loop ------------------------------------------

@@ -40,6 +40,15 @@ def _float_dtype(*xs):
     return dtypes.promote_inexact(*xs)
 
 
+def _as(x, dtype, op):
+    """``x`` in its compute dtype, converted before the op's graph.
+
+    Keras promotes float64 NumPy inputs to float32; converting in a separate
+    step keeps the op's own graph off the float64 reference executor.
+    """
+    return to_tensor(x, dtype, op=op)
+
+
 # -- activations ----------------------------------------------------------------
 #
 # ``build(x, **params)`` sees ``x`` already cast to the result dtype.  "inexact"
@@ -52,7 +61,8 @@ def _activation(name, build, rule="inexact"):
 
     def op(x, **params):
         x = to_tensor(x, op=name)
-        dtype = _float_dtype(x) if rule == "inexact" else x.dtype
+        dtype = _float_dtype(x) if rule == "inexact" else dtypes.promote(x)
+        x = to_tensor(x, dtype, op=name)
         return apply(f"nn.{name}", translator, [x], dtype=dtype, **params)
 
     op.__name__ = op.__qualname__ = name
@@ -91,6 +101,27 @@ def _celu(x, alpha):
     return _where(ov_ops.greater(x, _c(0, x)), x, neg)
 
 
+def _log1p_small(e):
+    """log(1 + e) for 0 <= e <= 1, accurate for tiny e (Goldberg's correction).
+
+    The Maximum keeps OpenVINO's SoftPlusFusion from turning log(exp(.) + 1)
+    into its SoftPlus kernel, which is inaccurate in the tails on CPU.
+    """
+    one = _c(1, e)
+    u = ov_ops.add(e, one)
+    log_u = ov_ops.log(ov_ops.maximum(u, one))
+    du = ov_ops.subtract(u, one)
+    safe = ov_ops.select(ov_ops.equal(du, _c(0, e)), one, du)
+    return ov_ops.select(ov_ops.equal(du, _c(0, e)), e,
+                         ov_ops.multiply(log_u, ov_ops.divide(e, safe)))
+
+
+def _softplus(x):
+    """max(x, 0) + log1p(exp(-|x|)), exact in both tails."""
+    tail = _log1p_small(g.out(ov_ops.exp(ov_ops.negative(ov_ops.abs(x)))))
+    return ov_ops.add(ov_ops.relu(x), tail)
+
+
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
@@ -102,11 +133,11 @@ _UNARY = {
         ov_ops.multiply(ov_ops.add(x, _c(1, x)), _c(0.5, x)), 0.0, 1.0), "inexact"),
     "tanh": (ov_ops.tanh, "inexact"),
     "tanh_shrink": (lambda x: ov_ops.subtract(x, ov_ops.tanh(x)), "inexact"),
-    "softplus": (ov_ops.softplus, "inexact"),
+    "softplus": (_softplus, "inexact"),
     "softsign": (ov_ops.softsign, "inexact"),
     "sparse_plus": (_sparse_plus, "inexact"),
-    "silu": (ov_ops.swish, "inexact"),
-    "log_sigmoid": (lambda x: ov_ops.negative(ov_ops.softplus(ov_ops.negative(x))), "inexact"),
+    "silu": (lambda x: ov_ops.swish(x, _c(1.0, x)), "inexact"),
+    "log_sigmoid": (lambda x: ov_ops.negative(_softplus(g.out(ov_ops.negative(x)))), "inexact"),
     "hard_sigmoid": (ov_ops.hsigmoid, "inexact"),
     "hard_silu": (ov_ops.hswish, "inexact"),
     "selu": (lambda x: ov_ops.selu(x, _c(_SELU_ALPHA, x), _c(_SELU_SCALE, x)), "inexact"),
@@ -181,7 +212,7 @@ def glu(x, axis=-1):
         raise ValueError(
             f"`glu`: axis {axis} must have an even size, got shape {x.shape}"
         )
-    return apply("nn.glu", _glu, [x], axis=axis, dtype=_float_dtype(x))
+    return apply("nn.glu", _glu, [_as(x, _float_dtype(x), "glu")], axis=axis, dtype=_float_dtype(x))
 
 
 def _softmax(x, *, axis, dtype, log):
@@ -198,7 +229,8 @@ def _softmax_op(name, x, axis, log):
         axis = g.normalize_axis(axis, x.ndim, name)
     else:
         axis = None
-    return apply(f"nn.{name}", _softmax, [x], axis=axis, dtype=_float_dtype(x), log=log)
+    dtype = _float_dtype(x)
+    return apply(f"nn.{name}", _softmax, [_as(x, dtype, name)], axis=axis, dtype=dtype, log=log)
 
 
 @register("nn")
@@ -237,7 +269,8 @@ def sparsemax(x, axis=-1):
     axis = g.normalize_axis(axis, x.ndim, "sparsemax")
     if x.shape[axis] is None:
         raise ValueError("`sparsemax`: the normalised axis must have a static size")
-    return apply("nn.sparsemax", _sparsemax, [x], axis=axis, dtype=_float_dtype(x))
+    dtype = _float_dtype(x)
+    return apply("nn.sparsemax", _sparsemax, [_as(x, dtype, "sparsemax")], axis=axis, dtype=dtype)
 
 
 # -- layout helpers -------------------------------------------------------------
@@ -303,8 +336,8 @@ def _pool_op(kind, inputs, pool_size, strides, padding, data_format):
     n = x.ndim - 2
     kernel = _spatial(pool_size, n, op, "pool_size")
     strides = kernel if strides is None else _spatial(strides, n, op, "strides")
-    if not dtypes.is_float(x.dtype):
-        x = to_tensor(x, _floatx(), op=op) if kind == "average" else x
+    if dtypes.is_float(x.dtype) or kind == "average":
+        x = _as(x, _float_dtype(x), op)
     return apply(f"nn.{op}", _pool, [x], kind=kind, n=n,
                  channels_last=_data_format(data_format) == "channels_last",
                  kernel=kernel, strides=strides, pad=_auto_pad(padding, op))
@@ -334,8 +367,7 @@ def _adaptive_op(kind, inputs, output_size, data_format):
     x = to_tensor(inputs, op=op)
     _check_rank(x, op)
     n = x.ndim - 2
-    if not dtypes.is_float(x.dtype):
-        x = to_tensor(x, _floatx(), op=op)
+    x = _as(x, _float_dtype(x), op)
     return apply(f"nn.{op}", _adaptive_pool, [x], kind=kind, n=n,
                  channels_last=_data_format(data_format) == "channels_last",
                  size=_spatial(output_size, n, op, "output_size"))
@@ -391,7 +423,8 @@ def _conv_args(op, inputs, kernel, strides, padding, data_format, dilation_rate)
             f"got kernel shape {k.shape}"
         )
     channels_last = _data_format(data_format) == "channels_last"
-    dtype = k.dtype if dtypes.is_float(k.dtype) else _float_dtype(x, k)
+    dtype = dtypes.promote(k) if dtypes.is_float(k.dtype) else _float_dtype(x, k)
+    x, k = _as(x, dtype, op), _as(k, dtype, op)
     attrs = dict(n=n, channels_last=channels_last, pad=_auto_pad(padding, op),
                  strides=_spatial(strides, n, op, "strides"),
                  dilations=_spatial(dilation_rate, n, op, "dilation_rate"), dtype=dtype)
@@ -467,7 +500,7 @@ def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, paddin
                    data_format=None, dilation_rate=1):
     x, dk, attrs = _conv_args("separable_conv", inputs, depthwise_kernel, strides, padding,
                               data_format, dilation_rate)
-    pk = to_tensor(pointwise_kernel, op="separable_conv")
+    pk = _as(pointwise_kernel, attrs["dtype"], "separable_conv")
     _check_depthwise_channels("separable_conv", x, dk, attrs["channels_last"])
     if pk.ndim != dk.ndim:
         raise ValueError(
@@ -607,9 +640,9 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
             f"target.shape={target.shape}, output.shape={output.shape}"
         )
     axis = g.normalize_axis(axis, output.ndim, op)
-    return apply(f"nn.{op}", _categorical_ce, [target, output], axis=axis,
-                 from_logits=bool(from_logits), eps=_epsilon(),
-                 dtype=_float_dtype(target, output))
+    dtype = _float_dtype(target, output)
+    return apply(f"nn.{op}", _categorical_ce, [_as(target, dtype, op), _as(output, dtype, op)],
+                 axis=axis, from_logits=bool(from_logits), eps=_epsilon(), dtype=dtype)
 
 
 def _sparse_ce(target, output, *, axis, depth, from_logits, eps, dtype):
@@ -641,9 +674,10 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     axis = g.normalize_axis(axis, output.ndim, op)
     if output.shape[axis] is None:
         raise ValueError(f"`{op}`: the class axis of `output` must have a static size")
-    return apply(f"nn.{op}", _sparse_ce, [target, output], axis=axis,
+    dtype = _float_dtype(output)
+    return apply(f"nn.{op}", _sparse_ce, [target, _as(output, dtype, op)], axis=axis,
                  depth=output.shape[axis], from_logits=bool(from_logits), eps=_epsilon(),
-                 dtype=_float_dtype(output))
+                 dtype=dtype)
 
 
 def _binary_ce(target, output, *, from_logits, eps, dtype):
@@ -651,8 +685,8 @@ def _binary_ce(target, output, *, from_logits, eps, dtype):
     one = _c(1, output)
     if from_logits:
         # log(sigmoid(z)) = -softplus(-z);  log(1 - sigmoid(z)) = -softplus(z)
-        pos = ov_ops.multiply(target, ov_ops.softplus(ov_ops.negative(output)))
-        neg = ov_ops.multiply(ov_ops.subtract(one, target), ov_ops.softplus(output))
+        pos = ov_ops.multiply(target, _softplus(g.out(ov_ops.negative(output))))
+        neg = ov_ops.multiply(ov_ops.subtract(one, target), _softplus(output))
         return g.out(ov_ops.add(pos, neg))
     p = ov_ops.clamp(output, eps, 1.0 - eps)
     bce = ov_ops.add(ov_ops.multiply(target, ov_ops.log(p)),
@@ -670,8 +704,9 @@ def binary_crossentropy(target, output, from_logits=False):
             "Arguments `target` and `output` must have the same shape. Received: "
             f"target.shape={target.shape}, output.shape={output.shape}"
         )
-    return apply(f"nn.{op}", _binary_ce, [target, output], from_logits=bool(from_logits),
-                 eps=_epsilon(), dtype=_float_dtype(target, output))
+    dtype = _float_dtype(target, output)
+    return apply(f"nn.{op}", _binary_ce, [_as(target, dtype, op), _as(output, dtype, op)],
+                 from_logits=bool(from_logits), eps=_epsilon(), dtype=dtype)
 
 
 # -- normalisation ---------------------------------------------------------------------------
@@ -702,7 +737,7 @@ def moments(x, axes, keepdims=False, synchronized=False):
     dtype = _float_dtype(x)
     compute = "float32" if dtype in ("float16", "bfloat16") else dtype
     axes = g.normalize_axes(axes, x.ndim, "moments")
-    return apply("nn.moments", _moments, [x], axes=axes, keepdims=bool(keepdims),
+    return apply("nn.moments", _moments, [_as(x, dtype, "moments")], axes=axes, keepdims=bool(keepdims),
                  dtype=dtype, compute=compute)
 
 
@@ -738,9 +773,10 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
     if scale is not None:
         inputs.append(to_tensor(scale, op=op))
     axis = g.normalize_axis(axis, x.ndim, op)
-    return apply(f"nn.{op}", _batch_norm, inputs, axis=axis, has_offset=offset is not None,
-                 has_scale=scale is not None, epsilon=float(epsilon),
-                 dtype=_float_dtype(x, mean, variance))
+    dtype = _float_dtype(x, mean, variance)
+    return apply(f"nn.{op}", _batch_norm, [_as(t, dtype, op) for t in inputs], axis=axis,
+                 has_offset=offset is not None, has_scale=scale is not None,
+                 epsilon=float(epsilon), dtype=dtype)
 
 
 # -- CTC -------------------------------------------------------------------------------------
@@ -825,6 +861,7 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
     from keras.src.backend.common.dtypes import result_type
 
     dtype = result_type(output.dtype, "float32")
+    output = _as(output, dtype, op)
     return apply(f"nn.{op}", _ctc_loss, [target, output, target_length, output_length],
                  mask_index=int(mask_index), dtype=dtype)
 
@@ -900,8 +937,9 @@ def psnr(x1, x2, max_val):
             f"Input shapes {x1.shape} and {x2.shape} must match for PSNR calculation. "
         )
     dtype = _float_dtype(x1, x2)
-    max_val = to_tensor(max_val, x2.dtype, op="psnr")
-    return apply("nn.psnr", _psnr, [x1, x2, max_val], dtype=dtype)
+    max_val = _as(max_val, dtype, "psnr")
+    return apply("nn.psnr", _psnr, [_as(x1, dtype, "psnr"), _as(x2, dtype, "psnr"), max_val],
+                 dtype=dtype)
 
 
 # -- attention ---------------------------------------------------------------------------------------

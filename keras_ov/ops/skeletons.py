@@ -51,7 +51,7 @@ def unary(name, fn, rule="numeric", namespace="numpy", result=None, compute=None
         dt = _rule_dtype(rule, [x])
         c = _resolve(compute, dt)
         r = _resolve(result, dt)
-        return apply(f"{namespace}.{name}", translator, [x], compute=c, result=r)
+        return apply(f"{namespace}.{name}", translator, [_settle(x, c)], compute=c, result=r)
 
     op.__name__ = name
     op.__qualname__ = name
@@ -68,11 +68,20 @@ def binary(name, fn, rule="numeric", namespace="numpy", result=None, compute=Non
         b = to_tensor(x2, op=name)
         c = _resolve(compute, dt)
         r = _resolve(result, dt)
-        return apply(f"{namespace}.{name}", translator, [a, b], compute=c, result=r)
+        return apply(f"{namespace}.{name}", translator, [_settle(a, c), _settle(b, c)],
+                     compute=c, result=r)
 
     op.__name__ = name
     op.__qualname__ = name
     return register(namespace, name)(op)
+
+
+def _settle(t, compute):
+    """Cast a concrete wide input to a narrower ``compute`` dtype in its own step,
+    so the op itself runs compiled instead of on reference kernels."""
+    if not t.is_symbolic and dtypes.is_wide(t.dtype) and not dtypes.is_wide(compute):
+        return to_tensor(t, compute)
+    return t
 
 
 def _resolve(spec, promoted):

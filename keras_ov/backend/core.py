@@ -82,6 +82,11 @@ class Variable(KerasVariable):
 
     def _direct_assign(self, value):
         value = to_tensor(value, self._dtype, op="Variable.assign")
+        if value.is_symbolic:
+            raise ValueError(
+                f"keras-ov: cannot assign a symbolic tensor to variable {self.path!r} "
+                "outside a StatelessScope (traced functions must not change state)"
+            )
         if value.shape != tuple(self._value.shape):
             value = _op("numpy.reshape")(value, self._value.shape)
         self._value = value

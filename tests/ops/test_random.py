@@ -1,0 +1,75 @@
+"""random ops: determinism per seed, distribution moments, dtypes, symbolic seeds."""
+
+import numpy as np
+import pytest
+
+import keras
+from keras import KerasTensor
+from keras.src.backend import random as R
+
+SEED = np.array([3, 7], "int32")
+OTHER = np.array([3, 8], "int32")
+
+DRAWS = [
+    ("uniform", lambda s, d: R.uniform((4000,), dtype=d, seed=s), 0.5, 1 / 12),
+    ("normal", lambda s, d: R.normal((4000,), dtype=d, seed=s), 0.0, 1.0),
+    ("truncated_normal", lambda s, d: R.truncated_normal((4000,), dtype=d, seed=s), 0.0, 0.774),
+    ("gamma", lambda s, d: R.gamma((4000,), 2.5, dtype=d, seed=s), 2.5, 2.5),
+    ("gamma_small_alpha", lambda s, d: R.gamma((4000,), 0.5, dtype=d, seed=s), 0.5, 0.5),
+    ("beta", lambda s, d: R.beta((4000,), 2.0, 3.0, dtype=d, seed=s), 0.4, 0.04),
+    ("binomial", lambda s, d: R.binomial((4000,), 20, 0.3, dtype=d, seed=s), 6.0, 4.2),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("name,draw,mean,var", DRAWS, ids=[d[0] for d in DRAWS])
+def test_distribution(name, draw, mean, var, dtype):
+    a, b, c = (np.asarray(draw(s, dtype), "float64") for s in (SEED, SEED, OTHER))
+    assert draw(SEED, dtype).dtype == dtype
+    np.testing.assert_array_equal(a, b)  # same seed, same numbers (no hidden state)
+    assert not np.array_equal(a, c)  # another seed, other numbers
+    assert abs(a.mean() - mean) < 5 * np.sqrt(var / a.size) + 1e-2
+    assert abs(a.var() - var) < 0.1 * var + 1e-2
+
+
+def test_bounds_and_integer_draws():
+    assert np.abs(np.asarray(R.truncated_normal((5000,), seed=SEED))).max() <= 2.0
+    r = np.asarray(R.randint((5000,), -3, 5, dtype="int16", seed=SEED))
+    assert r.dtype == np.int16 and r.min() == -3 and r.max() == 4
+    assert R.randint((3,), 0, 10, dtype="uint32", seed=SEED).dtype == "uint32"
+    u = np.asarray(R.uniform((5000,), 2.0, 3.0, seed=SEED))
+    assert 2.0 <= u.min() and u.max() < 3.0
+
+
+def test_categorical_dropout_shuffle():
+    logits = np.log(np.array([[0.2, 0.8], [0.9, 0.1]], "float32"))
+    s = np.asarray(R.categorical(logits, 4000, seed=SEED))
+    assert s.shape == (2, 4000)
+    assert abs(s[0].mean() - 0.8) < 0.05 and abs(s[1].mean() - 0.1) < 0.05
+    x = np.ones((50, 40), "float32")
+    y = np.asarray(R.dropout(x, 0.25, seed=SEED))
+    assert np.isclose(y, 0.0).sum() + np.isclose(y, 1 / 0.75).sum() == y.size
+    assert abs((y == 0).mean() - 0.25) < 0.05
+    z = np.asarray(R.dropout(np.ones((4, 3, 5), "float32"), 0.5, noise_shape=(None, 1, 5), seed=SEED))
+    assert (z == z[:, :1, :]).all()
+    p = np.asarray(R.shuffle(np.arange(20), seed=SEED))
+    assert sorted(p) == list(range(20)) and not (p == np.arange(20)).all()
+
+
+def test_seed_generator_and_symbolic_seed():
+    gen = keras.random.SeedGenerator(42)
+    a, b = np.asarray(R.normal((5,), seed=gen)), np.asarray(R.normal((5,), seed=gen))
+    assert not np.array_equal(a, b)
+    np.testing.assert_array_equal(R.normal((5,), seed=42), R.normal((5,), seed=42))
+    spec = keras.src.backend.compute_output_spec(
+        lambda x, s: R.dropout(x, 0.5, seed=s), KerasTensor((None, 4)), KerasTensor((2,), "int32"))
+    assert spec.shape == (None, 4)
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="dtype"):
+        R.uniform((2,), dtype="int32", seed=1)
+    with pytest.raises(ValueError, match="dtype"):
+        R.randint((2,), 0, 3, dtype="float32", seed=1)
+    with pytest.raises(ValueError, match="logits"):
+        R.categorical(np.ones((3,)), 2, seed=1)

@@ -6,10 +6,12 @@ Translators exist where NumPy semantics and the OpenVINO CPU plugin part ways:
 * narrow integers (int8/16, uint8/16) *saturate* on the CPU plugin; NumPy
   wraps.  Integer arithmetic runs in int32 and converts back (Convert wraps):
   ``compute=_wrap``.
-* the CPU plugin divides int32 through float32 (wrong above 2**24) and
-  truncates instead of flooring: ``_int_divmod`` corrects a float estimate with
-  exact integer arithmetic.  Integer Power also goes through float:
-  ``_int_power`` squares exactly.
+* the CPU plugin runs several int32 ops through float32, wrong above 2**24:
+  Divide (which also truncates instead of flooring), Power, comparisons, and
+  Select once fused with a comparison.  ``_int_divmod`` corrects a float
+  estimate with exact integer arithmetic, ``_int_power`` squares, ``_equal``/
+  ``_less``/... compare through wrapping subtraction and Maximum, ``_sel``
+  selects arithmetically.
 * Maximum/Minimum drop NaNs; NumPy propagates them.
 * there is no opset op for atan2, log1p, expm1, signbit, trunc, i0, nextafter.
 * uint32 graphs run on reference kernels, which have no bitwise ops:

@@ -119,13 +119,40 @@ cache = LRUCache(int(os.environ.get("KERAS_OV_CACHE_SIZE", "2048")))
 counters = collections.Counter()  # "compiled", "reference_built"
 
 
-def needs_reference(model):
-    """True if the model moves or computes wide data the CPU plugin narrows.
+# Integer kernels of the CPU plugin that do not compute what NumPy does
+# (measured, see tests/engine/test_execute.py): int8/uint8 arithmetic saturates
+# instead of wrapping, and these ops go through float32 for the listed types.
+_I8 = frozenset((ov.Type.i8, ov.Type.u8))
+_CPU_INEXACT_INT = {
+    "MatMul": frozenset((ov.Type.i8, ov.Type.u8, ov.Type.i16, ov.Type.u16, ov.Type.i32)),
+    "ReduceSum": frozenset((ov.Type.i32,)),
+    "ReduceProd": frozenset((ov.Type.i32,)),
+    "ReduceMax": frozenset((ov.Type.i32,)),
+    "ReduceMin": frozenset((ov.Type.i32,)),
+}
+_STRUCTURAL = frozenset(("Parameter", "Result", "Convert", "Constant", "ShapeOf"))
 
-    Shape computations (ShapeOf and constants feeding shape inputs) are i64 in
-    every OpenVINO graph and are exact on CPU; what matters is data: Parameters,
-    Results and Convert targets, plus wide Constants holding values that do not
-    fit 32 bits.
+
+def _cpu_inexact(op, kind):
+    """True if the CPU plugin's kernel for this integer node is not exact."""
+    for out in op.outputs():
+        t = out.get_element_type()
+        if t in _I8 and kind not in _STRUCTURAL and kind not in DATA_MOVEMENT:
+            return True
+        if t in _CPU_INEXACT_INT.get(kind, ()):
+            return True
+    return False
+
+
+def needs_reference(model):
+    """True if the CPU plugin would not compute this model exactly.
+
+    That is the case for wide data (int64/uint64/uint32/float64, which it
+    narrows) and for the integer kernels in ``_CPU_INEXACT_INT`` / int8
+    arithmetic.  Shape computations (ShapeOf and constants feeding shape
+    inputs) are i64 in every OpenVINO graph and are exact on CPU; what matters
+    is data: Parameters, Results and Convert targets, plus wide Constants
+    holding values that do not fit 32 bits.
     """
     for op in model.get_ordered_ops():
         kind = op.get_type_name()
@@ -142,6 +169,8 @@ def needs_reference(model):
                     or np.min(data) < -(2**31)
                 ):
                     return True
+        elif _cpu_inexact(op, kind):
+            return True
     return False
 
 
@@ -235,7 +264,9 @@ class ReferenceExecutable:
                 raise NotImplementedError(
                     f"keras-ov: OpenVINO has no exact reference kernel for "
                     f"{kind} on {[str(t.element_type) for t in inputs]}; "
-                    "this op cannot run exactly on 64-bit/uint32 data"
+                    "and the CPU plugin would not compute it exactly (it narrows "
+                    "64-bit/uint32 data and saturates int8), so keras-ov refuses "
+                    "rather than return a wrong number"
                 )
             values[name] = outputs
         return [from_ov_tensor(values[r.get_name()][0]) for r in self.model.get_results()]

@@ -28,12 +28,23 @@ def _rule_dtype(rule, xs):
     return dtypes.promote(*xs)
 
 
+# The CPU plugin saturates int8/uint8 arithmetic where NumPy wraps: compute
+# them in int32; the final Convert back wraps, as NumPy does.
+_WIDEN = {"int8": "int32", "uint8": "int32"}
+
+
+def widen(dtype):
+    """The dtype to compute ``dtype`` arithmetic in, on OpenVINO's CPU plugin."""
+    return _WIDEN.get(dtype, dtype)
+
+
 def _elementwise(fn):
     """Translator: cast inputs to ``compute``, apply, cast to ``result``."""
 
     def translator(*xs, compute, result):
-        out = g.out(fn(*[g.cast(x, compute) for x in xs]))
-        return g.cast(out, result)
+        work = widen(compute)
+        out = g.out(fn(*[g.cast(x, work) for x in xs]))
+        return g.cast(out, compute if result is None else result)
 
     return translator
 
@@ -93,7 +104,7 @@ def _resolve(spec, promoted):
 
 
 def _reduce_translator(x, *, fn, axes, keepdims, compute, result):
-    x = g.cast(x, compute)
+    x = g.cast(x, widen(compute))
     if not axes:
         out = x
     else:

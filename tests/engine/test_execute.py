@@ -121,3 +121,48 @@ def test_missing_reference_kernel_raises_not_wrong():
         assert "reference kernel" in str(e)
     else:
         np.testing.assert_array_equal(out, np.full((1, 1, 3), 2.0))
+
+
+def _reduce_max(x):
+    return g.ov_ops.reduce_max(x, g.i64([0]), False)
+
+
+def _matmul(x):
+    return g.ov_ops.matmul(x, x, True, False)
+
+
+def _times_two(x):
+    return g.ov_ops.multiply(x, g.const(2, g.dtype(x)))
+
+
+def _times_two_widened(x):
+    # What the element-wise skeleton emits for int8/uint8: int32 math, then a
+    # wrapping Convert back.
+    from keras_ov.ops.skeletons import widen
+
+    work = widen(g.dtype(x))
+    return g.cast(g.out(_times_two(g.cast(x, work))), g.dtype(x))
+
+
+def test_narrow_int_arithmetic_is_never_saturated():
+    # Left as int8 Multiply, the graph is routed away from the CPU plugin,
+    # and OpenVINO has no int8 reference kernel: an error, not 127.
+    with pytest.raises(NotImplementedError, match="Multiply"):
+        apply("test.i8x2_raw", _times_two, [to_tensor(np.array([100], np.int8))])
+
+
+@pytest.mark.parametrize(
+    "name,fn,x,expected",
+    [
+        # The CPU plugin saturates int8/uint8 arithmetic; NumPy wraps.
+        ("i8x2", _times_two_widened, np.array([100, -100], np.int8), np.array([-56, 56], np.int8)),
+        ("u8x2", _times_two_widened, np.array([200, 3], np.uint8), np.array([144, 6], np.uint8)),
+        # ... and reduces / multiplies int32 through float32.
+        ("i32max", _reduce_max, np.array([2**24 + 1, 2**24 + 3, 7], np.int32), np.int32(2**24 + 3)),
+        ("i32mm", _matmul, np.array([[4097], [4099]], np.int32), np.array([[4097**2 + 4099**2]], np.int32)),
+    ],
+)
+def test_integer_kernels_the_cpu_gets_wrong_are_exact(name, fn, x, expected):
+    out = apply(f"test.{name}", fn, [to_tensor(x)]).numpy()
+    np.testing.assert_array_equal(out, expected)
+    assert out.dtype == expected.dtype

@@ -14,7 +14,7 @@ from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.graph import ov_ops
 from keras_ov.ops.registry import apply, register
-from keras_ov.ops.shape import _static_ints, arange_of, ravel, reshape
+from keras_ov.ops.shape import static_ints, arange_of, ravel, reshape
 
 
 def _floatx():
@@ -36,7 +36,7 @@ def _dtype(dtype, default=None):
 def _shape(shape, op):
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
-    shape = _static_ints(shape, op, "`shape`")
+    shape = static_ints(shape, op, "`shape`")
     if any(d < 0 for d in shape):
         raise ValueError(f"`{op}`: negative dimensions are not allowed, got {shape}")
     return shape
@@ -217,7 +217,8 @@ def arange(start, stop=None, step=None, dtype=None):
 
 
 def _linspace(start, stop, *, num, endpoint, axis, dtype, retstep):
-    work = _compute_dtype(dtype) if dtypes.is_float(dtype) else "float64"
+    # float32 unless the result needs more (float64/int64: reference kernels).
+    work = "float64" if dtype in ("float64", "int64", "uint64") else "float32"
     start, stop = g.cast(start, work), g.cast(stop, work)
     div = (num - 1) if endpoint else num
     delta = ov_ops.subtract(stop, start)

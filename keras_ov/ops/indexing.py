@@ -18,8 +18,10 @@ from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.graph import ov_ops
 from keras_ov.ops.registry import apply, register
-from keras_ov.ops.shape import along, arange_of, as_index, flatten, gather, index_dtype, join_dtype, ravel, scalar, scatter_nd
-from keras_ov.ops.shape import _axis, _static_ints
+from keras_ov.ops.shape import (
+    along, arange_of, as_index, flatten, gather, index_dtype, join_dtype, ravel, scalar,
+    scatter_nd, static_ints, transpose,
+)
 
 _I64_MAX = 2**63 - 1
 _pyslice = builtins.slice  # ``slice`` below is the Keras op
@@ -264,7 +266,7 @@ def take(x, indices, axis=None):
     idx = _index_tensor(indices, "take")
     if axis is None:
         x, axis = ravel(x), 0
-    axis = _axis(axis, x.ndim, "take")
+    axis = g.normalize_axis(axis, x.ndim, "take")
     return apply("numpy.take", _take, [x, idx], axis=axis)
 
 
@@ -295,7 +297,7 @@ def take_along_axis(x, indices, axis=None):
             f"`take_along_axis`: indices (shape {idx.shape}) and x (shape {x.shape}) "
             "must have the same rank"
         )
-    axis = _axis(axis, x.ndim, "take_along_axis")
+    axis = g.normalize_axis(axis, x.ndim, "take_along_axis")
     return apply("numpy.take_along_axis", _take_along_axis, [x, idx], axis=axis)
 
 
@@ -378,12 +380,10 @@ def _diagonal(x, *, offset):
 
 @register("numpy")
 def diagonal(x, offset=0, axis1=0, axis2=1):
-    from keras_ov.ops.shape import transpose
-
     x = to_tensor(x, op="diagonal")
     if x.ndim < 2:
         raise ValueError(f"`diagonal`: needs a tensor of rank >= 2, got shape {x.shape}")
-    a, b = _axis(axis1, x.ndim, "diagonal"), _axis(axis2, x.ndim, "diagonal")
+    a, b = g.normalize_axis(axis1, x.ndim, "diagonal"), g.normalize_axis(axis2, x.ndim, "diagonal")
     if a == b:
         raise ValueError(f"`diagonal`: axis1 and axis2 cannot be the same ({axis1}, {axis2})")
     x = transpose(x, [i for i in range(x.ndim) if i not in (a, b)] + [a, b])
@@ -432,7 +432,7 @@ def _unravel(idx, *, shape):
 @register("numpy")
 def unravel_index(indices, shape):
     idx = _index_tensor(indices, "unravel_index")
-    shape = _static_ints(shape, "unravel_index", "`shape`")
+    shape = static_ints(shape, "unravel_index", "`shape`")
     if any(d <= 0 for d in shape):
         raise ValueError(f"`unravel_index`: dimensions must be positive, got {shape}")
     return tuple(apply("numpy.unravel_index", _unravel, [idx], shape=shape)) if len(shape) > 1 \
@@ -480,7 +480,7 @@ def _slice(x, start, *, sizes):
 @register("core")
 def slice(inputs, start_indices, shape):
     x = to_tensor(inputs, op="slice")
-    sizes = _static_ints(shape, "slice", "`shape`")
+    sizes = static_ints(shape, "slice", "`shape`")
     if len(sizes) != x.ndim:
         raise ValueError(
             "`slice`: the number of dimensions in `inputs` must match the number of "
@@ -548,7 +548,7 @@ def _check_scatter(idx, updates, rank, op):
 def scatter(indices, values, shape):
     idx = _index_tensor(indices, "scatter")
     values = to_tensor(values, op="scatter")
-    shape = _static_ints(shape, "scatter", "`shape`")
+    shape = static_ints(shape, "scatter", "`shape`")
     _check_scatter(idx, values, len(shape), "scatter")
     return apply("core.scatter", _scatter_into_zeros, [idx, values], shape=shape)
 

@@ -118,7 +118,7 @@ def reshape_like(y, x):
     return apply("numpy.reshape_like", _reshape_like, [y, x])
 
 
-def _static_ints(values, op, what):
+def static_ints(values, op, what):
     """A tuple of Python ints from a list/tuple/array argument."""
     if hasattr(values, "shape") and not isinstance(values, np.ndarray):
         values = to_tensor(values, op=op).data
@@ -137,22 +137,21 @@ def _axis(axis, ndim, op):
 def join_dtype(*xs):
     """The dtype tensors are joined in (concatenate, stack, select, ...).
 
-    Keras's promotion, except that it never narrows: Keras maps int64 to
-    int32 (JAX without x64), which would silently change values here, so
-    inputs that already share a dtype keep it and wide inputs keep NumPy's
-    promotion.
+    Keras's promotion, except that it never narrows 64-bit inputs: Keras maps
+    int64 to int32 and float64 to float32 (JAX without x64), which would
+    silently change values when joining data, so they keep 64 bits.
     """
     kinds = [dtypes.dtype_of(x) for x in xs]
     tensors = [k for k in kinds if isinstance(k, str)]
-    if tensors and all(k == tensors[0] for k in tensors):
-        if all(isinstance(k, str) for k in kinds) or tensors[0] in dtypes.WIDE:
-            return tensors[0]
+    if tensors and all(k == tensors[0] for k in tensors) and (
+        len(tensors) == len(kinds) or tensors[0] in dtypes.WIDE
+    ):
+        return tensors[0]
     dt = dtypes.promote(*xs)
-    wide = [k for k in tensors if k in dtypes.WIDE]
-    if wide:
-        widest = np.result_type(*[dtypes.to_numpy(k) for k in tensors])
-        if widest.itemsize > dtypes.to_numpy(dt).itemsize:
-            return dtypes.from_numpy(widest) or dt
+    if dt in ("int32", "uint32") and any(k in ("int64", "uint64") for k in tensors):
+        return "uint64" if all(k in dtypes.UNSIGNED for k in tensors) else "int64"
+    if dt in dtypes.FLOATS and "float64" in tensors:
+        return "float64"
     return dt
 
 
@@ -200,7 +199,7 @@ def reshape(x, newshape):
     if isinstance(newshape, (int, np.integer)):
         newshape = (newshape,)
     if hasattr(newshape, "shape") and not isinstance(newshape, (list, tuple)):
-        newshape = _static_ints(newshape, "reshape", "`newshape`")
+        newshape = static_ints(newshape, "reshape", "`newshape`")
     shape = tuple(None if d is None else int(d) for d in newshape)
     _check_newshape(x, shape, "reshape")
     if None in shape:
@@ -304,7 +303,7 @@ def _broadcast_to(x, shape):
 @register("numpy")
 def broadcast_to(x, shape):
     x = to_tensor(x, op="broadcast_to")
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else _static_ints(shape, "broadcast_to", "`shape`")
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else static_ints(shape, "broadcast_to", "`shape`")
     if len(shape) < x.ndim or any(
         s not in (1, None, t) for s, t in zip(x.shape[::-1], shape[::-1])
     ):
@@ -419,7 +418,7 @@ def _split_lengths(x, indices_or_sections, axis, op, even):
             )
         q, r = divmod(n, s)
         return tuple(q + 1 if i < r else q for i in range(s))
-    cuts = _static_ints(indices_or_sections, op, "split indices")
+    cuts = static_ints(indices_or_sections, op, "split indices")
     if n is None:
         raise ValueError(f"`{op}`: splitting a dynamic axis at indices is not supported")
     bounds = [min(max(c + n if c < 0 else c, 0), n) for c in cuts]
@@ -579,7 +578,7 @@ def _tile(x, *, repeats):
 @register("numpy")
 def tile(x, repeats):
     x = to_tensor(x, op="tile")
-    reps = (int(repeats),) if isinstance(repeats, (int, np.integer)) else _static_ints(repeats, "tile", "`repeats`")
+    reps = (int(repeats),) if isinstance(repeats, (int, np.integer)) else static_ints(repeats, "tile", "`repeats`")
     if any(r < 0 for r in reps):
         raise ValueError(f"`tile`: repeats must be non-negative, got {reps}")
     return apply("numpy.tile", _tile, [x], repeats=reps)

@@ -587,7 +587,7 @@ def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
 
 
 def _multi_hot(x, *, depth, axis, reduce_axis, dtype):
-    work = "int32" if dtype == "bool" else dtype  # ReduceMax has no boolean form
+    work = "float32" if dtype == "bool" else dtype  # ReduceMax has no boolean form
     hot = _one_hot(x, depth=depth, axis=axis, dtype=work)
     return g.cast(g.out(ov_ops.reduce_max(hot, g.i64([reduce_axis]), False)), dtype)
 

@@ -396,7 +396,8 @@ def _binomial(seed, counts, p, *, shape, max_count):
     trial = g.const(np.arange(max_count, dtype=np.float32), "float32")
     hit = ov_ops.logical_and(ov_ops.less(draws, ov_ops.unsqueeze(p, g.i64(-1))),
                              ov_ops.less(trial, ov_ops.unsqueeze(counts, g.i64(-1))))
-    return g.out(ov_ops.reduce_sum(g.cast(g.out(hit), "int32"), g.i64([-1]), False))
+    # float32 counts exactly up to 2**24 (checked by the caller)
+    return g.out(ov_ops.reduce_sum(g.cast(g.out(hit), "float32"), g.i64([-1]), False))
 
 
 @register("random")
@@ -410,7 +411,7 @@ def binomial(shape, counts, probabilities, dtype=None, seed=None):
             f"`{op}`: `counts` must be a concrete value (its maximum sizes the graph)"
         )
     max_count = int(np.max(counts.data)) if counts.data.size else 0
-    if max_count * max(1, int(np.prod(shape))) > _BINOMIAL_MAX_DRAWS:
+    if max_count >= 2**24 or max_count * max(1, int(np.prod(shape))) > _BINOMIAL_MAX_DRAWS:
         raise NotImplementedError(
             f"`{op}`: counts up to {max_count} over shape {shape} need more than "
             f"{_BINOMIAL_MAX_DRAWS} Bernoulli draws; not supported"

@@ -361,7 +361,12 @@ def meshgrid(*x, indexing="xy"):
 
 
 def _vander(x, *, n, increasing):
-    cols, col = [], g.broadcast_to_shape(g.const(1, g.dtype(x)), g.shape_of(x))
+    dt = g.dtype(x)
+    if dt in ("int8", "int16", "uint8", "uint16"):
+        # int32 arithmetic converted back wraps like NumPy (the CPU plugin
+        # saturates narrow ints and the reference kernels lack them).
+        return g.cast(_vander(g.cast(x, "int32"), n=n, increasing=increasing), dt)
+    cols, col = [], g.broadcast_to_shape(g.const(1, dt), g.shape_of(x))
     for i in range(n):  # repeated multiplication: exact for integers
         cols.append(g.unsqueeze_axes(col, (1,)))
         if i + 1 < n:

@@ -152,7 +152,7 @@ def _basic(x, extra, spec, itype):
     """StridedSlice for ints, slices and new axes; advanced entries keep their axes."""
     begin, end, stride = [], [], []
     bmask, emask, new, shrink = [], [], [], []
-    positions, out_axis, in_axis = [], 0, 0
+    positions, scalars, out_axis, in_axis = [], [], 0, 0
     trivial = True
     zero, one = g.const([0], itype), g.const([1], itype)
     for entry in spec:
@@ -164,13 +164,14 @@ def _basic(x, extra, spec, itype):
             trivial = False
             continue
         new.append(0)
-        if kind in ("int", "int_t"):
-            if kind == "int":
-                b = g.const([entry[1]], itype)
-                e = g.const([entry[1] + 1], itype) if entry[1] != -1 else zero
-            else:
-                b = g.reshape(g.cast(_wrap(extra[entry[1][1] - 1], g.dim(x, in_axis)), itype), [1])
-                e = g.out(ov_ops.add(b, one))
+        if kind == "int_t":  # a Gather after the slice (see _getitem)
+            begin.append(zero), end.append(zero), stride.append(one)
+            bmask.append(1), emask.append(1), shrink.append(0)
+            scalars.append((out_axis, entry[1]))
+            out_axis += 1
+        elif kind == "int":
+            b = g.const([entry[1]], itype)
+            e = g.const([entry[1] + 1], itype) if entry[1] != -1 else zero
             begin.append(b), end.append(e), stride.append(one)
             bmask.append(0), emask.append(0), shrink.append(1)
             trivial = False
@@ -194,11 +195,11 @@ def _basic(x, extra, spec, itype):
             continue
         in_axis += 1
     if trivial:
-        return x, positions
+        return x, positions, scalars
     cat = lambda parts: g.out(ov_ops.concat(parts, 0))  # noqa: E731
     y = ov_ops.strided_slice(x, cat(begin), cat(end), cat(stride), bmask, emask,
                              new_axis_mask=new, shrink_axis_mask=shrink)
-    return g.out(y), positions
+    return g.out(y), positions, scalars
 
 
 def _advanced(y, extra, positions, itype):
@@ -239,7 +240,11 @@ def _advanced(y, extra, positions, itype):
 
 
 def _getitem(x, *extra, spec, itype):
-    y, positions = _basic(x, extra, spec, itype)
+    # Tensor-valued scalar indices are Gathers, not StridedSlice shrinks: the
+    # CPU plugin cannot run a StridedSlice with runtime bounds that yields 0-d.
+    y, positions, scalars = _basic(x, extra, spec, itype)
+    for axis, ref in reversed(scalars):
+        y = gather(y, extra[ref[1] - 1], axis)
     return _advanced(y, extra, positions, itype) if positions else y
 
 

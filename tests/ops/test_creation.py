@@ -71,6 +71,8 @@ def test_meshgrid_and_vander():
     x = np.array([2, 3, -1], np.int64)
     check(ops.vander(x), np.vander(x))
     check(ops.vander(x, 5, increasing=True), np.vander(x, 5, increasing=True))
+    small = np.array([3, -2, 100], np.int8)
+    check(ops.vander(small, 3), np.vander(small, 3).astype(np.int8))  # wraps, dtype kept
     big = np.array([2**20 + 1], np.int64)
     check(ops.vander(big, 3), np.vander(big, 3))
 

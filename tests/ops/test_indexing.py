@@ -36,6 +36,11 @@ def test_getitem_with_tensor_indices():
         check(t[idx, 1], X[i, 1])
     check(t[ops.convert_to_tensor(np.array([1, 0]))], X[[1, 0]])
     check(t[:, ops.convert_to_tensor(np.int32(2))], X[:, 2])
+    flat = to_tensor(X.ravel())
+    for i in (-3, 4):
+        check(flat[ops.convert_to_tensor(np.array(i, np.int32))], X.ravel()[i])
+    i, j = (ops.convert_to_tensor(np.array(v, np.int32)) for v in (-1, 2))
+    check(t[None, i, ..., j], X[None, -1, ..., 2])
 
 
 def test_getitem_errors():
@@ -69,10 +74,11 @@ def test_getitem_symbolic_dynamic_dims(key, want):
 
 def test_getitem_symbolic_runs_like_numpy():
     p, x = _symbolic((None, 3, 4), "int32")
-    y = x[-1, ::-1, [0, 3]]
-    model = ov.Model([y.output], [p])
-    out = ov.Core().compile_model(model, "CPU")([X])[0]
-    np.testing.assert_array_equal(out, X[-1, ::-1, [0, 3]])
+    q, i = _symbolic((), "int32")
+    y = x[-1, ::-1, [0, 3]] + x[i, 0, i]
+    model = ov.Model([y.output], [p, q])
+    out = ov.Core().compile_model(model, "CPU")([X, np.array(-2, np.int32)])[0]
+    np.testing.assert_array_equal(out, X[-1, ::-1, [0, 3]] + X[-2, 0, -2])
 
 
 # -- take and friends ------------------------------------------------------------

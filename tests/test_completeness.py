@@ -12,7 +12,7 @@ from keras_ov.ops.registry import REGISTRY
 
 NAMESPACES = ["numpy", "nn", "math", "linalg", "image", "random"]
 # Names in the JAX backend modules that are JAX plumbing, not Keras API.
-NOT_API = {"jax_draw_seed", "unstack"}
+NOT_API = {"jax_draw_seed", "unstack", "wrap_flash_attention"}
 
 
 def reference_functions(module):

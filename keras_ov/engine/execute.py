@@ -120,24 +120,27 @@ counters = collections.Counter()  # "compiled", "reference_built"
 
 
 # Integer kernels of the CPU plugin that do not compute what NumPy does
-# (measured, see tests/engine/test_execute.py): int8/uint8 arithmetic saturates
-# instead of wrapping, and these ops go through float32 for the listed types.
+# (measured, see tests/engine/test_execute.py): int8/uint8 arithmetic that can
+# overflow saturates instead of wrapping, and some int32 ops go through float32.
 _I8 = frozenset((ov.Type.i8, ov.Type.u8))
+_I8_OVERFLOWING = frozenset((
+    "Abs", "Add", "CumSum", "MatMul", "Multiply", "Negative", "Power",
+    "ReduceProd", "ReduceSum", "SquaredDifference", "Subtract",
+))
 _CPU_INEXACT_INT = {
-    "MatMul": frozenset((ov.Type.i8, ov.Type.u8, ov.Type.i16, ov.Type.u16, ov.Type.i32)),
+    "MatMul": frozenset((ov.Type.i16, ov.Type.u16, ov.Type.i32)),
     "ReduceSum": frozenset((ov.Type.i32,)),
     "ReduceProd": frozenset((ov.Type.i32,)),
     "ReduceMax": frozenset((ov.Type.i32,)),
     "ReduceMin": frozenset((ov.Type.i32,)),
 }
-_STRUCTURAL = frozenset(("Parameter", "Result", "Convert", "Constant", "ShapeOf"))
 
 
 def _cpu_inexact(op, kind):
     """True if the CPU plugin's kernel for this integer node is not exact."""
     for out in op.outputs():
         t = out.get_element_type()
-        if t in _I8 and kind not in _STRUCTURAL and kind not in DATA_MOVEMENT:
+        if t in _I8 and kind in _I8_OVERFLOWING:
             return True
         if t in _CPU_INEXACT_INT.get(kind, ()):
             return True
@@ -260,7 +263,11 @@ class ReferenceExecutable:
                 values[name] = inputs
                 continue
             outputs = [_empty_tensor(o) for o in op.outputs()]
-            if not op.evaluate(outputs, inputs) and not _evaluate_as_bits(op, outputs, inputs):
+            if not (
+                op.evaluate(outputs, inputs)
+                or _evaluate_as_bits(op, outputs, inputs)
+                or _evaluate_widened(op, outputs, inputs)
+            ):
                 raise NotImplementedError(
                     f"keras-ov: OpenVINO has no exact reference kernel for "
                     f"{kind} on {[str(t.element_type) for t in inputs]}; "
@@ -306,6 +313,36 @@ def _evaluate_as_bits(op, outputs, inputs):
     for i, (t, b) in enumerate(zip(outputs, bit_outputs)):
         if b is not t:
             outputs[i] = ov.Tensor(np.array(b.data).view(np.float64))
+    return True
+
+
+_NARROW_INTS = {
+    ov.Type.i8: np.int8, ov.Type.u8: np.uint8, ov.Type.i16: np.int16, ov.Type.u16: np.uint16,
+}
+
+
+def _evaluate_widened(op, outputs, inputs):
+    """Evaluate on 8/16-bit integers widened to int32, results wrapped back.
+
+    OpenVINO lacks many reference kernels for narrow integers.  Integer
+    arithmetic modulo 2**n commutes with widening, and order and equality are
+    preserved, so computing in int32 and converting back with wraparound gives
+    exactly what NumPy computes in the narrow type.
+    """
+    if not any(t.element_type in _NARROW_INTS for t in inputs):
+        return False
+    wide_in = [
+        ov.Tensor(np.array(t.data).astype(np.int32)) if t.element_type in _NARROW_INTS else t
+        for t in inputs
+    ]
+    wide_out = [
+        ov.Tensor(ov.Type.i32, t.shape) if t.element_type in _NARROW_INTS else t for t in outputs
+    ]
+    if not op.evaluate(wide_out, wide_in):
+        return False
+    for i, (t, w) in enumerate(zip(outputs, wide_out)):
+        if w is not t:
+            outputs[i] = ov.Tensor(np.array(w.data).astype(_NARROW_INTS[t.element_type]))
     return True
 
 

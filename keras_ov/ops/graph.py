@@ -129,3 +129,8 @@ def zeros_like(x):
 
 def select(cond, a, b):
     return out(ov_ops.select(cond, a, b))
+
+
+def slice_axis(x, axis, start, stop, step=1):
+    """``x[..., start:stop:step, ...]`` along one axis (negative bounds count from the end)."""
+    return out(ov_ops.slice(x, i64([start]), i64([stop]), i64([step]), i64([axis])))

@@ -543,6 +543,13 @@ def _homography(start, end):
 
 
 @register("image")
+def compute_homography_matrix(start_points, end_points):
+    start = to_tensor(start_points, op="compute_homography_matrix")
+    end = to_tensor(end_points, op="compute_homography_matrix")
+    return _homography(start, end)
+
+
+@register("image")
 def perspective_transform(images, start_points, end_points, interpolation="bilinear",
                           fill_value=0, data_format=None):
     op = "perspective_transform"
@@ -665,3 +672,35 @@ def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear",
                  [x, noise, to_tensor(sigma_f, "float32"), to_tensor(float(alpha), "float32")],
                  kernel_size=(k, k), channels_last=channels_last, batched=x.ndim == 4,
                  order=_ORDERS[interpolation], mode=fill_mode, fill=float(fill_value))
+
+
+_SOBEL_Y = ((-1, -2, -1), (0, 0, 0), (1, 2, 1))
+_SOBEL_X = ((-1, 0, 1), (-2, 0, 2), (-1, 0, 1))
+
+
+def _sobel(x, *, channels_last):
+    dtype = g.dtype(x)
+    work = _compute_dtype(dtype)
+    img = g.cast(_to_nhwc(x, channels_last, True), work)
+    nchw = g.transpose(img, [0, 3, 1, 2])
+    c = g.static_shape(nchw)[1]
+    edges = []
+    for kernel in (_SOBEL_Y, _SOBEL_X):
+        w = g.const(np.tile(np.asarray(kernel)[None, None, None], (c, 1, 1, 1, 1)), work)
+        conv = ov_ops.group_convolution(nchw, w, [1, 1], [0, 0], [0, 0], [1, 1],
+                                        auto_pad="same_upper")
+        edges.append(g.unsqueeze_axes(_from_nhwc(g.transpose(g.out(conv), [0, 2, 3, 1]),
+                                                 channels_last, True), [4]))
+    return g.cast(g.out(ov_ops.concat(edges, 4)), dtype if dtypes.is_float(dtype) else work)
+
+
+@register("image")
+def sobel_edges(images, data_format=None):
+    """Sobel gradients ``[dy, dx]`` stacked on a new last axis (4-D images)."""
+    x = to_tensor(images, op="sobel_edges")
+    if x.ndim != 4:
+        raise ValueError(f"`sobel_edges` expects 4-D images, got shape {x.shape}")
+    channels_last = _data_format(data_format) == "channels_last"
+    if (x.shape[3] if channels_last else x.shape[1]) is None:
+        raise ValueError(f"`sobel_edges` needs a static channel dimension, got shape {x.shape}")
+    return apply("image.sobel_edges", _sobel, [x], channels_last=channels_last)

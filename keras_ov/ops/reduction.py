@@ -26,7 +26,7 @@ from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.graph import ov_ops
 from keras_ov.ops.registry import apply, register
-from keras_ov.ops.skeletons import reduce
+from keras_ov.ops.skeletons import reduce, widen
 
 
 def _result_type(*types):
@@ -115,6 +115,9 @@ def scan(x, axis, kind, exact=False):
     asks for the log-step scan in a graph that will run on reference kernels.
     """
     dt = g.dtype(x)
+    work = widen(dt)
+    if work != dt:  # int8/uint8: wrap like NumPy instead of saturating
+        return g.cast(scan(g.cast(x, work), axis, kind, exact), dt)
     if kind == "sum" and not exact and not dtypes.is_wide(dt):
         return g.out(ov_ops.cumsum(x, g.i64(axis)))
     n = g.static_shape(x)[axis]
@@ -495,6 +498,30 @@ cumsum = _cumulative_op("cumsum", "sum")
 cumprod = _cumulative_op("cumprod", "prod")
 nancumsum = _cumulative_op("nancumsum", "sum", skip_nan=True)
 nancumprod = _cumulative_op("nancumprod", "prod", skip_nan=True)
+
+
+def _diff_translator(x, *, n, axis):
+    subtract = ov_ops.logical_xor if g.dtype(x) == "bool" else ov_ops.subtract
+    work = widen(g.dtype(x))
+    x = g.cast(x, work)
+    for _ in range(n):
+        x = g.out(subtract(g.slice_axis(x, axis, 1, 2**31 - 1), g.slice_axis(x, axis, 0, -1)))
+    return x
+
+
+@register("numpy")
+def diff(a, n=1, axis=-1):
+    """The n-th discrete difference along ``axis`` (bool: not-equal, as NumPy)."""
+    a = to_tensor(a, op="diff")
+    if not isinstance(n, int) or n < 0:
+        raise ValueError(f"`diff`: order n must be a non-negative integer, got {n!r}")
+    if a.ndim == 0:
+        raise ValueError("`diff` requires an input of at least 1 dimension, got a 0-d tensor")
+    axis = g.normalize_axis(axis, a.ndim, "diff")
+    if n == 0:
+        return a
+    out = apply("numpy.diff", _diff_translator, [a], n=n, axis=axis)
+    return out if out.dtype == a.dtype else to_tensor(out, a.dtype)
 
 
 # -- quantiles -------------------------------------------------------------------

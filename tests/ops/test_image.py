@@ -78,3 +78,28 @@ def test_blur_and_scale_and_translate():
     np.testing.assert_allclose(same, y, rtol=1e-5)
     e = I.elastic_transform(RNG.random((1, 8, 8, 1)).astype("float32"), seed=1)
     assert e.shape == (1, 8, 8, 1)
+
+
+def _sobel_reference(x):
+    ky = np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], np.float32)
+    kx = ky.T
+    p = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    h, w = x.shape[1:3]
+    out = np.zeros(x.shape + (2,), np.float32)
+    for i in range(3):
+        for j in range(3):
+            win = p[:, i:i + h, j:j + w, :]
+            out[..., 0] += ky[i, j] * win
+            out[..., 1] += kx[i, j] * win
+    return out
+
+
+def test_sobel_edges_matches_reference():
+    from keras import ops
+
+    x = np.random.RandomState(0).rand(2, 5, 6, 3).astype("float32")
+    np.testing.assert_allclose(ops.convert_to_numpy(ops.image.sobel_edges(x)),
+                               _sobel_reference(x), atol=1e-5)
+    first = ops.image.sobel_edges(x.transpose(0, 3, 1, 2), data_format="channels_first")
+    np.testing.assert_allclose(ops.convert_to_numpy(first),
+                               _sobel_reference(x).transpose(0, 3, 1, 2, 4), atol=1e-5)

@@ -122,3 +122,12 @@ def promote_inexact(*xs):
     """Result type promoted to a float (``sin``, ``mean``, ``divide``)."""
     dtype = promote(*xs)
     return dtype if dtype in FLOATS else _keras_result_type(dtype, float)
+
+
+def canonical(dtype):
+    """Keras's 32-bit canonical form of a dtype (float64 -> float32, int64 -> int32).
+
+    Keras (like JAX without x64) defines some ops' results in this dtype even
+    for 64-bit inputs; those ops compute in it.
+    """
+    return _keras_result_type(dtype)

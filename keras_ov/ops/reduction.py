@@ -184,9 +184,15 @@ def _count_true(x, axes, keepdims):
     return ov_ops.reduce_sum(g.cast(x, "int32"), axes, keepdims)
 
 
-def _summing(name, fn):
+def _in_keras_dtype(x, name):
+    """Ops whose Keras result dtype is the 32-bit canonical one compute in it."""
+    x = to_tensor(x, op=name)
+    return to_tensor(x, dtypes.canonical(x.dtype), op=name)
+
+
+def _summing(name, fn, canonical=False):
     def op(x, axis=None, keepdims=False):
-        x = to_tensor(x, op=name)
+        x = _in_keras_dtype(x, name) if canonical else to_tensor(x, op=name)
         dt = _sum_dtype(x.dtype)
         return reduce(name, x, axis, keepdims, fn, compute=dt, result=dt)
 
@@ -195,7 +201,7 @@ def _summing(name, fn):
 
 
 sum = _summing("sum", ov_ops.reduce_sum)
-nansum = _summing("nansum", _nansum)
+nansum = _summing("nansum", _nansum, canonical=True)  # Keras: float64 -> float32
 
 
 @register("numpy")
@@ -288,7 +294,7 @@ def _check_nonempty(name, x, axis):
 
 def _extreme_op(name, kind, skip_nan=False, with_initial=False):
     def op(x, axis=None, keepdims=False, initial=None):
-        x = to_tensor(x, op=name)
+        x = _in_keras_dtype(x, name) if skip_nan else to_tensor(x, op=name)
         if initial is None:
             _check_nonempty(name, x, axis)
         return reduce(name, x, axis, keepdims, None, compute=x.dtype, result=x.dtype,
@@ -365,6 +371,8 @@ def _arg_translator(x, *, axes, keepdims, compute, result, kind, skip_nan):
 def _arg_op(name, kind, skip_nan=False):
     def op(x, axis=None, keepdims=False):
         x = to_tensor(x, op=name)
+        if skip_nan and x.dtype == "float64":  # Keras/JAX compute these in float32
+            x = to_tensor(x, "float32", op=name)
         if axis is not None and not isinstance(axis, (int, np.integer)):
             raise TypeError(f"`{name}`: axis must be None or an integer, got {axis!r}")
         if x.size == 0:

@@ -105,10 +105,12 @@ def _resolve(spec, promoted):
 
 def _reduce_translator(x, *, fn, axes, keepdims, compute, result):
     x = g.cast(x, widen(compute))
-    if not axes:
-        out = x
-    else:
+    if axes:
         out = g.out(fn(x, g.i64(list(axes)), keepdims))
+    else:
+        # Reduce nothing, yet let ``fn`` apply (nansum fills NaNs): reduce a new
+        # unit axis (the CPU plugin rejects reductions over no axes).
+        out = g.out(fn(g.unsqueeze_axes(x, [0]), g.i64([0]), False))
     return g.cast(out, result)
 
 

@@ -166,7 +166,11 @@ def digitize(x, bins):
     bins = to_tensor(bins, op="digitize")
     if bins.ndim != 1:
         raise ValueError(f"`digitize`: bins must be 1-D, got shape {bins.shape}")
-    return apply("digitize", _digitize_translator, [x, bins], compute=_search_dtype(x, bins))
+    compute = _search_dtype(x, bins)
+    if compute == "float64":  # Keras/JAX compare float64 data in float32
+        compute = "float32"
+        x, bins = to_tensor(x, compute, op="digitize"), to_tensor(bins, compute, op="digitize")
+    return apply("digitize", _digitize_translator, [x, bins], compute=compute)
 
 
 # -- nonzero, bincount, histogram ---------------------------------------------------

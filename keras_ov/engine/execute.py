@@ -267,6 +267,7 @@ class ReferenceExecutable:
                 op.evaluate(outputs, inputs)
                 or _evaluate_as_bits(op, outputs, inputs)
                 or _evaluate_widened(op, outputs, inputs)
+                or _evaluate_ordered(op, outputs, inputs)
             ):
                 raise NotImplementedError(
                     f"keras-ov: OpenVINO has no exact reference kernel for "
@@ -343,6 +344,56 @@ def _evaluate_widened(op, outputs, inputs):
     for i, (t, w) in enumerate(zip(outputs, wide_out)):
         if w is not t:
             outputs[i] = ov.Tensor(np.array(w.data).astype(_NARROW_INTS[t.element_type]))
+    return True
+
+
+# Ops that only compare or select float64 values.  OpenVINO has no float64
+# kernels for them, but they give the same answer on int64 "order keys": the
+# IEEE bit pattern with the magnitude bits flipped for negative numbers is an
+# int64 whose order is the float order (-0.0 is first made +0.0, so equal
+# floats have equal keys).  Selections map keys back to floats; comparisons
+# with a NaN operand cannot be answered this way and are refused.
+ORDERED_SELECT = frozenset(("Maximum", "Minimum", "ReduceMax", "ReduceMin", "TopK"))
+ORDERED_COMPARE = frozenset((
+    "Equal", "Greater", "GreaterEqual", "Less", "LessEqual", "NotEqual",
+))
+_MAGNITUDE = np.int64(0x7FFFFFFFFFFFFFFF)
+
+
+def _order_key(values):
+    """Float64 values as int64 keys with the same order (NaN above +inf)."""
+    values = np.where(np.isnan(values), np.nan, values) + 0.0  # canonical NaN, +0.0
+    bits = values.view(np.int64)
+    return np.where(bits < 0, bits ^ _MAGNITUDE, bits)
+
+
+def _from_order_key(keys):
+    values = np.where(keys < 0, keys ^ _MAGNITUDE, keys).view(np.float64)
+    # Empty ReduceMax/ReduceMin yield the int64 extremes: the float extremes.
+    values[keys == np.iinfo(np.int64).min] = -np.inf
+    values[keys == np.iinfo(np.int64).max] = np.inf
+    return values
+
+
+def _evaluate_ordered(op, outputs, inputs):
+    """Evaluate a float64 comparison or selection on int64 order keys."""
+    kind = op.get_type_name()
+    if kind not in ORDERED_SELECT and kind not in ORDERED_COMPARE:
+        return False
+    if not any(t.element_type == ov.Type.f64 for t in inputs):
+        return False
+    data = [np.array(t.data) if t.element_type == ov.Type.f64 else None for t in inputs]
+    if kind in ORDERED_COMPARE and any(d is not None and np.isnan(d).any() for d in data):
+        return False
+    key_in = [ov.Tensor(_order_key(d)) if d is not None else t for d, t in zip(data, inputs)]
+    key_out = [
+        ov.Tensor(ov.Type.i64, t.shape) if t.element_type == ov.Type.f64 else t for t in outputs
+    ]
+    if not op.evaluate(key_out, key_in):
+        return False
+    for i, (t, k) in enumerate(zip(outputs, key_out)):
+        if k is not t:
+            outputs[i] = ov.Tensor(_from_order_key(np.array(k.data)))
     return True
 
 

@@ -45,8 +45,9 @@ def _standardize(dtype):
 
 
 def isnan(x):
-    """NaN mask of a float output (``x != x``)."""
-    return g.out(ov_ops.not_equal(x, x))
+    """NaN mask of a float output: ``not (x == x)`` (Equal has an exact
+    float64 reference kernel, NotEqual and IsNaN do not)."""
+    return g.out(ov_ops.logical_not(ov_ops.equal(x, x)))
 
 
 def fill_nan(x, value):

@@ -166,3 +166,34 @@ def test_integer_kernels_the_cpu_gets_wrong_are_exact(name, fn, x, expected):
     out = apply(f"test.{name}", fn, [to_tensor(x)]).numpy()
     np.testing.assert_array_equal(out, expected)
     assert out.dtype == expected.dtype
+
+
+def _reduce_min(x):
+    return g.ov_ops.reduce_min(x, g.i64([0]), False)
+
+
+def _less(x):
+    return g.ov_ops.less(x, g.const(1.0, "float64"))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1.0 + 2**-40, 1.0, -3e300, 5e-324, -0.0, 0.0],
+        [-np.inf, -1.0 - 2**-52, -1.0, np.inf],
+    ],
+)
+def test_float64_selection_is_exact_through_order_keys(values):
+    x = np.array(values)
+    out = apply("test.max64", _reduce_max, [to_tensor(x)]).numpy()
+    assert out.dtype == np.float64 and out == x.max()
+    out = apply("test.min64", _reduce_min, [to_tensor(x)]).numpy()
+    assert out == x.min()
+
+
+def test_float64_comparison_exact_and_refused_with_nan():
+    x = np.array([1.0 - 2**-52, 1.0, 1.0 + 2**-52])
+    out = apply("test.less64", _less, [to_tensor(x)]).numpy()
+    assert out.tolist() == [True, False, False]
+    with pytest.raises(NotImplementedError, match="Less"):
+        apply("test.less64", _less, [to_tensor(np.array([np.nan, 0.0, 2.0]))])

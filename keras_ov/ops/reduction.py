@@ -194,6 +194,8 @@ def _in_keras_dtype(x, name):
 def _summing(name, fn, canonical=False):
     def op(x, axis=None, keepdims=False):
         x = _in_keras_dtype(x, name) if canonical else to_tensor(x, op=name)
+        if x.dtype == "float64":  # Keras's result dtype for a float64 sum is float32
+            x = to_tensor(x, "float32", op=name)
         dt = _sum_dtype(x.dtype)
         return reduce(name, x, axis, keepdims, fn, compute=dt, result=dt)
 

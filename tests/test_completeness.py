@@ -43,3 +43,11 @@ def test_core_contract_is_complete():
     expected = reference_functions("core") - {"should_shard_at_init"}
     missing = sorted(n for n in expected if not hasattr(backend_core, n))
     assert not missing, missing
+
+
+def test_host_paths_are_declared_registered_ops_with_reasons():
+    from keras_ov.ops.registry import HOST_PATHS
+
+    for name, reason in HOST_PATHS.items():
+        assert name in REGISTRY, name
+        assert len(reason) > 20, name

@@ -20,7 +20,7 @@ from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.graph import ov_ops
 from keras_ov.ops.reduction import _result_type, isnan, scalar_dim, scan, take_last
-from keras_ov.ops.registry import apply, register
+from keras_ov.ops.registry import apply, host_path, register
 
 _END = np.iinfo(np.int32).max  # "to the end" in slices (an int64 bound would force the reference executor)
 
@@ -371,6 +371,12 @@ def unique(x, sorted=True, return_index=False, return_inverse=False, return_coun
                    size=None if size is None else int(size), fill_value=fill_value,
                    outputs=outputs)
     return result[0] if len(outputs) == 1 else tuple(result)
+
+
+host_path("numpy.bincount", "eager input is read on the host only to reject negative "
+          "values (validation; the counting runs in OpenVINO)")
+host_path("numpy.unique", "an empty input's (empty) outputs are made on the host: "
+          "OpenVINO graphs cannot produce the zero-size result shapes here")
 
 
 def _empty_unique(x, axis, outputs):

@@ -95,3 +95,17 @@ def test_symbolic_shapes():
     assert op("searchsorted")(symbolic((7,), "int32"), symbolic((None, 2), "int32")).shape == (None, 2)
     counts, edges = op("histogram")(symbolic((None,), "float32"), bins=4)
     assert counts.shape == (4,) and edges.shape == (5,)
+
+
+def test_bincount_rejects_negative_values_host_validation():
+    from keras import ops
+
+    with pytest.raises(ValueError, match="non-negative"):
+        ops.bincount(np.array([1, -1, 2], np.int32))
+
+
+def test_unique_of_empty_input_host_path():
+    from keras import ops
+
+    out = ops.unique(np.zeros((0,), np.float32))
+    assert tuple(out.shape) == (0,) and ops.convert_to_numpy(out).dtype == np.float32

@@ -804,10 +804,13 @@ def _bitwise(op_name, fn, arith_combine):
     return translator
 
 
-binary("bitwise_and", _bitwise("bitwise_and", ov_ops.bitwise_and, ov_ops.multiply))
-binary("bitwise_or", _bitwise("bitwise_or", ov_ops.bitwise_or, ov_ops.maximum))
+binary("bitwise_and", _bitwise("bitwise_and", ov_ops.bitwise_and, ov_ops.multiply),
+       params=("x", "y"))
+binary("bitwise_or", _bitwise("bitwise_or", ov_ops.bitwise_or, ov_ops.maximum),
+       params=("x", "y"))
 binary("bitwise_xor", _bitwise("bitwise_xor", ov_ops.bitwise_xor,
-                               lambda x, y: g.cast(_o(ov_ops.not_equal(x, y)), _dt(x))))
+                               lambda x, y: g.cast(_o(ov_ops.not_equal(x, y)), _dt(x))),
+       params=("x", "y"))
 
 
 def _bitwise_invert(x):
@@ -849,9 +852,9 @@ def _shift(op_name, left):
 
 
 binary("bitwise_left_shift", _shift("bitwise_left_shift", True),
-       compute=_wrap_bool_int32, result=_bool_to_int32)
+       compute=_wrap_bool_int32, result=_bool_to_int32, params=("x", "y"))
 binary("bitwise_right_shift", _shift("bitwise_right_shift", False),
-       compute=_bool_to_int32, result=_bool_to_int32)
+       compute=_bool_to_int32, result=_bool_to_int32, params=("x", "y"))
 alias("numpy", "left_shift", REGISTRY["numpy.bitwise_left_shift"])
 alias("numpy", "right_shift", REGISTRY["numpy.bitwise_right_shift"])
 

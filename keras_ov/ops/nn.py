@@ -16,7 +16,7 @@ from keras_ov.engine import dtypes
 from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.graph import ov_ops
-from keras_ov.ops.registry import apply, register
+from keras_ov.ops.registry import apply, register, with_params
 
 
 def _floatx():
@@ -145,7 +145,7 @@ _UNARY = {
 }
 
 for _name, (_build, _rule) in _UNARY.items():
-    register("nn", _name)(_activation(_name, _build, _rule))
+    register("nn", _name)(with_params(_activation(_name, _build, _rule), ("x",)))
 
 _soft_shrink_op = _activation("soft_shrink", _soft_shrink)
 _squareplus_op = _activation("squareplus", _squareplus)

@@ -17,6 +17,9 @@ output shape depends on values when OpenVINO lacks the kernel) must be declared
 with ``host_path`` so they are visible, narrow and tested.
 """
 
+import functools
+import inspect
+
 import numpy as np
 import openvino as ov
 
@@ -38,6 +41,24 @@ def register(namespace, name=None):
         return fn
 
     return deco
+
+
+def with_params(fn, names):
+    """``fn(a, b, ...)`` exposed with Keras's parameter ``names``.
+
+    Factory-made ops share one body; Keras checks that each backend function
+    has its op's exact signature (and may pass arguments by keyword).
+    """
+    sig = inspect.Signature(
+        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names]
+    )
+
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        return fn(*sig.bind(*args, **kwargs).args)
+
+    op.__signature__ = sig
+    return op
 
 
 def alias(namespace, name, fn):

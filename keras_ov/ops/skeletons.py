@@ -19,7 +19,7 @@ and repeated axes and ``keepdims`` are handled in exactly one place.
 from keras_ov.engine import dtypes
 from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
-from keras_ov.ops.registry import apply, register
+from keras_ov.ops.registry import apply, register, with_params
 
 
 def _rule_dtype(rule, xs):
@@ -69,8 +69,10 @@ def unary(name, fn, rule="numeric", namespace="numpy", result=None, compute=None
     return register(namespace, name)(op)
 
 
-def binary(name, fn, rule="numeric", namespace="numpy", result=None, compute=None):
-    """Register a two-input broadcasting element-wise op."""
+def binary(name, fn, rule="numeric", namespace="numpy", result=None, compute=None,
+           params=("x1", "x2")):
+    """Register a two-input broadcasting element-wise op (``params``: Keras's
+    names for its two arguments)."""
     translator = _elementwise(fn)
 
     def op(x1, x2):
@@ -84,6 +86,8 @@ def binary(name, fn, rule="numeric", namespace="numpy", result=None, compute=Non
 
     op.__name__ = name
     op.__qualname__ = name
+    if tuple(params) != ("x1", "x2"):
+        op = with_params(op, params)
     return register(namespace, name)(op)
 
 

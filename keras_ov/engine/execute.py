@@ -268,6 +268,7 @@ class ReferenceExecutable:
                 or _evaluate_as_bits(op, outputs, inputs)
                 or _evaluate_widened(op, outputs, inputs)
                 or _evaluate_ordered(op, outputs, inputs)
+                or _evaluate_isnan(op, outputs, inputs)
             ):
                 raise NotImplementedError(
                     f"keras-ov: OpenVINO has no exact reference kernel for "
@@ -395,6 +396,22 @@ def _evaluate_ordered(op, outputs, inputs):
         if k is not t:
             outputs[i] = ov.Tensor(_from_order_key(np.array(k.data)))
     return True
+
+
+def _evaluate_isnan(op, outputs, inputs):
+    """IsNaN has no reference kernel: evaluate ``not (x == x)`` with OpenVINO's
+    Equal and LogicalNot kernels instead."""
+    if op.get_type_name() != "IsNaN":
+        return False
+    from openvino import opset15
+
+    x = inputs[0]
+    p = opset15.parameter(list(x.shape), x.element_type)
+    equal = opset15.equal(p, p)
+    same = ov.Tensor(ov.Type.boolean, x.shape)
+    if not equal.evaluate([same], [x, x]):
+        return False
+    return opset15.logical_not(equal).evaluate(outputs, [same])
 
 
 def _constant_tensor(op):

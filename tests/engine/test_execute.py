@@ -197,3 +197,15 @@ def test_float64_comparison_exact_and_refused_with_nan():
     assert out.tolist() == [True, False, False]
     with pytest.raises(NotImplementedError, match="Less"):
         apply("test.less64", _less, [to_tensor(np.array([np.nan, 0.0, 2.0]))])
+
+
+def test_isnan_runs_on_reference_kernels_through_equal():
+    # An int8 product sends the graph to the reference kernels, where IsNaN has
+    # no kernel of its own.
+    def f(x, q):
+        prod = g.cast(g.out(g.ov_ops.multiply(q, q)), "float32")
+        return g.ov_ops.logical_or(g.ov_ops.is_nan(x), g.ov_ops.is_nan(prod))
+
+    x = np.array([1.0, np.nan, 3.0], np.float32)
+    out = apply("test.isnan_ref", f, [to_tensor(x), to_tensor(np.array([2, 3, 4], np.int8))])
+    assert out.numpy().tolist() == [False, True, False]

@@ -301,6 +301,19 @@ class OpenVINOTrainer(base_trainer.Trainer):
         epoch_iterator.reset()
 
     @traceback_utils.filter_traceback
+    def _callback_list(self, callbacks, verbose, epoch_iterator):
+        """One-epoch callbacks for predict/evaluate (a CallbackList is kept)."""
+        if isinstance(callbacks, callbacks_module.CallbackList):
+            return callbacks
+        return callbacks_module.CallbackList(
+            callbacks,
+            add_progbar=verbose != 0,
+            verbose=verbose,
+            epochs=1,
+            steps=epoch_iterator.num_batches,
+            model=self,
+        )
+
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         epoch_iterator = EpochIterator(
             x=x,
@@ -310,15 +323,7 @@ class OpenVINOTrainer(base_trainer.Trainer):
             steps_per_execution=self.steps_per_execution,
         )
         self._build_on(epoch_iterator)
-        if not isinstance(callbacks, callbacks_module.CallbackList):
-            callbacks = callbacks_module.CallbackList(
-                callbacks,
-                add_progbar=verbose != 0,
-                verbose=verbose,
-                epochs=1,
-                steps=epoch_iterator.num_batches,
-                model=self,
-            )
+        callbacks = self._callback_list(callbacks, verbose, epoch_iterator)
         predict_function = self.make_predict_function()
         self.stop_predicting = False
         callbacks.on_predict_begin()
@@ -373,15 +378,7 @@ class OpenVINOTrainer(base_trainer.Trainer):
             )
         self._symbolic_build(iterator=epoch_iterator)
         epoch_iterator.reset()
-        if not isinstance(callbacks, callbacks_module.CallbackList):
-            callbacks = callbacks_module.CallbackList(
-                callbacks,
-                add_progbar=verbose != 0,
-                verbose=verbose,
-                epochs=1,
-                steps=epoch_iterator.num_batches,
-                model=self,
-            )
+        callbacks = self._callback_list(callbacks, verbose, epoch_iterator)
         test_function = self.make_test_function()
         self.stop_evaluating = False
         callbacks.on_test_begin()

@@ -14,13 +14,14 @@ before never compiles again.
 """
 
 import collections
+import functools
 import os
 import threading
 
 import numpy as np
 import openvino as ov
 
-from keras_ov.engine import dtypes
+from keras_ov.engine import dtypes, float64
 from keras_ov.engine.tensor import from_ov_tensor, to_ov_tensor
 
 _core = None
@@ -269,6 +270,7 @@ class ReferenceExecutable:
                 or _evaluate_widened(op, outputs, inputs)
                 or _evaluate_ordered(op, outputs, inputs)
                 or _evaluate_isnan(op, outputs, inputs)
+                or _evaluate_float64(op, outputs, inputs)
             ):
                 raise NotImplementedError(
                     f"keras-ov: OpenVINO has no exact reference kernel for "
@@ -412,6 +414,39 @@ def _evaluate_isnan(op, outputs, inputs):
     if not equal.evaluate([same], [x, x]):
         return False
     return opset15.logical_not(equal).evaluate(outputs, [same])
+
+
+@functools.lru_cache(maxsize=256)
+def _float64_executable(kind, shapes, attrs):
+    return ReferenceExecutable(float64.lowering(kind, shapes, attrs))
+
+
+def _evaluate_float64(op, outputs, inputs):
+    """Float64 arithmetic the reference kernels lack, lowered by ``float64``:
+    Add/Subtract/Negative/Abs on int64 bit patterns, reductions and CumSum to
+    trees and scans of those."""
+    kind = op.get_type_name()
+    if kind not in float64.LOWERED or inputs[0].element_type != ov.Type.f64:
+        return False
+    data = np.array(inputs[0].data)
+    if kind in ("ReduceSum", "ReduceProd"):
+        axes = tuple(int(a) for a in np.array(inputs[1].data).reshape(-1))
+        attrs = (axes, bool(op.get_attributes()["keep_dims"]))
+        arrays = [data]
+    elif kind == "CumSum":
+        a = op.get_attributes()
+        axis = int(np.array(inputs[1].data)) % max(data.ndim, 1)
+        attrs = (axis, bool(a["exclusive"]), bool(a["reverse"]))
+        arrays = [data]
+    else:
+        if any(t.element_type != ov.Type.f64 for t in inputs):
+            return False
+        attrs = None
+        arrays = [np.array(t.data).view(np.int64) for t in inputs]
+    exe = _float64_executable(kind, tuple(a.shape for a in arrays), attrs)
+    (result,) = exe(arrays, [str(a.dtype) for a in arrays])
+    outputs[0] = ov.Tensor(np.ascontiguousarray(result).view(np.float64).reshape(result.shape))
+    return True
 
 
 def _constant_tensor(op):

@@ -127,7 +127,8 @@ def scan(x, axis, kind, exact=False):
             f"keras-ov: cumulative {kind} needs a static length along axis {axis}"
         )
     op = ov_ops.add if kind == "sum" else ov_ops.multiply
-    identity = g.const(0 if kind == "sum" else 1, dt)
+    # -0.0 is the float identity of addition: -0.0 + -0.0 stays -0.0
+    identity = g.const((-0.0 if dtypes.is_float(dt) else 0) if kind == "sum" else 1, dt)
     rank = g.rank(x)
     step = 1
     while step < n:

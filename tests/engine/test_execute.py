@@ -62,11 +62,21 @@ def test_wide_dtypes_are_exact(dtype, value, expected):
     assert out.tolist() == [expected, expected]
 
 
-def test_float64_add_raises_instead_of_narrowing():
-    # OpenVINO has no float64 Add kernel and the CPU plugin would compute it
-    # in float32: an error, never the rounded number.
-    with pytest.raises(NotImplementedError, match="Add"):
-        run_add_one(np.array([1.0 + 2**-40]))
+def test_float64_add_is_exact():
+    # No float64 Add kernel in OpenVINO; keras_ov.engine.float64 computes it on
+    # int64 bit patterns (tests/engine/test_float64.py has the full matrix).
+    out = run_add_one(np.array([1.0 + 2**-40, 2**53]))
+    assert out.dtype == np.float64 and out.tolist() == [2.0 + 2**-40, 2**53]
+
+
+def test_float64_without_exact_kernel_raises():
+    # Divide has no float64 reference kernel and no lowering: an error, never
+    # the float32-rounded number the CPU plugin would give.
+    def halve(x):
+        return g.out(g.ov_ops.divide(x, g.const(3.0, "float64")))
+
+    with pytest.raises(NotImplementedError, match="Divide"):
+        apply("test.third", halve, [to_tensor(np.array([1.0]))]).numpy()
 
 
 def test_float64_multiply_is_exact():

@@ -190,3 +190,13 @@ def test_symbolic_shape_and_dtype(name, args, kwargs, shape, dtype):
     x = symbolic((None, 3, 4), "int8")
     out = op(name)(x, *args, **kwargs)
     assert out.is_symbolic and out.shape == shape and out.dtype == dtype
+
+
+@pytest.mark.parametrize("name", ["nanprod", "nancumsum", "cumsum", "cumprod", "nancumprod"])
+def test_float64_results_keep_float64_precision(name):
+    # Keras keeps float64 for these; float32 rounding would miss by ~1e-8.
+    x = np.array([[1.0 + 2**-40, np.nan, 3.0 + 2**-45], [1e-200, 2.0**60, -(2.0**-30)]])
+    for axis in (None, 0, 1):
+        got = np.asarray(op(name)(x, axis=axis))
+        assert got.dtype == np.float64
+        np.testing.assert_allclose(got, getattr(np, name)(x, axis=axis), rtol=1e-15)

@@ -14,7 +14,7 @@ from keras.src import tree
 from keras.src.backend.common import standardize_dtype
 from keras.src.backend.common.stateless_scope import StatelessScope
 
-from keras_ov.engine import compiled
+from keras_ov.engine import compiled, execute, layout
 from keras_ov.engine.tensor import OVTensor
 
 
@@ -102,5 +102,7 @@ def export_model(model, filepath, input_signature=None, compress_to_fp16=False):
     if not str(filepath).endswith(".xml"):
         raise ValueError(f"keras-ov: OpenVINO IR paths end with '.xml', got {filepath!r}")
     ov_model = trace_model(model, input_signature)
+    if not execute.needs_reference(ov_model):  # a clean graph: no layout Transpose pairs
+        layout.optimize(ov_model)
     ov.save_model(ov_model, str(filepath), compress_to_fp16=compress_to_fp16)
     return ov_model

@@ -22,7 +22,7 @@ import openvino as ov
 import openvino.opset15 as ov_ops
 
 from keras_ov.engine import dtypes
-from keras_ov.engine import execute
+from keras_ov.engine import execute, layout
 from keras_ov.engine.tensor import OVTensor
 
 
@@ -161,6 +161,8 @@ class CompiledFunction:
 
     def __init__(self, model, properties=None):
         self.in_dtypes = narrow_input_converts(model)
+        if not execute.needs_reference(model):
+            layout.optimize(model)  # channels-last convs: cancel the layout Transposes
         self.model = model
         self.executable = execute.make_executable(model, properties)
 

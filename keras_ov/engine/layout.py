@@ -1,0 +1,207 @@
+"""Layout clean-up of traced models: fold constants, sink and cancel Transposes.
+
+Keras models are channels-last; OpenVINO's Convolution, GroupConvolution and
+pooling ops are channels-first.  Each conv translator therefore wraps its op in
+a Transpose pair (NHWC -> NCHW -> NHWC).  Between two convolutions sit
+elementwise ops (bias, batch-norm scale/shift, activations, residual adds), so
+the pairs never meet.  ``sink_transposes`` moves every Transpose forward
+through ops that commute with it -- elementwise unary ops, elementwise binary
+ops whose other operand is a constant (transposed here, on the host) or is
+transposed the same way, Pad, Concat, reductions -- until it meets the next
+Transpose and the two collapse (usually into nothing).  What OpenVINO's
+TensorFlow frontend achieves with its transpose-sinking passes; those are not
+exposed in OpenVINO's Python API, hence this small pass.
+
+``optimize(model)`` runs constant folding, the sinking, then OpenVINO's own
+MOC transformations (which fuse the now adjacent conv/scale/bias ops).  It is
+applied to traced functions (predict, evaluate, export), never to the small
+eager graphs.
+"""
+
+import numpy as np
+import openvino as ov
+from openvino import opset15 as op
+from openvino._offline_transformations import apply_moc_transformations
+from openvino.passes import ConstantFolding, Manager
+
+UNARY = frozenset((
+    "Abs", "Ceiling", "Clamp", "Convert", "Cos", "Elu", "Erf", "Exp", "Floor", "Gelu",
+    "HSigmoid", "HSwish", "Log", "LogicalNot", "Mish", "Negative", "Relu", "Sigmoid", "Sign",
+    "Sin", "SoftPlus", "Sqrt", "Swish", "Tanh",
+))
+BINARY = frozenset((
+    "Add", "Divide", "Equal", "Greater", "GreaterEqual", "Less", "LessEqual", "LogicalAnd",
+    "LogicalOr", "Maximum", "Minimum", "Multiply", "NotEqual", "Power",
+    "SquaredDifference", "Subtract",
+))
+REDUCE = frozenset((
+    "ReduceL1", "ReduceL2", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum",
+))
+
+
+def _perm_of(output):
+    """The permutation if ``output`` comes out of a Transpose by a constant."""
+    node = output.get_node()
+    if node.get_type_name() != "Transpose":
+        return None
+    perm = node.input_value(1).get_node()
+    if perm.get_type_name() != "Constant":
+        return None
+    return [int(p) for p in perm.get_data().reshape(-1)]
+
+
+def _constant(output):
+    node = output.get_node()
+    return node.get_data() if node.get_type_name() == "Constant" else None
+
+
+def _transpose(output, perm):
+    return op.transpose(output, op.constant(np.array(perm, dtype=np.int64))).output(0)
+
+
+def _move_below(node, perm):
+    """Put a Transpose(perm) after every output of ``node``."""
+    for out in node.outputs():
+        targets = list(out.get_target_inputs())
+        new = _transpose(out, perm)
+        for t in targets:
+            t.replace_source_output(new)
+
+
+def _sink_unary(node, perm):
+    node.input(0).replace_source_output(node.input_value(0).get_node().input_value(0))
+    node.validate_and_infer_types()
+    _move_below(node, perm)
+
+
+def _sink_binary(node):
+    """Both operands transposed alike, or one transposed and one constant."""
+    values = [node.input_value(i) for i in range(2)]
+    perms = [_perm_of(v) for v in values]
+    perm = perms[0] or perms[1]
+    if perm is None:
+        return False
+    inverse = list(np.argsort(perm))
+    rank = len(perm)
+    new_inputs = []
+    for v, p in zip(values, perms):
+        if p == perm:
+            new_inputs.append(v.get_node().input_value(0))
+            continue
+        data = _constant(v)
+        if data is None or p is not None or data.ndim > rank:
+            return False
+        data = data.reshape((1,) * (rank - data.ndim) + data.shape)
+        folded = np.ascontiguousarray(np.transpose(data, inverse))
+        new_inputs.append(op.constant(folded, dtype=v.get_element_type()).output(0))
+    for i, v in enumerate(new_inputs):
+        node.input(i).replace_source_output(v)
+    node.validate_and_infer_types()
+    _move_below(node, perm)
+    return True
+
+
+def _sink_pad(node, perm):
+    begin, end = _constant(node.input_value(1)), _constant(node.input_value(2))
+    if begin is None or end is None:
+        return False
+    inverse = np.argsort(perm)
+    node.input(0).replace_source_output(node.input_value(0).get_node().input_value(0))
+    for i, pads in ((1, begin), (2, end)):
+        node.input(i).replace_source_output(op.constant(pads[inverse].astype(np.int64)).output(0))
+    node.validate_and_infer_types()
+    _move_below(node, perm)
+    return True
+
+
+def _sink_reduce(node, perm):
+    axes = _constant(node.input_value(1))
+    if axes is None:
+        return False
+    rank = len(perm)
+    axes = sorted(int(a) % rank for a in axes.reshape(-1))
+    keep = bool(node.get_attributes()["keep_dims"])
+    node.input(0).replace_source_output(node.input_value(0).get_node().input_value(0))
+    node.input(1).replace_source_output(
+        op.constant(np.array([perm[a] for a in axes], dtype=np.int64)).output(0))
+    node.validate_and_infer_types()
+    if keep:
+        out_perm = perm
+    else:  # the kept axes, in their new order, renumbered
+        kept = [perm[i] for i in range(rank) if i not in axes]
+        out_perm = [int(r) for r in np.argsort(np.argsort(kept))]
+    if out_perm != sorted(out_perm):
+        _move_below(node, out_perm)
+    return True
+
+
+def _sink_concat(node):
+    perms = [_perm_of(node.input_value(i)) for i in range(node.get_input_size())]
+    if perms[0] is None or any(p != perms[0] for p in perms):
+        return False
+    perm = perms[0]
+    axis = node.get_attributes()["axis"] % len(perm)
+    for i in range(node.get_input_size()):
+        node.input(i).replace_source_output(node.input_value(i).get_node().input_value(0))
+    node.set_attribute("axis", perm[axis])
+    node.validate_and_infer_types()
+    _move_below(node, perm)
+    return True
+
+
+def _fuse_transposes(node, perm):
+    """Transpose(Transpose(x, p), q) is Transpose(x, p[q]), or x itself."""
+    outer = _constant(node.input_value(1))
+    if outer is None:
+        return False
+    source = node.input_value(0).get_node().input_value(0)
+    combined = [perm[int(q)] for q in outer.reshape(-1)]
+    replacement = source if combined == sorted(combined) else _transpose(source, combined)
+    for t in list(node.output(0).get_target_inputs()):
+        t.replace_source_output(replacement)
+    return True
+
+
+def sink_transposes(model):
+    """Move Transposes towards the outputs and cancel them; returns the count
+    of rewrites.  The model is changed in place."""
+    rewrites = 0
+    for node in model.get_ordered_ops():
+        kind = node.get_type_name()
+        if kind in ("Parameter", "Constant", "Result") or node.get_input_size() == 0:
+            continue
+        perm = _perm_of(node.input_value(0))
+        if kind in BINARY:
+            done = _sink_binary(node)
+        elif perm is None:
+            continue
+        elif kind == "Transpose":
+            done = _fuse_transposes(node, perm)
+        elif kind in UNARY and node.get_input_size() == 1:
+            _sink_unary(node, perm)
+            done = True
+        elif kind == "Pad":
+            done = _sink_pad(node, perm)
+        elif kind in REDUCE:
+            done = _sink_reduce(node, perm)
+        elif kind == "Concat":
+            done = _sink_concat(node)
+        else:
+            done = False
+        rewrites += bool(done)
+    model.validate_nodes_and_infer_types()
+    return rewrites
+
+
+def fold_constants(model):
+    manager = Manager()
+    manager.register_pass(ConstantFolding())
+    manager.run_passes(model)
+
+
+def optimize(model):
+    """Constant folding, transpose sinking, then OpenVINO's MOC fusions."""
+    fold_constants(model)
+    sink_transposes(model)
+    apply_moc_transformations(model, cf=True)
+    return model

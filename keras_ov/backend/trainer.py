@@ -305,6 +305,8 @@ class OpenVINOTrainer(base_trainer.Trainer):
         """One-epoch callbacks for predict/evaluate (a CallbackList is kept)."""
         if isinstance(callbacks, callbacks_module.CallbackList):
             return callbacks
+        if not callbacks and verbose == 0:
+            return _NO_CALLBACKS
         return callbacks_module.CallbackList(
             callbacks,
             add_progbar=verbose != 0,
@@ -345,7 +347,7 @@ class OpenVINOTrainer(base_trainer.Trainer):
         callbacks.on_predict_end()
         if outputs is None:
             raise ValueError("keras-ov: `predict` got no data (the input is empty)")
-        return tree.map_structure_up_to(batch_outputs, np.concatenate, outputs)
+        return tree.map_structure_up_to(batch_outputs, _join, outputs)
 
     @traceback_utils.filter_traceback
     def evaluate(
@@ -412,6 +414,25 @@ class OpenVINOTrainer(base_trainer.Trainer):
             with StatelessScope():
                 self(x)
         return self.make_predict_function()([(x,)])
+
+
+class _NoCallbacks:
+    """What predict/evaluate call when there is nothing to call back: Keras's
+    empty CallbackList would still start a dispatch thread on every call
+    (about half a millisecond, as much as a small model's inference)."""
+
+    def _nothing(self, *args, **kwargs):
+        pass
+
+    on_predict_begin = on_predict_end = on_predict_batch_begin = on_predict_batch_end = _nothing
+    on_test_begin = on_test_end = on_test_batch_begin = on_test_batch_end = _nothing
+
+
+_NO_CALLBACKS = _NoCallbacks()
+
+
+def _join(batches):
+    return batches[0] if len(batches) == 1 else np.concatenate(batches)
 
 
 def _to_numpy(x):

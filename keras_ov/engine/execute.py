@@ -181,6 +181,7 @@ def needs_reference(model):
 # Inputs up to this many bytes are copied into the request's own buffers
 # (cheaper than wrapping them); larger ones are shared zero-copy.
 COPY_INPUT_BYTES = 1 << 16
+COPY_OUTPUT_BYTES = 1 << 16
 # Eager graphs this small run on one thread: waking a pool costs more.
 SMALL_GRAPH_ELEMENTS = 1 << 16
 
@@ -199,6 +200,15 @@ class CompiledExecutable:
         self._static_out = all(o.get_partial_shape().is_static for o in self.compiled.outputs)
         self._out_views = None
         self._in_views = {}
+        # Large static outputs are written straight into fresh host arrays
+        # (no copy out of the request's buffers); small ones are copied.
+        self._out_fresh = {
+            i: (tuple(o.get_shape()), o.get_element_type().to_dtype())
+            for i, o in enumerate(self.compiled.outputs)
+            if self._static_out
+            and o.get_element_type() != ov.Type.bf16
+            and o.get_element_type().size * int(np.prod(list(o.get_shape()))) > COPY_OUTPUT_BYTES
+        }
         # Only inputs of static shape have a request buffer to copy into.
         self._static_in = [i.get_partial_shape().is_static for i in self.compiled.inputs]
         counters["compiled"] += 1
@@ -218,15 +228,20 @@ class CompiledExecutable:
     def __call__(self, arrays, in_dtypes):
         with self._lock:
             self._set_inputs(arrays, in_dtypes)
+            fresh = {}
+            for i, (shape, dtype) in self._out_fresh.items():
+                fresh[i] = np.empty(shape, dtype)
+                self.request.set_output_tensor(i, ov.Tensor(fresh[i], shared_memory=True))
             self.request.infer()
             if not self._static_out:
                 return [from_ov_tensor(self.request.get_output_tensor(i)) for i in range(self.n_out)]
             if self._out_views is None:
                 self._out_views = [
-                    from_ov_tensor(self.request.get_output_tensor(i), copy=False)
+                    None if i in self._out_fresh
+                    else from_ov_tensor(self.request.get_output_tensor(i), copy=False)
                     for i in range(self.n_out)
                 ]
-            return [v.copy() for v in self._out_views]
+            return [fresh[i] if v is None else v.copy() for i, v in enumerate(self._out_views)]
 
 
 def _empty_tensor(output):

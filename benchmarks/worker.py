@@ -61,7 +61,7 @@ class Worker:
         import keras
 
         self.keras = keras
-        self.compiled_log = []  # (ov.Model, executor class name), keras-ov only
+        self.compiled_log = []  # (graph_stats, executor class name), keras-ov only
         self.recording = False
         if kind == "keras-ov":
             self._record_compiled_models()
@@ -178,7 +178,9 @@ class Worker:
 
         def recording(model, *args, **kwargs):
             executable = make_executable(model, *args, **kwargs)
-            self.compiled_log.append((model, type(executable).__name__))
+            # Counts only: keeping the models would hold their weights (and
+            # inflate the peak RSS this worker reports).
+            self.compiled_log.append((graph_stats(model), type(executable).__name__))
             return executable
 
         execute.make_executable = recording
@@ -190,8 +192,8 @@ class Worker:
             return {"todo": "keras_ov.engine.execute.make_executable not found"}
         if not compiled:
             return {"todo": "the first predict compiled no OpenVINO model"}
-        model, executor = max(compiled, key=lambda c: graph_stats(c[0])["ops"])
-        stats = graph_stats(model)
+        stats, executor = max(compiled, key=lambda c: c[0]["ops"])
+        stats = dict(stats)
         stats["graphs_compiled"] = len(compiled)
         stats["executor"] = executor
         return stats

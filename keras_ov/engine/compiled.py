@@ -163,7 +163,7 @@ class CompiledFunction:
         self.in_dtypes = narrow_input_converts(model)
         if not execute.needs_reference(model):
             layout.optimize(model)  # channels-last convs: cancel the layout Transposes
-        self.model = model
+        self.inputs = [p.get_partial_shape() for p in model.get_parameters()]
         self.executable = execute.make_executable(model, properties)
 
     @property

@@ -72,11 +72,20 @@ def set_precision(precision):
 
 
 class LRUCache:
-    """A bounded map with hit/miss/eviction counters."""
+    """A bounded map with hit/miss/eviction counters.
 
-    def __init__(self, maxsize):
+    Bounded in entries and, optionally, in bytes: each entry may carry a size
+    (for compiled models, the bytes of their inputs and outputs, which the
+    plugin's buffers scale with), and the least recently used entries go
+    until the total fits (the newest entry always stays).
+    """
+
+    def __init__(self, maxsize, maxbytes=None):
         self.maxsize = maxsize
+        self.maxbytes = maxbytes
         self._data = collections.OrderedDict()
+        self._sizes = {}
+        self.bytes = 0
         self._lock = threading.Lock()
         self.hits = self.misses = self.evictions = 0
 
@@ -90,23 +99,33 @@ class LRUCache:
                 self._data.move_to_end(key)
             return value
 
-    def put(self, key, value):
+    def put(self, key, value, nbytes=0):
         with self._lock:
+            self.bytes -= self._sizes.pop(key, 0)
             self._data[key] = value
             self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
+            self._sizes[key] = nbytes
+            self.bytes += nbytes
+            while len(self._data) > self.maxsize or (
+                self.maxbytes is not None and self.bytes > self.maxbytes and len(self._data) > 1
+            ):
+                old, _ = self._data.popitem(last=False)
+                self.bytes -= self._sizes.pop(old)
                 self.evictions += 1
 
     def clear(self):
         with self._lock:
             self._data.clear()
+            self._sizes.clear()
+            self.bytes = 0
             self.hits = self.misses = self.evictions = 0
 
     def stats(self):
         return {
             "size": len(self._data),
             "maxsize": self.maxsize,
+            "bytes": self.bytes,
+            "maxbytes": self.maxbytes,
             "hits": self.hits,
             "misses": self.misses,
             "evictions": self.evictions,
@@ -116,7 +135,10 @@ class LRUCache:
         return len(self._data)
 
 
-cache = LRUCache(int(os.environ.get("KERAS_OV_CACHE_SIZE", "2048")))
+cache = LRUCache(
+    int(os.environ.get("KERAS_OV_CACHE_SIZE", "2048")),
+    int(os.environ.get("KERAS_OV_CACHE_MB", "64")) * 2**20,
+)
 counters = collections.Counter()  # "compiled", "reference_built"
 
 
@@ -190,7 +212,8 @@ class CompiledExecutable:
     """A compiled model with one infer request and cached host views."""
 
     def __init__(self, model, properties=None):
-        self.model = model
+        # The ov.Model is not kept: its Constants (weights) would be a second
+        # copy next to the compiled model's.
         props = dict(config.compile_properties())
         props.update(properties or {})
         self.compiled = core().compile_model(model, config.device, props)
@@ -486,6 +509,16 @@ def make_parameter(shape, dtype):
     return opset15.parameter(list(shape), dtypes.to_ov(dtype))
 
 
+def _io_bytes(model):
+    """Bytes of a model's (static) inputs and outputs: what its buffers scale with."""
+    total = 0
+    for port in list(model.inputs) + list(model.outputs):
+        shape = port.get_partial_shape()
+        if shape.is_static:
+            total += port.get_element_type().size * int(np.prod(list(shape.to_shape())))
+    return total
+
+
 def run(key, build, arrays, in_dtypes):
     """Run ``build`` (Parameters -> outputs) on host arrays, compiling once.
 
@@ -500,5 +533,5 @@ def run(key, build, arrays, in_dtypes):
         model = ov.Model([o for o in outputs], params, "keras_ov_eager")
         small = sum(a.size for a in arrays) <= SMALL_GRAPH_ELEMENTS
         exe = make_executable(model, {"INFERENCE_NUM_THREADS": 1} if small else None)
-        cache.put(full_key, exe)
+        cache.put(full_key, exe, _io_bytes(model))
     return exe(arrays, in_dtypes)

@@ -26,7 +26,20 @@ def test_lru_cache_is_bounded_and_counts():
     c.put("c", 3)  # evicts b, the least recently used
     assert c.get("b") is None
     assert c.get("c") == 3
-    assert c.stats() == {"size": 2, "maxsize": 2, "hits": 2, "misses": 1, "evictions": 1}
+    assert c.stats() == {"size": 2, "maxsize": 2, "bytes": 0, "maxbytes": None,
+                         "hits": 2, "misses": 1, "evictions": 1}
+
+
+def test_lru_cache_is_bounded_in_bytes():
+    c = LRUCache(10, maxbytes=100)
+    c.put("a", 1, 60)
+    c.put("b", 2, 30)
+    c.put("c", 3, 30)  # 120 bytes: a goes
+    assert c.get("a") is None and c.stats()["bytes"] == 60
+    c.put("huge", 4, 500)  # the newest stays even alone over budget
+    assert len(c) == 1 and c.get("huge") == 4
+    c.put("huge", 5, 10)  # replacing an entry replaces its size
+    assert c.stats()["bytes"] == 10
 
 
 def test_same_signature_never_compiles_twice():

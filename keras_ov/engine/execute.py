@@ -223,6 +223,7 @@ class CompiledExecutable:
         self._static_out = all(o.get_partial_shape().is_static for o in self.compiled.outputs)
         self._out_views = None
         self._in_views = {}
+        self._bound = {}
         # Large static outputs are written straight into fresh host arrays
         # (no copy out of the request's buffers); small ones are copied.
         self._out_fresh = {
@@ -244,9 +245,13 @@ class CompiledExecutable:
                 if view is None:
                     view = self._in_views[i] = req.get_input_tensor(i).data
                 view[...] = a
-            else:
+                self._bound.pop(i, None)
+            elif self._bound.get(i) is not a:
+                # Shared, not copied.  The same (immutable) array as last call
+                # is still bound: no need to set it again.
                 self._in_views.pop(i, None)
                 req.set_input_tensor(i, to_ov_tensor(a, dt))
+                self._bound[i] = a if a.flags.c_contiguous else None
 
     def __call__(self, arrays, in_dtypes):
         with self._lock:

@@ -11,6 +11,7 @@ ops), so this module stays free of op knowledge.
 
 import numpy as np
 import openvino as ov
+from openvino import opset15
 
 from keras_ov.engine import dtypes
 
@@ -115,33 +116,43 @@ class OVTensor:
         return f"<OVTensor shape={self.shape} dtype={self.dtype}\n{self._data}>"
 
 
-def _host_bits(array, dtype):
-    """The array as OpenVINO wants its bytes (bfloat16 travels as raw bits)."""
-    if dtype == "bfloat16":
-        return array.view(np.uint16)
-    return array
+# OpenVINO element type -> NumPy dtype of the Keras dtype its raw bits encode.
+_BITS_VIEW = {dtypes.to_ov(d): dtypes.to_numpy(d) for d in dtypes.HOST_BITS}
 
 
 def to_ov_tensor(array, dtype):
-    """A host array as an ``openvino.Tensor`` sharing its memory."""
+    """A host array as an ``openvino.Tensor`` sharing its memory.
+
+    bfloat16 and float8 data travel as raw bits (``dtypes.HOST_BITS``).
+    """
     if not array.flags.c_contiguous:
         array = np.ascontiguousarray(array)  # (never 0-d here: 0-d is contiguous)
-    if dtype == "bfloat16":
-        return ov.Tensor(array.view(np.uint16), list(array.shape), ov.Type.bf16)
+    bits = dtypes.HOST_BITS.get(dtype)
+    if bits is not None:
+        return ov.Tensor(array.view(bits), list(array.shape), dtypes.to_ov(dtype))
     return ov.Tensor(array, shared_memory=True)
 
 
 def from_ov_tensor(tensor, copy=True):
     """An ``openvino.Tensor`` as a host array of the matching Keras dtype."""
     data = tensor.data
-    if tensor.element_type == ov.Type.bf16:  # OpenVINO shows bf16 bits as f16
-        data = data.view(dtypes.to_numpy("bfloat16"))
+    view = _BITS_VIEW.get(tensor.element_type)
+    if view is not None:  # OpenVINO shows these as raw bits
+        data = data.view(view)
     return data.copy() if copy else data
 
 
 def constant(array, dtype=None):
-    """A Constant node holding host data (exact for every dtype)."""
+    """A Constant node holding host data (exact for every dtype).
+
+    float8 data becomes a float16 Constant (which holds every float8 value)
+    and a Convert: the reference kernels read Constants through their NumPy
+    view, which for a float8 Constant is its uint8 bits.
+    """
     array = np.asarray(array)
     dtype = dtype or dtypes.from_numpy(array.dtype)
+    if dtype in dtypes.FLOAT8:
+        wide = constant(array.astype(np.float16), "float16")
+        return opset15.convert(wide, dtypes.to_ov(dtype)).output(0)
     node = ov.op.Constant(to_ov_tensor(array, dtype), shared_memory=False)
     return node.output(0)

@@ -66,9 +66,69 @@ def cast(x, to):
     target = dtypes.to_ov(to)
     if x.get_element_type() == target:
         return x
+    if to in dtypes.FLOAT8:
+        return _to_float8(x, to)
+    if dtype(x) in dtypes.FLOAT8 and to not in dtypes.FLOATS:
+        return cast(cast(x, "float32"), to)  # float8 -> float32 is exact
     if to == "bool":
         return out(ov_ops.not_equal(x, const(0, dtype(x))))
     return out(ov_ops.convert(x, target))
+
+
+# float8: (largest finite value, magnitude from which a cast overflows, whether
+# that magnitude itself overflows).  The threshold is halfway from the largest
+# value to the next step above it (480 for e4m3fn, where that pattern is NaN;
+# 65536 for e5m2); the tie goes to even: to 448 (0b1.110) for e4m3fn, to the
+# overflow for e5m2 (57344 is 0b1.11).  e4m3fn overflows to NaN (it has no
+# infinity), e5m2 to +-inf.
+_FLOAT8_RANGE = {
+    "float8_e4m3fn": (448.0, 464.0, False),
+    "float8_e5m2": (57344.0, 61440.0, True),
+}
+
+
+def _to_float8(x, to):
+    """Convert to float8 rounding once to nearest even, as ml_dtypes and JAX do.
+
+    OpenVINO's Convert narrows float32 to float8 through float16, so it rounds
+    twice: a value just off a float8 midpoint lands on the midpoint in float16
+    and the tie then goes to even, possibly the wrong way.  (Its float16 ->
+    float8 step is exact.)  So: clamp to the float8 range, round to float16
+    (``h``) and convert (``y``).  The neighbours of a midpoint ``h`` are ``y``
+    and ``2h - y``; the latter is a float8 value exactly when ``h`` is a
+    midpoint, and then the neighbour on the input's side of ``h`` is taken.
+    Overflow and NaN (canonical, sign kept) are decided from the input.
+    """
+    src = dtype(x)
+    target = dtypes.to_ov(to)
+    if src in dtypes.FLOAT8:  # float8 -> float16 is exact, float16 -> float8 rounds once
+        return out(ov_ops.convert(cast(x, "float16"), target))
+    big, limit, tie_overflows = _FLOAT8_RANGE[to]
+    beyond = ov_ops.greater_equal if tie_overflows else ov_ops.greater
+    f16, f32 = dtypes.to_ov("float16"), dtypes.to_ov("float32")
+    # float16/bfloat16 -> float32 is exact; integers beyond 2**24 overflow
+    # float8 anyway; float64 goes through float32 as in ml_dtypes (NumPy's
+    # astype, which host-side casts use) and in JAX without x64.
+    x32 = cast(x, "float32")
+    nan = ov_ops.not_equal(x32, x32)
+    over = beyond(ov_ops.abs(x32), const(limit, "float32"))
+    xc = ov_ops.clamp(x32, -big, big)
+    h16 = ov_ops.convert(xc, f16)
+    h = ov_ops.convert(h16, f32)
+    y = ov_ops.convert(ov_ops.convert(h16, target), f32)
+    other = ov_ops.subtract(ov_ops.multiply(h, const(2.0, "float32")), y)
+    other_is_float8 = ov_ops.equal(
+        ov_ops.convert(ov_ops.convert(ov_ops.convert(other, f16), target), f32), other)
+    tie = ov_ops.logical_and(other_is_float8, ov_ops.not_equal(y, h))
+    rounded = ov_ops.select(
+        ov_ops.logical_and(tie, ov_ops.greater(xc, h)), ov_ops.maximum(y, other),
+        ov_ops.select(ov_ops.logical_and(tie, ov_ops.less(xc, h)), ov_ops.minimum(y, other), y))
+    inf = ov_ops.multiply(x32, const(np.inf, "float32"))  # +-inf where it overflows
+    # float32 -> e4m3fn maps every NaN to the canonical one of its sign; back in
+    # float32 that NaN converts to any float8 type as ml_dtypes does.
+    canonical_nan = ov_ops.convert(ov_ops.convert(x32, dtypes.to_ov("float8_e4m3fn")), f32)
+    result = ov_ops.select(nan, canonical_nan, ov_ops.select(over, inf, rounded))
+    return out(ov_ops.convert(result, target))
 
 
 def normalize_axis(axis, ndim, op):

@@ -208,6 +208,10 @@ COPY_OUTPUT_BYTES = 1 << 16
 SMALL_GRAPH_ELEMENTS = 1 << 16
 
 
+# OpenVINO element types NumPy sees as raw unsigned integers (bf16, float8).
+_RAW_BITS = {dtypes.to_ov(d): bits for d, bits in dtypes.HOST_BITS.items()}
+
+
 class CompiledExecutable:
     """A compiled model with one infer request and cached host views."""
 
@@ -230,7 +234,7 @@ class CompiledExecutable:
             i: (tuple(o.get_shape()), o.get_element_type().to_dtype())
             for i, o in enumerate(self.compiled.outputs)
             if self._static_out
-            and o.get_element_type() != ov.Type.bf16
+            and o.get_element_type() not in _RAW_BITS
             and o.get_element_type().size * int(np.prod(list(o.get_shape()))) > COPY_OUTPUT_BYTES
         }
         # Only inputs of static shape have a request buffer to copy into.
@@ -240,7 +244,7 @@ class CompiledExecutable:
     def _set_inputs(self, arrays, in_dtypes):
         req = self.request
         for i, (a, dt) in enumerate(zip(arrays, in_dtypes)):
-            if a.nbytes <= COPY_INPUT_BYTES and dt != "bfloat16" and self._static_in[i]:
+            if a.nbytes <= COPY_INPUT_BYTES and dt not in dtypes.HOST_BITS and self._static_in[i]:
                 view = self._in_views.get(i)
                 if view is None:
                     view = self._in_views[i] = req.get_input_tensor(i).data
@@ -317,10 +321,10 @@ class ReferenceExecutable:
             ):
                 raise NotImplementedError(
                     f"keras-ov: OpenVINO has no exact reference kernel for "
-                    f"{kind} on {[str(t.element_type) for t in inputs]}; "
-                    "and the CPU plugin would not compute it exactly (it narrows "
-                    "64-bit/uint32 data and saturates int8), so keras-ov refuses "
-                    "rather than return a wrong number"
+                    f"{kind} on {[str(t.element_type) for t in inputs]}, and the CPU "
+                    "plugin would not compute it exactly (it narrows 64-bit/uint32 "
+                    "data, saturates int8 and rounds float8 twice), so keras-ov "
+                    "refuses rather than return a wrong number"
                 )
             values[name] = outputs
         return [from_ov_tensor(values[r.get_name()][0]) for r in self.model.get_results()]
@@ -337,29 +341,47 @@ DATA_MOVEMENT = frozenset((
 ))
 
 
+# Element types moved as the integers of their bit patterns: OpenVINO has
+# integer kernels for data movement where it lacks float64/float8 ones.
+_BIT_TWIN = {
+    ov.Type.f64: (ov.Type.i64, np.int64),
+    ov.Type.f8e4m3: (ov.Type.u8, np.uint8),
+    ov.Type.f8e5m2: (ov.Type.u8, np.uint8),
+}
+
+
 def _as_bits(t):
-    if t.element_type != ov.Type.f64:
+    twin = _BIT_TWIN.get(t.element_type)
+    if twin is None:
         return t
-    return ov.Tensor(np.array(t.data).view(np.int64))
+    return ov.Tensor(np.ascontiguousarray(np.array(t.data).view(twin[1])))
+
+
+def _from_bits(bits, element_type):
+    data = np.ascontiguousarray(np.array(bits.data))
+    if element_type == ov.Type.f64:
+        return ov.Tensor(data.view(np.float64))
+    return ov.Tensor(data, list(data.shape), element_type)
 
 
 def _evaluate_as_bits(op, outputs, inputs):
-    """Evaluate a data-movement op on float64 bit patterns viewed as int64."""
+    """Evaluate a data-movement op on float64/float8 bit patterns as integers."""
     if op.get_type_name() not in DATA_MOVEMENT:
         return False
     if op.get_type_name() in ("ScatterElementsUpdate", "ScatterNDUpdate"):
         if str(op.get_attributes().get("reduction", "none")).lower() != "none":
             return False
-    if not any(t.element_type == ov.Type.f64 for t in inputs):
+    if not any(t.element_type in _BIT_TWIN for t in inputs):
         return False
     bit_outputs = [
-        ov.Tensor(ov.Type.i64, t.shape) if t.element_type == ov.Type.f64 else t for t in outputs
+        ov.Tensor(_BIT_TWIN[t.element_type][0], t.shape) if t.element_type in _BIT_TWIN else t
+        for t in outputs
     ]
     if not op.evaluate(bit_outputs, [_as_bits(t) for t in inputs]):
         return False
     for i, (t, b) in enumerate(zip(outputs, bit_outputs)):
         if b is not t:
-            outputs[i] = ov.Tensor(np.array(b.data).view(np.float64))
+            outputs[i] = _from_bits(b, t.element_type)
     return True
 
 
@@ -496,8 +518,9 @@ def _constant_tensor(op):
     data = op.get_data()
     if not data.flags.c_contiguous:
         data = np.ascontiguousarray(data)
-    if op.get_output_element_type(0) == ov.Type.bf16:  # raw bits
-        return ov.Tensor(data.view(np.uint16), list(data.shape), ov.Type.bf16)
+    t = op.get_output_element_type(0)
+    if t in _RAW_BITS:  # bfloat16/float8: raw bits
+        return ov.Tensor(data.view(_RAW_BITS[t]), list(data.shape), t)
     return ov.Tensor(data, shared_memory=False)
 
 

@@ -248,3 +248,21 @@ def test_data_movement_keeps_the_bits(name):
     assert_same_bits(ops.transpose(ops.reshape(x, (16, 16))).numpy(), a.reshape(16, 16).T)
     assert_same_bits(ops.concatenate([x, x]).numpy(), np.concatenate([a, a]))
     assert_same_bits(x[10:20].numpy(), a[10:20])
+
+
+@pytest.mark.parametrize("dtype", ["float8_e4m3fn", "float8_e5m2"])
+def test_float8_data_movement_runs_on_bit_patterns(dtype):
+    # Gather/Concat/Transpose have no float8 kernels: they run on the uint8 bits.
+    from keras import ops
+
+    values = np.array([[1.5, -2.0, 0.25], [0.1, 3.0, -7.0]], np.float32)
+    x = ops.cast(ops.convert_to_tensor(values), dtype)
+    host = np.asarray(x)
+    for got, want in [
+        (ops.take(x, [1, 0], axis=0), host[[1, 0]]),
+        (ops.transpose(x), host.T),
+        (ops.concatenate([x, x]), np.concatenate([host, host])),
+    ]:
+        got = np.asarray(got)
+        assert got.dtype == host.dtype
+        assert np.array_equal(got.view(np.uint8), want.view(np.uint8))

@@ -446,6 +446,17 @@ def _from_order_key(keys):
 def _evaluate_ordered(op, outputs, inputs):
     """Evaluate a float64 comparison or selection on int64 order keys."""
     kind = op.get_type_name()
+    if kind == "ScatterNDUpdate":  # max/min reductions select; the rest do not
+        reduction = str(op.get_attributes().get("reduction", "none")).lower()
+        if reduction not in ("max", "min") or inputs[0].element_type != ov.Type.f64:
+            return False
+        data = [np.array(t.data) if t.element_type == ov.Type.f64 else None for t in inputs]
+        key_in = [ov.Tensor(_order_key(d)) if d is not None else t for d, t in zip(data, inputs)]
+        key_out = [ov.Tensor(ov.Type.i64, outputs[0].shape)]
+        if not op.evaluate(key_out, key_in):
+            return False
+        outputs[0] = ov.Tensor(_from_order_key(np.array(key_out[0].data)))
+        return True
     if kind not in ORDERED_SELECT and kind not in ORDERED_COMPARE:
         return False
     if not any(t.element_type == ov.Type.f64 for t in inputs):
@@ -489,7 +500,8 @@ def _float64_executable(kind, shapes, attrs):
 def _evaluate_float64(op, outputs, inputs):
     """Float64 arithmetic the reference kernels lack, lowered by ``float64``:
     Add/Subtract/Negative/Abs on int64 bit patterns, reductions and CumSum to
-    trees and scans of those."""
+    trees and scans of those, summing/multiplying scatters to one update at a
+    time."""
     kind = op.get_type_name()
     if kind not in float64.LOWERED or inputs[0].element_type != ov.Type.f64:
         return False
@@ -498,6 +510,16 @@ def _evaluate_float64(op, outputs, inputs):
         axes = tuple(int(a) for a in np.array(inputs[1].data).reshape(-1))
         attrs = (axes, bool(op.get_attributes()["keep_dims"]))
         arrays = [data]
+    elif kind == "ScatterNDUpdate":
+        reduction = str(op.get_attributes().get("reduction", "none")).lower()
+        if reduction not in ("sum", "prod"):  # (max/min: _evaluate_ordered)
+            return False
+        attrs = (reduction, inputs[1].element_type)
+        arrays = [np.array(t.data) for t in inputs]
+        exe = _float64_executable(kind, tuple(a.shape for a in arrays), attrs)
+        (result,) = exe(arrays, [dtypes.from_numpy(a.dtype) for a in arrays])
+        outputs[0] = ov.Tensor(np.ascontiguousarray(result))
+        return True
     elif kind == "CumSum":
         a = op.get_attributes()
         axis = int(np.array(inputs[1].data)) % max(data.ndim, 1)

@@ -220,9 +220,38 @@ def _axis_pads(rank, axis, amount):
     return op.constant(np.array(pads, dtype=np.int64))
 
 
+def _scatter_model(reduction, shapes, index_type):
+    """ScatterNDUpdate with a sum/prod reduction, one update row at a time
+    (duplicate indices accumulate in order, as in the reference kernel).
+    GatherND has no reference kernel, so rows are addressed by flat index
+    into the leading dims with Gather/ScatterUpdate."""
+    data_shape, idx_shape, upd_shape = shapes
+    data = op.parameter(list(data_shape), ov.Type.f64)
+    idx = op.parameter(list(idx_shape), index_type)
+    upd = op.parameter(list(upd_shape), ov.Type.f64)
+    k = idx_shape[-1]
+    n = int(np.prod(idx_shape[:-1], dtype=np.int64))
+    lead, rest = list(data_shape[:k]), list(data_shape[k:])
+    dims = op.constant(np.array(lead, dtype=np.int64))
+    rows = op.reshape(op.convert(idx, "i64"), op.constant(np.array([n, k], dtype=np.int64)), False)
+    rows = op.add(rows, op.multiply(op.convert(op.less(rows, _c(0)), "i64"), dims))  # -1 = last
+    strides = np.cumprod([1] + lead[::-1], dtype=np.int64)[:-1][::-1].copy()
+    flat = op.reduce_sum(op.multiply(rows, op.constant(strides)), _c1(1), False)  # [n]
+    values = op.reshape(upd, op.constant(np.array([n, *rest], dtype=np.int64)), False)
+    combine = op.add if reduction == "sum" else op.multiply
+    y = op.reshape(data, op.constant(np.array([int(np.prod(lead, dtype=np.int64)), *rest],
+                                                dtype=np.int64)), False)
+    for i in range(n):
+        at = op.slice(flat, _c1(i), _c1(i + 1), _c1(1), _c1(0))
+        value = op.slice(values, _c1(i), _c1(i + 1), _c1(1), _c1(0))
+        y = op.scatter_update(y, at, combine(op.gather(y, at, _c(0)), value), _c(0))
+    y = op.reshape(y, op.constant(np.array(data_shape, dtype=np.int64)), False)
+    return ov.Model([y], [data, idx, upd], "keras_ov_float64_scatter")
+
+
 _BITWISE = {"Add": add_bits, "Subtract": lambda a, b: add_bits(a, negate_bits(b)),
             "Negative": negate_bits, "Abs": abs_bits}
-LOWERED = frozenset(_BITWISE) | {"ReduceSum", "ReduceProd", "CumSum"}
+LOWERED = frozenset(_BITWISE) | {"ReduceSum", "ReduceProd", "CumSum", "ScatterNDUpdate"}
 
 
 def lowering(kind, shapes, attrs):
@@ -236,5 +265,8 @@ def lowering(kind, shapes, attrs):
     if kind in ("ReduceSum", "ReduceProd"):
         axes, keep_dims = attrs
         return _reduction_model(kind, shapes[0], axes, keep_dims)
+    if kind == "ScatterNDUpdate":
+        reduction, index_type = attrs
+        return _scatter_model(reduction, shapes, index_type)
     axis, exclusive, reverse = attrs
     return _cumsum_model(shapes[0], axis, exclusive, reverse)

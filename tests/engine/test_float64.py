@@ -122,3 +122,21 @@ def test_cumsum_is_exact_scan(exclusive, reverse):
     np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)
     if not exclusive:
         assert np.signbit(got[0, 0 if not reverse else -1]) == np.signbit(want[0, 0 if not reverse else -1])
+
+
+@pytest.mark.parametrize("reduction,numpy_at", [
+    ("sum", np.add.at), ("prod", np.multiply.at), ("max", np.maximum.at), ("min", np.minimum.at),
+])
+def test_scatter_reductions_accumulate_duplicates_in_order(reduction, numpy_at):
+    rng = np.random.default_rng(3)
+    data = rng.normal(size=(4, 3, 2)) * 1e3
+    idx = np.array([[0, 1], [3, 2], [0, 1], [-1, -1], [0, 1]], dtype=np.int32)
+    upd = rng.normal(size=(5, 2)) + 2.0**-40
+    got = execute.run(
+        ("test.float64.scatter", reduction),
+        lambda p: [ov_ops.scatter_nd_update(*p, reduction=reduction)],
+        [data, idx, upd], ["float64", "int32", "float64"],
+    )[0]
+    want = data.copy()
+    numpy_at(want, tuple((idx % np.array([4, 3])).T), upd)
+    _same_bits(got, want)

@@ -121,3 +121,35 @@ def test_training_is_refused():
         model.fit(X, np.zeros((10, 3)), verbose=0)
     with pytest.raises(NotImplementedError, match="training is not implemented yet"):
         model.train_on_batch(X, np.zeros((10, 3)))
+
+
+class _Recorder(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.events = []
+
+    def on_predict_batch_end(self, batch, logs=None):
+        self.events.append(("predict", batch, logs["outputs"].shape))
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.events.append(("test", batch))
+
+
+def test_callbacks_still_called_when_given():
+    # verbose=0 without callbacks skips Keras's CallbackList; with callbacks
+    # every batch is reported.
+    model = _mlp()
+    rec = _Recorder()
+    y = model.predict(X, batch_size=4, verbose=0, callbacks=[rec])
+    assert rec.events == [("predict", 0, (4, 3)), ("predict", 1, (4, 3)), ("predict", 2, (2, 3))]
+    np.testing.assert_allclose(y, _mlp_reference(model, X), rtol=1e-5, atol=1e-6)
+    model.compile(loss="mse")
+    model.evaluate(X, np.zeros((10, 3)), batch_size=5, verbose=0, callbacks=[rec])
+    assert rec.events[-2:] == [("test", 0), ("test", 1)]
+
+
+def test_single_batch_predict_returns_the_batch():
+    model = _mlp()
+    y = model.predict(X, batch_size=32, verbose=0)
+    assert y.shape == (10, 3) and y.flags.writeable
+    np.testing.assert_allclose(y, _mlp_reference(model, X), rtol=1e-5, atol=1e-6)

@@ -8,7 +8,8 @@ the pairs never meet.  ``sink_transposes`` moves every Transpose forward
 through ops that commute with it -- elementwise unary ops, elementwise binary
 ops whose other operand is a constant (transposed here, on the host) or is
 transposed the same way, Pad, Concat, reductions -- until it meets the next
-Transpose and the two collapse (usually into nothing).  What OpenVINO's
+Transpose and the two collapse (usually into nothing).  Transposes next to an
+Einsum (attention's head split and merge) become part of its equation.  What OpenVINO's
 TensorFlow frontend achieves with its transpose-sinking passes; those are not
 exposed in OpenVINO's Python API, hence this small pass.
 
@@ -162,6 +163,47 @@ def _fuse_transposes(node, perm):
     return True
 
 
+def _einsum_parts(node):
+    inputs, output = node.get_attributes()["equation"].replace(" ", "").split("->")
+    return inputs.split(","), output
+
+
+def _absorb_into_einsum_inputs(node):
+    """Einsum(Transpose(x, p), ...) is Einsum(x, ...) with x's subscripts permuted."""
+    subs, output = _einsum_parts(node)
+    changed = False
+    for i in range(node.get_input_size()):
+        perm = _perm_of(node.input_value(i))
+        if perm is None or "." in subs[i] or len(subs[i]) != len(perm):
+            continue
+        own = [""] * len(perm)
+        for j, p in enumerate(perm):
+            own[p] = subs[i][j]
+        subs[i] = "".join(own)
+        node.input(i).replace_source_output(node.input_value(i).get_node().input_value(0))
+        changed = True
+    if changed:
+        node.set_attribute("equation", ",".join(subs) + "->" + output)
+        node.validate_and_infer_types()
+    return changed
+
+
+def _absorb_into_einsum_output(node, perm):
+    """Transpose(Einsum(...), p) is the Einsum writing its output permuted."""
+    einsum = node.input_value(0)
+    if len(einsum.get_target_inputs()) != 1:
+        return False
+    subs, output = _einsum_parts(einsum.get_node())
+    if "." in output or len(output) != len(perm):
+        return False
+    einsum.get_node().set_attribute(
+        "equation", ",".join(subs) + "->" + "".join(output[p] for p in perm))
+    einsum.get_node().validate_and_infer_types()
+    for t in list(node.output(0).get_target_inputs()):
+        t.replace_source_output(einsum)
+    return True
+
+
 def sink_transposes(model):
     """Move Transposes towards the outputs and cancel them; returns the count
     of rewrites.  The model is changed in place."""
@@ -171,7 +213,11 @@ def sink_transposes(model):
         if kind in ("Parameter", "Constant", "Result") or node.get_input_size() == 0:
             continue
         perm = _perm_of(node.input_value(0))
-        if kind in BINARY:
+        if kind == "Einsum":
+            done = _absorb_into_einsum_inputs(node)
+        elif kind == "Transpose" and node.input_value(0).get_node().get_type_name() == "Einsum":
+            done = _absorb_into_einsum_output(node, _constant(node.input_value(1)).tolist())
+        elif kind in BINARY:
             done = _sink_binary(node)
         elif perm is None:
             continue
@@ -204,4 +250,7 @@ def optimize(model):
     fold_constants(model)
     sink_transposes(model)
     apply_moc_transformations(model, cf=True)
+    # MOC moves some Transposes up through bias Adds, next to an Einsum: once more.
+    if sink_transposes(model):
+        fold_constants(model)
     return model

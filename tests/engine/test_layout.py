@@ -129,3 +129,15 @@ def test_channels_last_cnn_keeps_its_numbers_and_loses_its_transposes():
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
     # predict compiles the optimized graph
     np.testing.assert_allclose(model.predict(x, verbose=0), want, rtol=1e-4, atol=1e-4)
+
+
+def test_transposes_fold_into_einsum_equations():
+    w = RNG.normal(size=(6, 2, 3)).astype(np.float32)
+    v = RNG.normal(size=(2, 3, 5)).astype(np.float32)
+
+    def build(x):  # x: (4, 7, 6) -> heads (4, 2, 7, 3) -> back to (4, 7, 5)
+        heads = _t(op.einsum([x, op.constant(w)], "abc,cde->abde"), [0, 2, 1, 3])
+        heads = op.softmax(heads, -1)  # not a sinking op: only the Einsums can take them
+        return [op.einsum([_t(heads, [0, 2, 1, 3]), op.constant(v)], "abcd,cde->abe")]
+
+    _check(build, [(4, 7, 6)], 0)

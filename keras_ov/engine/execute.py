@@ -264,6 +264,8 @@ class CompiledExecutable:
             for i, (shape, dtype) in self._out_fresh.items():
                 fresh[i] = np.empty(shape, dtype)
                 self.request.set_output_tensor(i, ov.Tensor(fresh[i], shared_memory=True))
+            # The request keeps pointing at these arrays: keep them alive too.
+            self._last_fresh = fresh
             self.request.infer()
             if not self._static_out:
                 return [from_ov_tensor(self.request.get_output_tensor(i)) for i in range(self.n_out)]

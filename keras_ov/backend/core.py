@@ -120,6 +120,10 @@ def convert_to_numpy(x):
             f"keras-ov: `convert_to_numpy` got a symbolic KerasTensor {x}; "
             "it has no value"
         )
+    if isinstance(x, (str, bytes)) or (
+        isinstance(x, (list, tuple)) and x and all(isinstance(v, (str, bytes)) for v in x)
+    ):
+        return np.array(x)  # strings are not tensors, but NumPy holds them (as on JAX)
     t = to_tensor(x, op="convert_to_numpy")
     if t.is_symbolic:
         raise ValueError(

@@ -245,7 +245,9 @@ class OpenVINOTrainer(base_trainer.Trainer):
 
     # -- step functions --------------------------------------------------
     def _graph_or_eager(self, step, variables, name):
-        if self.run_eagerly:
+        # As on JAX: compile unless asked not to (run_eagerly, jit_compile=False)
+        # or a layer cannot be traced (supports_jit=False: TF-based preprocessing).
+        if self.run_eagerly or not self.jit_compile:
             return lambda data: tree.map_structure(_to_numpy, step(data))
         return GraphStep(step, variables, name)
 

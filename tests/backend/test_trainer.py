@@ -153,3 +153,28 @@ def test_single_batch_predict_returns_the_batch():
     y = model.predict(X, batch_size=32, verbose=0)
     assert y.shape == (10, 3) and y.flags.writeable
     np.testing.assert_allclose(y, _mlp_reference(model, X), rtol=1e-5, atol=1e-6)
+
+
+class _HostLayer(layers.Layer):
+    """A layer that needs concrete values (like Keras's TF-based lookups)."""
+
+    def __init__(self):
+        super().__init__()
+        self.supports_jit = False
+
+    def call(self, x):
+        return keras.ops.convert_to_tensor(np.asarray(keras.ops.convert_to_numpy(x)) * 2.0)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+def test_layers_that_cannot_be_traced_run_eagerly():
+    model = keras.Sequential([keras.Input((5,)), _HostLayer()])
+    assert not model.jit_compile
+    np.testing.assert_allclose(model.predict(X, verbose=0), X * 2.0, rtol=1e-6)
+
+
+def test_convert_to_numpy_holds_strings():
+    assert keras.ops.convert_to_numpy("0").dtype.kind == "U"
+    assert keras.ops.convert_to_numpy(["a", "bc"]).tolist() == ["a", "bc"]

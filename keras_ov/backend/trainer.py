@@ -292,8 +292,14 @@ class OpenVINOTrainer(base_trainer.Trainer):
     def train_on_batch(self, *args, **kwargs):
         raise NotImplementedError(_TRAINING)
 
+    def _all_built(self):
+        # Layers are never unbuilt again: once true, remember it.
+        if not getattr(self, "_ov_all_built", False):
+            self._ov_all_built = all(layer.built for layer in self._flatten_layers())
+        return self._ov_all_built
+
     def _build_on(self, epoch_iterator):
-        if all(layer.built for layer in self._flatten_layers()):
+        if self._all_built():
             return
         for _, _, batches in epoch_iterator:
             x, _, _ = data_adapter_utils.unpack_x_y_sample_weight(batches[0])
@@ -319,6 +325,11 @@ class OpenVINOTrainer(base_trainer.Trainer):
         )
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        if not callbacks and verbose == 0:
+            batches = self._array_batches(x, batch_size, steps)
+            if batches is not None:  # the lean loop: no data adapter, no callbacks
+                predict_function = self.make_predict_function()
+                return _stack([predict_function([(b,)]) for b in batches])
         epoch_iterator = EpochIterator(
             x=x,
             batch_size=batch_size,
@@ -331,25 +342,34 @@ class OpenVINOTrainer(base_trainer.Trainer):
         predict_function = self.make_predict_function()
         self.stop_predicting = False
         callbacks.on_predict_begin()
-        outputs = None
-        batch_outputs = None
+        outputs = []
         with epoch_iterator.catch_stop_iteration():
             for begin_step, end_step, batches in epoch_iterator:
                 callbacks.on_predict_batch_begin(begin_step)
-                batch_outputs = predict_function(batches)
-                if outputs is None:
-                    outputs = tree.map_structure(lambda o: [o], batch_outputs)
-                else:
-                    tree.map_structure_up_to(
-                        batch_outputs, lambda acc, o: acc.append(o), outputs, batch_outputs
-                    )
-                callbacks.on_predict_batch_end(end_step, {"outputs": batch_outputs})
+                outputs.append(predict_function(batches))
+                callbacks.on_predict_batch_end(end_step, {"outputs": outputs[-1]})
                 if self.stop_predicting:
                     break
         callbacks.on_predict_end()
-        if outputs is None:
-            raise ValueError("keras-ov: `predict` got no data (the input is empty)")
-        return tree.map_structure_up_to(batch_outputs, _join, outputs)
+        return _stack(outputs)
+
+    def _array_batches(self, x, batch_size, steps):
+        """Batches of one NumPy array, sliced here; None where Keras's data
+        adapter is needed (other inputs, ``steps``, an unbuilt model).  Like
+        the adapter, floats other than floatx are cast to floatx."""
+        if (
+            not isinstance(x, np.ndarray)
+            or x.ndim == 0
+            or not len(x)
+            or steps is not None
+            or self.steps_per_execution != 1
+            or not self._all_built()
+        ):
+            return None
+        if x.dtype.kind == "f" and x.dtype != np.dtype(backend.floatx()):
+            x = x.astype(backend.floatx())
+        size = batch_size or 32
+        return [x[i:i + size] for i in range(0, len(x), size)]
 
     @traceback_utils.filter_traceback
     def evaluate(
@@ -412,7 +432,7 @@ class OpenVINOTrainer(base_trainer.Trainer):
         return self._flatten_metrics_in_order(logs)
 
     def predict_on_batch(self, x):
-        if not all(layer.built for layer in self._flatten_layers()):
+        if not self._all_built():
             with StatelessScope():
                 self(x)
         return self.make_predict_function()([(x,)])
@@ -433,8 +453,15 @@ class _NoCallbacks:
 _NO_CALLBACKS = _NoCallbacks()
 
 
-def _join(batches):
-    return batches[0] if len(batches) == 1 else np.concatenate(batches)
+def _stack(batch_outputs):
+    """Per-batch output structures joined along the batch axis."""
+    if not batch_outputs:
+        raise ValueError("keras-ov: `predict` got no data (the input is empty)")
+    if len(batch_outputs) == 1:
+        return batch_outputs[0]
+    return tree.map_structure_up_to(
+        batch_outputs[0], lambda *parts: np.concatenate(parts), *batch_outputs
+    )
 
 
 def _to_numpy(x):

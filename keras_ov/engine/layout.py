@@ -69,8 +69,13 @@ def _move_below(node, perm):
             t.replace_source_output(new)
 
 
+def _bypass(node, i):
+    """Feed input ``i`` of ``node`` from before the Transpose that feeds it."""
+    node.input(i).replace_source_output(node.input_value(i).get_node().input_value(0))
+
+
 def _sink_unary(node, perm):
-    node.input(0).replace_source_output(node.input_value(0).get_node().input_value(0))
+    _bypass(node, 0)
     node.validate_and_infer_types()
     _move_below(node, perm)
 
@@ -107,7 +112,7 @@ def _sink_pad(node, perm):
     if begin is None or end is None:
         return False
     inverse = np.argsort(perm)
-    node.input(0).replace_source_output(node.input_value(0).get_node().input_value(0))
+    _bypass(node, 0)
     for i, pads in ((1, begin), (2, end)):
         node.input(i).replace_source_output(op.constant(pads[inverse].astype(np.int64)).output(0))
     node.validate_and_infer_types()
@@ -122,7 +127,7 @@ def _sink_reduce(node, perm):
     rank = len(perm)
     axes = sorted(int(a) % rank for a in axes.reshape(-1))
     keep = bool(node.get_attributes()["keep_dims"])
-    node.input(0).replace_source_output(node.input_value(0).get_node().input_value(0))
+    _bypass(node, 0)
     node.input(1).replace_source_output(
         op.constant(np.array([perm[a] for a in axes], dtype=np.int64)).output(0))
     node.validate_and_infer_types()
@@ -143,7 +148,7 @@ def _sink_concat(node):
     perm = perms[0]
     axis = node.get_attributes()["axis"] % len(perm)
     for i in range(node.get_input_size()):
-        node.input(i).replace_source_output(node.input_value(i).get_node().input_value(0))
+        _bypass(node, i)
     node.set_attribute("axis", perm[axis])
     node.validate_and_infer_types()
     _move_below(node, perm)
@@ -180,7 +185,7 @@ def _absorb_into_einsum_inputs(node):
         for j, p in enumerate(perm):
             own[p] = subs[i][j]
         subs[i] = "".join(own)
-        node.input(i).replace_source_output(node.input_value(i).get_node().input_value(0))
+        _bypass(node, i)
         changed = True
     if changed:
         node.set_attribute("equation", ",".join(subs) + "->" + output)

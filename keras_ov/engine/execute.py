@@ -139,7 +139,7 @@ cache = LRUCache(
     int(os.environ.get("KERAS_OV_CACHE_SIZE", "2048")),
     int(os.environ.get("KERAS_OV_CACHE_MB", "64")) * 2**20,
 )
-counters = collections.Counter()  # "compiled", "reference_built"
+counters = collections.Counter()  # "compiled", "reference_built", "views"
 
 
 # Integer kernels of the CPU plugin that do not compute what NumPy does
@@ -548,6 +548,41 @@ def _constant_tensor(op):
     return ov.Tensor(data, shared_memory=False)
 
 
+# Eager graphs that only reshape their one input (Parameter -> Reshape /
+# Squeeze / Unsqueeze ... -> Result, static output shape) move and compute
+# nothing: their result is the input's bytes under the shape OpenVINO inferred
+# for the Result.  Running them would only copy those bytes, so
+# ``ViewExecutable`` gives the NumPy view instead (declared as a host path of
+# the reshaping ops in ``keras_ov/ops/shape.py``).
+_VIEW_OPS = frozenset(("Parameter", "Constant", "Result", "Reshape", "Squeeze", "Unsqueeze"))
+
+
+def view_shape(model):
+    """The output shape if ``model`` only reshapes its single input, else None."""
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        return None
+    if any(op.get_type_name() not in _VIEW_OPS for op in model.get_ordered_ops()):
+        return None
+    source = model.get_results()[0].input_value(0)
+    while source.get_node().get_type_name() != "Parameter":
+        if source.get_node().get_type_name() == "Constant":
+            return None
+        source = source.get_node().input_value(0)
+    shape = model.outputs[0].get_partial_shape()
+    return tuple(shape.to_shape()) if shape.is_static else None
+
+
+class ViewExecutable:
+    """A reshape-only model: the input as a view of the output's shape."""
+
+    def __init__(self, shape):
+        self.shape = shape
+        counters["views"] += 1
+
+    def __call__(self, arrays, in_dtypes):
+        return [arrays[0].reshape(self.shape)]
+
+
 def make_executable(model, properties=None):
     """The executor for a model: reference kernels if it carries wide data."""
     if needs_reference(model):
@@ -584,6 +619,10 @@ def run(key, build, arrays, in_dtypes):
         outputs = build(params)
         model = ov.Model([o for o in outputs], params, "keras_ov_eager")
         small = sum(a.size for a in arrays) <= SMALL_GRAPH_ELEMENTS
-        exe = make_executable(model, {"INFERENCE_NUM_THREADS": 1} if small else None)
+        shape = view_shape(model)
+        if shape is not None:
+            exe = ViewExecutable(shape)
+        else:
+            exe = make_executable(model, {"INFERENCE_NUM_THREADS": 1} if small else None)
         cache.put(full_key, exe, _io_bytes(model))
     return exe(arrays, in_dtypes)

@@ -694,6 +694,11 @@ def pad(x, pad_width, mode="constant", constant_values=None):
 # -- trivia ------------------------------------------------------------------
 
 
+for _name in ("numpy.reshape", "numpy.ravel", "numpy.expand_dims", "numpy.squeeze"):
+    host_path(_name, "on eager input the OpenVINO graph is built (and its shape inferred) "
+              "but not run: a graph that only reshapes moves no data, so the result "
+              "is the input's bytes under the new shape (execute.ViewExecutable); "
+              "symbolic input keeps the graph")
 host_path("numpy.view", "OpenVINO has no bitcast op; `view` reinterprets the bytes "
           "of a concrete tensor as a zero-copy NumPy view (no computation)")
 

@@ -12,6 +12,7 @@ from keras_ov.engine import dtypes, execute
 from keras_ov.engine.tensor import OVTensor
 from keras_ov.ops import shape as S
 from keras_ov.ops.coerce import to_tensor
+from keras_ov.ops.registry import REGISTRY
 
 ALL = dtypes.KERAS_DTYPES
 
@@ -89,6 +90,30 @@ def test_second_ravel_of_same_signature_does_not_compile():
     assert execute.counters["compiled"] == before
     assert execute.cache.stats()["hits"] == hits + 1
     check(out, np.ones(21, np.int16))
+
+
+def test_eager_reshape_graph_is_built_but_not_run():
+    # A reshape-only graph moves no data: it is built (OpenVINO infers the
+    # shape) and its result is the input's bytes as a view -- no compile.
+    x = to_tensor(np.arange(2 * 3 * 11, dtype=np.int64).reshape(2, 3, 11) + 2**40)
+    compiled, views = execute.counters["compiled"], execute.counters["views"]
+    out = S.ravel(S.expand_dims(x, 0))
+    assert execute.counters["compiled"] == compiled
+    assert execute.counters["views"] == views + 2
+    host = ops.convert_to_numpy(out)
+    check(host, np.arange(66, dtype=np.int64) + 2**40)
+    host[0] = -1  # the caller's copy: the tensor is not changed
+    assert np.asarray(x).min() == 2**40
+
+
+def test_only_pure_reshape_graphs_are_views():
+    p, x = _symbolic((2, 3))
+    assert execute.view_shape(ov.Model([S.ravel(x).output], [p])) == (6,)
+    assert execute.view_shape(ov.Model([S.transpose(x).output], [p])) is None
+    negated = REGISTRY["numpy.negative"](x)
+    assert execute.view_shape(ov.Model([S.reshape(negated, (6,)).output], [p])) is None
+    q, y = _symbolic((None, 3))
+    assert execute.view_shape(ov.Model([S.ravel(y).output], [q])) is None  # dynamic
 
 
 # -- table of shape ops vs NumPy ------------------------------------------------

@@ -228,6 +228,7 @@ class CompiledExecutable:
         self._out_views = None
         self._in_views = {}
         self._bound = {}
+        self._held = {}
         # Large static outputs are written straight into fresh host arrays
         # (no copy out of the request's buffers); small ones are copied.
         self._out_fresh = {
@@ -254,7 +255,11 @@ class CompiledExecutable:
                 # Shared, not copied.  The same (immutable) array as last call
                 # is still bound: no need to set it again.
                 self._in_views.pop(i, None)
-                req.set_input_tensor(i, to_ov_tensor(a, dt))
+                tensor = to_ov_tensor(a, dt)  # (a contiguous copy if `a` is not)
+                req.set_input_tensor(i, tensor)
+                # The request does not keep the Python tensor, which owns the
+                # memory it reads (for a non-contiguous `a`, a fresh copy).
+                self._held[i] = tensor
                 self._bound[i] = a if a.flags.c_contiguous else None
 
     def __call__(self, arrays, in_dtypes):

@@ -232,3 +232,15 @@ def test_isnan_runs_on_reference_kernels_through_equal():
     x = np.array([1.0, np.nan, 3.0], np.float32)
     out = apply("test.isnan_ref", f, [to_tensor(x), to_tensor(np.array([2, 3, 4], np.int8))])
     assert out.numpy().tolist() == [False, True, False]
+
+
+def test_non_contiguous_large_inputs_stay_valid():
+    # A non-contiguous input above the copy threshold is bound as a fresh
+    # contiguous copy; the request must not outlive that copy (it did once:
+    # predict on a transposed array read freed memory).
+    base = np.random.default_rng(0).random((300, 400)).astype(np.float32)
+    view = base.T  # (400, 300), non-contiguous, 480 KB
+    for _ in range(3):
+        out = run_add_one(view)
+        [np.full(view.shape, 7.0, np.float32) for _ in range(4)]  # churn the allocator
+        np.testing.assert_array_equal(out, view + 1)

@@ -181,16 +181,24 @@ def _compute_dtype(dtype):
 def _host_scalar(a, op):
     if a is None:
         return None
+    if isinstance(a, (int, float, np.generic)) and not isinstance(a, bool):
+        return a  # Python floats stay float64, as in NumPy
     t = to_tensor(a, op=op)
     if t.is_symbolic or t.ndim:
         raise NotImplementedError(f"`{op}`: bounds must be scalars known eagerly, got {a!r}")
     return t.data.item()
 
 
-def _arange(*, start, stop, step, dtype):
+def _arange(*, start, stop, step, dtype, count):
     work = _compute_dtype(dtype)
     c = lambda v: g.const(v, work)  # noqa: E731
-    return g.cast(g.out(ov_ops.range(c(start), c(stop), c(step), dtypes.to_ov(work))), dtype)
+    if work != "float32":  # int64 and float64 Ranges count their length exactly
+        return g.cast(g.out(ov_ops.range(c(start), c(stop), c(step), dtypes.to_ov(work))), dtype)
+    # A float32 Range would count its length in float32 (0.1 to 1.1 by 0.1 gives
+    # 11 values); NumPy counts in float64: use that count, start + i * step.
+    i = g.out(ov_ops.range(g.const(0, work), g.const(count, work), g.const(1, work),
+                           dtypes.to_ov(work)))
+    return g.cast(g.out(ov_ops.add(ov_ops.multiply(i, c(step)), c(start))), dtype)
 
 
 @register("numpy")
@@ -213,7 +221,13 @@ def arange(start, stop=None, step=None, dtype=None):
             raise NotImplementedError(f"`arange`: non-integer bounds with integer dtype {dtype}")
         start, step = int(start), int(step)
         stop = start + n * step
-    return apply("numpy.arange", _arange, [], start=start, stop=stop, step=step, dtype=dtype)
+    # The length as NumPy counts it: in the bounds' own precision (float64 for
+    # Python floats).
+    with np.errstate(all="ignore"):
+        count = int(max(np.ceil((np.asarray(stop) - np.asarray(start)) / np.asarray(step)), 0))
+    start, stop, step = (v.item() if isinstance(v, np.generic) else v for v in (start, stop, step))
+    return apply("numpy.arange", _arange, [], start=start, stop=stop, step=step, dtype=dtype,
+                 count=count)
 
 
 def _linspace(start, stop, *, num, endpoint, axis, dtype, retstep):

@@ -84,3 +84,16 @@ def test_windows(m):
         np.testing.assert_allclose(ops.convert_to_numpy(ours(m)), ref(m).astype(np.float32), atol=1e-6)
     for beta in (0.0, 3.0, 14.0):
         np.testing.assert_allclose(ops.convert_to_numpy(ops.kaiser(m, beta)), np.kaiser(m, beta), atol=2e-6)
+
+
+@pytest.mark.parametrize("bounds", [
+    (0.1, 1.1, 0.1), (0, 1, 0.1), (1, 2.2, 0.3), (3, -1, -0.7), (1, 1, 0.1),
+    (np.float32(0.1), np.float32(1.1), np.float32(0.1)),
+])
+def test_arange_float_length_counted_like_numpy(bounds):
+    # A float32 Range counts (1.1 - 0.1) / 0.1 as 10.000001, one value too many.
+    from keras import ops
+
+    got, want = np.asarray(ops.arange(*bounds)), np.arange(*bounds)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)

@@ -92,8 +92,6 @@ def test_windows(m):
 ])
 def test_arange_float_length_counted_like_numpy(bounds):
     # A float32 Range counts (1.1 - 0.1) / 0.1 as 10.000001, one value too many.
-    from keras import ops
-
     got, want = np.asarray(ops.arange(*bounds)), np.arange(*bounds)
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)

@@ -154,5 +154,15 @@ def constant(array, dtype=None):
     if dtype in dtypes.FLOAT8:
         wide = constant(array.astype(np.float16), "float16")
         return opset15.convert(wide, dtypes.to_ov(dtype)).output(0)
+    if array.nbytes >= SHARE_CONSTANT_BYTES and dtype not in dtypes.HOST_BITS and (
+        array.flags.c_contiguous and array.dtype == dtypes.to_numpy(dtype)
+    ):
+        # Large host data (weights in a traced model) is shared, not copied: host
+        # arrays of tensors are never written in place, and the Constant keeps
+        # the array alive.
+        return ov.op.Constant(array, shared_memory=True).output(0)
     node = ov.op.Constant(to_ov_tensor(array, dtype), shared_memory=False)
     return node.output(0)
+
+
+SHARE_CONSTANT_BYTES = 1 << 16

@@ -244,3 +244,18 @@ def test_non_contiguous_large_inputs_stay_valid():
         out = run_add_one(view)
         [np.full(view.shape, 7.0, np.float32) for _ in range(4)]  # churn the allocator
         np.testing.assert_array_equal(out, view + 1)
+
+
+def test_large_constants_share_host_memory():
+    # Weights baked into a traced model are not copied (RSS), and the
+    # Constant keeps its array alive after the tensor is gone.
+    from keras_ov.engine.tensor import SHARE_CONSTANT_BYTES, constant
+
+    big = np.arange(SHARE_CONSTANT_BYTES // 4, dtype=np.float32)
+    node = constant(big).get_node()
+    assert np.shares_memory(node.get_data(), big)
+    del big
+    [np.full(SHARE_CONSTANT_BYTES // 4, -1.0, np.float32) for _ in range(4)]
+    assert node.get_data()[5] == 5.0
+    small = np.arange(4, dtype=np.float32)
+    assert not np.shares_memory(constant(small).get_node().get_data(), small)

@@ -181,6 +181,127 @@ def test_ctc_greedy_decode():
     assert loss.shape == (1,) and np.isfinite(np.asarray(loss)).all()
 
 
+# -- CTC beam search -------------------------------------------------------------------------
+# (T, K, beam_width, top_paths, mask_index, inputs); batch rows get lengths T, T - 2, 1, 0
+CTC_BEAM_CASES = {
+    "normal": (7, 5, 4, 3, 0, "normal"),
+    "wide_beam_blank_last": (6, 4, 9, 9, None, "normal"),  # beam > classes, empty slots
+    "narrow_beam_blank_mid": (6, 6, 2, 2, 3, "normal"),  # beam < classes at frame 0
+    "more_paths_than_beam": (4, 3, 2, 4, 1, "normal"),  # extra paths: -1 and -inf
+    "greedy_beam": (5, 4, 1, 1, 0, "normal"),
+    "all_tied": (5, 4, 6, 4, 0, "zeros"),  # every score tied: JAX's path order decides
+    "one_frame": (1, 4, 3, 3, 2, "normal"),
+}
+
+
+def _ctc_beam_inputs(T, K, kind, batch=4):
+    if kind == "zeros":
+        return np.zeros((batch, T, K), "float32")
+    return (RNG.standard_normal((batch, T, K)) * 2).astype("float32")
+
+
+def _ctc_beam(x, lengths, **kw):
+    d, s = B.ctc_decode(x, lengths, strategy="beam_search", **kw)
+    return np.asarray(d), np.asarray(s)
+
+
+@pytest.mark.parametrize("case", sorted(CTC_BEAM_CASES))
+def test_ctc_beam_search_matches_jax(case):
+    pytest.importorskip("jax")
+    from keras.src.backend.jax import nn as jax_nn
+
+    T, K, width, top, mask, kind = CTC_BEAM_CASES[case]
+    x = _ctc_beam_inputs(T, K, kind)
+    lengths = np.array([T, max(T - 2, 0), 1, 0], "int32")
+    kw = dict(beam_width=width, top_paths=top, mask_index=mask)
+    decoded, scores = _ctc_beam(x, lengths, **kw)
+    ref_decoded, ref_scores = jax_nn.ctc_decode(x, lengths, strategy="beam_search", **kw)
+    assert decoded.dtype == np.int32 and scores.dtype == np.float32
+    np.testing.assert_array_equal(decoded, np.asarray(ref_decoded))
+    np.testing.assert_allclose(scores, np.asarray(ref_scores), rtol=1e-5, atol=1e-5)
+
+
+def test_ctc_beam_search_ties_match_jax():
+    # exact ties that JAX breaks by its path order, including between an
+    # extension and beam paths that extend the same parent
+    pytest.importorskip("jax")
+    from keras.src.backend.jax import nn as jax_nn
+
+    x = np.array([[[0, 0, 2], [0, 2, 2], [0, 2, 1]], [[2, 2, 0], [1, 2, 2], [2, 2, 2]],
+                  [[0, 2, 0], [2, 2, 2], [2, 1, 1]], [[2, 0, 1], [2, 0, 2], [0, 2, 2]]], "float32")
+    lengths = np.array([3, 3, 3, 3], "int32")
+    decoded, scores = _ctc_beam(x, lengths, beam_width=5, top_paths=5)
+    ref_decoded, ref_scores = jax_nn.ctc_decode(x, lengths, strategy="beam_search",
+                                                beam_width=5, top_paths=5)
+    np.testing.assert_array_equal(decoded, np.asarray(ref_decoded))
+    np.testing.assert_allclose(scores, np.asarray(ref_scores), rtol=1e-5, atol=1e-5)
+
+
+def test_ctc_beam_search_hand_computed():
+    # blank (class 0) has p = 0.6 in both frames: greedy reads "", but the
+    # alignments "1 1", "1 _", "_ 1" of [1] add up to 0.64 against 0.36 for ""
+    x = np.log(np.array([[[0.6, 0.4], [0.6, 0.4]]], "float32"))
+    decoded, scores = _ctc_beam(x, np.array([2]), beam_width=5, top_paths=2)
+    np.testing.assert_array_equal(decoded, [[[1, -1]], [[-1, -1]]])
+    np.testing.assert_allclose(scores, np.log([[0.64, 0.36]]), rtol=1e-6)
+    (greedy,), _ = B.ctc_decode(x, np.array([2]))
+    np.testing.assert_array_equal(greedy, [[-1, -1]])
+
+
+@pytest.mark.parametrize("merge_repeated", [True, False])
+def test_ctc_beam_search_repeats(merge_repeated):
+    # frames a a _ a b b (blank 0, a = 1, b = 2): repeats merge unless a blank
+    # separates them; like JAX and TF, beam search ignores merge_repeated
+    frames = [1, 1, 0, 1, 2, 2]
+    x = np.log(np.eye(3)[frames] * 0.97 + 0.01).astype("float32")[None]
+    decoded, scores = _ctc_beam(x, np.array([6]), beam_width=4, top_paths=2,
+                                merge_repeated=merge_repeated)
+    np.testing.assert_array_equal(decoded[0, 0], [1, 1, 2, -1, -1, -1])
+    assert scores[0, 0] > scores[0, 1] > -np.inf
+
+
+def test_ctc_beam_search_mask_index():
+    # moving the blank column from first to last shifts every label down by one
+    T, K = 6, 5
+    x = (RNG.standard_normal((3, T, K)) * 2).astype("float32")
+    lengths = np.array([6, 4, 5], "int32")
+    decoded, scores = _ctc_beam(x, lengths, beam_width=5, top_paths=3, mask_index=0)
+    shifted = np.where(decoded >= 0, decoded - 1, -1)
+    rolled = np.roll(x, -1, axis=2)
+    for mask in (K - 1, -1, None):
+        d, s = _ctc_beam(rolled, lengths, beam_width=5, top_paths=3, mask_index=mask)
+        np.testing.assert_array_equal(d, shifted)
+        np.testing.assert_allclose(s, scores, rtol=1e-5)
+
+
+def test_ctc_beam_search_dynamic_batch():
+    from keras_ov.engine import compiled
+
+    def fn(x, lengths):
+        return list(B.ctc_decode(x, lengths, strategy="beam_search", beam_width=4, top_paths=2))
+
+    model, _ = compiled.trace(fn, [((None, 6, 5), "float32"), ((None,), "int32")])
+    traced = compiled.CompiledFunction(model)
+    for batch in (1, 3):  # batch 1: Gather with batch_dims crashes the CPU plugin
+        x = (RNG.standard_normal((batch, 6, 5)) * 2).astype("float32")
+        lengths = np.array([6, 3, 1][:batch], "int32")
+        decoded, scores = traced([x, lengths])
+        eager = _ctc_beam(x, lengths, beam_width=4, top_paths=2)
+        assert decoded.shape == (2, batch, 6)
+        np.testing.assert_array_equal(decoded, eager[0])
+        np.testing.assert_allclose(scores, eager[1], rtol=1e-6)
+    spec = keras.src.backend.compute_output_spec(fn, KerasTensor((None, 6, 5)),
+                                                 KerasTensor((None,), "int32"))
+    assert spec[0].shape == (2, None, 6) and spec[1].shape == (None, 2)
+
+
+@pytest.mark.parametrize("kw", [dict(beam_width=0), dict(top_paths=0), dict(beam_width=2.5),
+                                dict(mask_index=5), dict(mask_index=-6)])
+def test_ctc_beam_search_bad_arguments(kw):
+    with pytest.raises(ValueError, match="ctc_decode"):
+        B.ctc_decode(np.zeros((1, 3, 5), "float32"), np.array([3]), strategy="beam_search", **kw)
+
+
 def test_symbolic_shapes():
     x = KerasTensor((None, 8, 8, 3))
     assert keras.ops.conv(x, KerasTensor((3, 3, 3, 4)), padding="same").shape == (None, 8, 8, 4)
@@ -197,5 +318,6 @@ def test_errors_name_the_op():
         B.max_pool(np.ones((1, 4, 4, 1), "float32"), 2, padding="full")
     with pytest.raises(ValueError, match="conv"):
         B.conv(np.ones((1, 4, 4, 3), "float32"), np.ones((3, 3, 2, 4), "float32"))
-    with pytest.raises(NotImplementedError, match="beam_search"):
-        B.ctc_decode(np.ones((1, 3, 2), "float32"), np.array([3]), strategy="beam_search")
+    with pytest.raises(ValueError, match="ctc_decode"):
+        B.ctc_decode(np.ones((1, 3, 2), "float32"), np.array([3]), strategy="beam_search",
+                     beam_width=0)

@@ -2,6 +2,7 @@
 
     python -m conformance.run ops/numpy_test.py ops/core_test.py
     python -m conformance.run --all          # every *_test.py in the wheel
+    python -m conformance.run --all --from-results   # totals of the saved last runs
 
 Each file runs in its own pytest process (a crash stays contained) and the
 per-file pass/fail/skip/error counts are printed as a table, with a closing
@@ -74,12 +75,21 @@ def run_file(rel, extra, timeout):
     return count(xml), log
 
 
+def _saved(rel):
+    xml = os.path.join(RESULTS, rel.replace("/", "__") + ".xml")
+    if not os.path.exists(xml):
+        return None, "no saved result"
+    return count(xml), ""
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("files", nargs="*", help="test files relative to keras/src, e.g. ops/numpy_test.py")
     ap.add_argument("--all", action="store_true", help="every *_test.py in the keras wheel")
     ap.add_argument("--timeout", type=int, default=3600)
     ap.add_argument("--show-failures", action="store_true")
+    ap.add_argument("--from-results", action="store_true",
+                    help="run nothing: total the saved results of the last runs")
     ap.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest")
     argv = list(sys.argv[1:] if argv is None else argv)
     tail = argv[argv.index("--") + 1:] if "--" in argv else []
@@ -102,7 +112,10 @@ def main(argv=None):
             excluded_files.append(rel)
             print(f"{rel:60s} EXCLUDED: {why[:100]}")
             continue
-        c, log = run_file(rel, extra, args.timeout)
+        if args.from_results:
+            c, log = _saved(rel)
+        else:
+            c, log = run_file(rel, extra, args.timeout)
         if c is None:
             crashed.append(rel)
             tail = log.strip().splitlines()[-3:]

@@ -194,3 +194,30 @@ def select(cond, a, b):
 def slice_axis(x, axis, start, stop, step=1):
     """``x[..., start:stop:step, ...]`` along one axis (negative bounds count from the end)."""
     return out(ov_ops.slice(x, i64([start]), i64([stop]), i64([step]), i64([axis])))
+
+
+def loop(count, body, carried, invariants=(), until=None):
+    """``for i in range(count): carried = body(i, carried, invariants)`` as a Loop node.
+
+    ``body`` receives the iteration index (an int64 scalar) and body-side
+    Parameters for ``carried`` and ``invariants``; it returns the new carried
+    values, plus, if ``until`` is set, a boolean scalar "keep going" as the
+    last element.  Returns the final carried values.
+    """
+    carried = [out(c) for c in carried]
+    invariants = [out(v) for v in invariants]
+    it = ov_ops.parameter([], ov.Type.i64)
+    c_params = [ov_ops.parameter(c.get_partial_shape(), c.get_element_type()) for c in carried]
+    i_params = [ov_ops.parameter(v.get_partial_shape(), v.get_element_type()) for v in invariants]
+    new = [out(n) for n in body(it.output(0), [p.output(0) for p in c_params],
+                                  [p.output(0) for p in i_params])]
+    go = new.pop() if until else out(ov_ops.constant(True))
+    body_model = ov.Model([go] + new, [it] + c_params + i_params)
+    loop = ov_ops.loop(i64(count), out(ov_ops.constant(True)))
+    loop.set_function(body_model)
+    loop.set_special_body_ports([0, 0])
+    for p, c, n in zip(c_params, carried, new):
+        loop.set_merged_input(p, c, n)
+    for p, v in zip(i_params, invariants):
+        loop.set_invariant_input(p, v)
+    return [loop.get_iter_value(n, -1) for n in new]

@@ -2,7 +2,7 @@
 
 OpenVINO's primitives here are MatMul, Einsum, Convolution and Inverse.  The
 factorizations it lacks are built from opset ops as fixed-size iterations in
-an OpenVINO ``Loop`` (``_loop``), each step a handful of batched matrix
+an OpenVINO ``Loop`` (``graph.loop``), each step a handful of batched matrix
 products on one-hot vectors, so the graph does not grow with the matrix size:
 
 * ``_lu``           Gaussian elimination with partial pivoting (LAPACK getrf
@@ -111,33 +111,6 @@ def _take_columns(x, idx):
     """``x[..., :, idx]`` with per-batch ``idx`` of shape (..., k)."""
     r = g.rank(x)
     return g.out(ov_ops.gather(x, idx, r - 1, r - 2))
-
-
-def _loop(count, body, carried, invariants=(), until=None):
-    """``for i in range(count): carried = body(i, carried, invariants)`` as a Loop node.
-
-    ``body`` receives the iteration index (an int64 scalar) and body-side
-    Parameters for ``carried`` and ``invariants``; it returns the new carried
-    values, plus, if ``until`` is set, a boolean scalar "keep going" as the
-    last element.  Returns the final carried values.
-    """
-    carried = [g.out(c) for c in carried]
-    invariants = [g.out(v) for v in invariants]
-    it = ov_ops.parameter([], ov.Type.i64)
-    c_params = [ov_ops.parameter(c.get_partial_shape(), c.get_element_type()) for c in carried]
-    i_params = [ov_ops.parameter(v.get_partial_shape(), v.get_element_type()) for v in invariants]
-    new = [g.out(n) for n in body(it.output(0), [p.output(0) for p in c_params],
-                                  [p.output(0) for p in i_params])]
-    go = new.pop() if until else g.out(ov_ops.constant(True))
-    body_model = ov.Model([go] + new, [it] + c_params + i_params)
-    loop = ov_ops.loop(g.i64(count), g.out(ov_ops.constant(True)))
-    loop.set_function(body_model)
-    loop.set_special_body_ports([0, 0])
-    for p, c, n in zip(c_params, carried, new):
-        loop.set_merged_input(p, c, n)
-    for p, v in zip(i_params, invariants):
-        loop.set_invariant_input(p, v)
-    return [loop.get_iter_value(n, -1) for n in new]
 
 
 # -- dtype rules ------------------------------------------------------------------
@@ -543,7 +516,7 @@ def _lu(a, b=None):
             new.append(g.out(ov_ops.subtract(x, _outer(l, _vec_mm(ek_m, x)))))
         return new
 
-    out = _loop(steps, body, carried)
+    out = g.loop(steps, body, carried)
     return out[0], out[1], (out[2] if b is not None else None)
 
 
@@ -565,7 +538,7 @@ def _tri_solve(a, b, lower):
         r = g.out(ov_ops.divide(r, akk))
         return [g.out(ov_ops.add(x, _outer(e, r)))]
 
-    return _loop(n, body, [x0], [a, b])[0]
+    return g.loop(n, body, [x0], [a, b])[0]
 
 
 def _batch_like(a):
@@ -588,7 +561,7 @@ def _cholesky(a):
         a = g.out(ov_ops.subtract(a, _outer(c, c)))
         return [a, l]
 
-    return _loop(n, body, [a, g.zeros_like(a)])[1]
+    return g.loop(n, body, [a, g.zeros_like(a)])[1]
 
 
 def _householder(a):
@@ -615,7 +588,7 @@ def _householder(a):
         q = g.out(ov_ops.subtract(q, _outer(_mat_vec(q, v), tv)))
         return [r, q]
 
-    r, q = _loop(min(m, n), body, [a, _batched_eye(a, m)])
+    r, q = g.loop(min(m, n), body, [a, _batched_eye(a, m)])
     r = g.out(ov_ops.multiply(r, g.const(np.triu(np.ones((m, n))), g.dtype(a))))
     return q, r
 
@@ -690,7 +663,7 @@ def _jacobi(a, one_sided, max_sweeps=30):
         go = g.out(ov_ops.reduce_logical_or(g.reshape(go, [-1]), g.i64([0]), False))
         return [a, v, go]
 
-    return _loop(max_sweeps * steps, body, [a, _batched_eye(a, n)], until=True)
+    return g.loop(max_sweeps * steps, body, [a, _batched_eye(a, n)], until=True)
 
 
 def _svd_core(a):

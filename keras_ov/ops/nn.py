@@ -16,7 +16,6 @@ from keras_ov.engine import dtypes
 from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.graph import ov_ops
-from keras_ov.ops.linalg import _loop
 from keras_ov.ops.registry import apply, register, with_params
 
 
@@ -1151,7 +1150,7 @@ def _ctc_beam_search(x, lengths, *, beam_width, top_paths, mask_index):
         return _ctc_beam_step(state, g.out(ov_ops.gather(logp, t, g.i64(1))), active, **dims)
 
     if T > 1:
-        state = _loop(T - 1, step, state, [logp, g.cast(lengths, "int32")])
+        state = g.loop(T - 1, step, state, [logp, g.cast(lengths, "int32")])
     P, _, _, E, Mk, _, rank = state
     score = _ctc_lse(E, Mk, _ctc_max(ov_ops.maximum(E, Mk), [1]))  # [B, W]
     # best first; among equal scores the path sorting higher first

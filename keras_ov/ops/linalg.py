@@ -17,7 +17,6 @@ Matrix sizes (the last two dims) must be static; batch dims may be dynamic.
 """
 
 import numpy as np
-import openvino as ov
 
 from keras_ov.engine import dtypes
 from keras_ov.ops import graph as g

@@ -220,8 +220,9 @@ def sink_transposes(model):
         perm = _perm_of(node.input_value(0))
         if kind == "Einsum":
             done = _absorb_into_einsum_inputs(node)
-        elif kind == "Transpose" and node.input_value(0).get_node().get_type_name() == "Einsum":
-            done = _absorb_into_einsum_output(node, _constant(node.input_value(1)).tolist())
+        elif (kind == "Transpose" and _perm_of(node.output(0)) is not None
+              and node.input_value(0).get_node().get_type_name() == "Einsum"):
+            done = _absorb_into_einsum_output(node, _perm_of(node.output(0)))
         elif kind in BINARY:
             done = _sink_binary(node)
         elif perm is None:

@@ -141,3 +141,12 @@ def test_transposes_fold_into_einsum_equations():
         return [op.einsum([_t(heads, [0, 2, 1, 3]), op.constant(v)], "abcd,cde->abe")]
 
     _check(build, [(4, 7, 6)], 0)
+
+
+def test_transpose_with_runtime_permutation_is_left_alone():
+    x = op.parameter([2, 3], ov.Type.f32)
+    perm = op.parameter([2], ov.Type.i64)
+    y = op.transpose(op.einsum([x, op.constant(np.ones((3, 4), np.float32))], "ab,bc->ac"), perm)
+    model = ov.Model([op.result(y)], [x, perm])
+    assert layout.sink_transposes(model) == 0
+    assert _count(model) == 1

@@ -236,7 +236,7 @@ class CompiledExecutable:
             for i, o in enumerate(self.compiled.outputs)
             if self._static_out
             and o.get_element_type() not in _RAW_BITS
-            and o.get_element_type().size * int(np.prod(list(o.get_shape()))) > COPY_OUTPUT_BYTES
+            and _port_bytes(o) > COPY_OUTPUT_BYTES
         }
         # Only inputs of static shape have a request buffer to copy into.
         self._static_in = [i.get_partial_shape().is_static for i in self.compiled.inputs]
@@ -357,6 +357,11 @@ _BIT_TWIN = {
 }
 
 
+def _reduction_of(op):
+    """A scatter node's reduction attribute ("none", "sum", "max", ...)."""
+    return str(op.get_attributes().get("reduction", "none")).lower()
+
+
 def _as_bits(t):
     twin = _BIT_TWIN.get(t.element_type)
     if twin is None:
@@ -376,7 +381,7 @@ def _evaluate_as_bits(op, outputs, inputs):
     if op.get_type_name() not in DATA_MOVEMENT:
         return False
     if op.get_type_name() in ("ScatterElementsUpdate", "ScatterNDUpdate"):
-        if str(op.get_attributes().get("reduction", "none")).lower() != "none":
+        if _reduction_of(op) != "none":
             return False
     if not any(t.element_type in _BIT_TWIN for t in inputs):
         return False
@@ -454,17 +459,9 @@ def _evaluate_ordered(op, outputs, inputs):
     """Evaluate a float64 comparison or selection on int64 order keys."""
     kind = op.get_type_name()
     if kind == "ScatterNDUpdate":  # max/min reductions select; the rest do not
-        reduction = str(op.get_attributes().get("reduction", "none")).lower()
-        if reduction not in ("max", "min") or inputs[0].element_type != ov.Type.f64:
+        if _reduction_of(op) not in ("max", "min"):
             return False
-        data = [np.array(t.data) if t.element_type == ov.Type.f64 else None for t in inputs]
-        key_in = [ov.Tensor(_order_key(d)) if d is not None else t for d, t in zip(data, inputs)]
-        key_out = [ov.Tensor(ov.Type.i64, outputs[0].shape)]
-        if not op.evaluate(key_out, key_in):
-            return False
-        outputs[0] = ov.Tensor(_from_order_key(np.array(key_out[0].data)))
-        return True
-    if kind not in ORDERED_SELECT and kind not in ORDERED_COMPARE:
+    elif kind not in ORDERED_SELECT and kind not in ORDERED_COMPARE:
         return False
     if not any(t.element_type == ov.Type.f64 for t in inputs):
         return False
@@ -513,33 +510,28 @@ def _evaluate_float64(op, outputs, inputs):
     if kind not in float64.LOWERED or inputs[0].element_type != ov.Type.f64:
         return False
     data = np.array(inputs[0].data)
+    arrays, on_bits = [data], False
     if kind in ("ReduceSum", "ReduceProd"):
         axes = tuple(int(a) for a in np.array(inputs[1].data).reshape(-1))
         attrs = (axes, bool(op.get_attributes()["keep_dims"]))
-        arrays = [data]
     elif kind == "ScatterNDUpdate":
-        reduction = str(op.get_attributes().get("reduction", "none")).lower()
-        if reduction not in ("sum", "prod"):  # (max/min: _evaluate_ordered)
+        if _reduction_of(op) not in ("sum", "prod"):  # (max/min: _evaluate_ordered)
             return False
-        attrs = (reduction, inputs[1].element_type)
+        attrs = (_reduction_of(op), inputs[1].element_type)
         arrays = [np.array(t.data) for t in inputs]
-        exe = _float64_executable(kind, tuple(a.shape for a in arrays), attrs)
-        (result,) = exe(arrays, [dtypes.from_numpy(a.dtype) for a in arrays])
-        outputs[0] = ov.Tensor(np.ascontiguousarray(result))
-        return True
     elif kind == "CumSum":
         a = op.get_attributes()
         axis = int(np.array(inputs[1].data)) % max(data.ndim, 1)
         attrs = (axis, bool(a["exclusive"]), bool(a["reverse"]))
-        arrays = [data]
-    else:
+    else:  # Add/Subtract/Negative/Abs: int64 bit patterns in and out
         if any(t.element_type != ov.Type.f64 for t in inputs):
             return False
-        attrs = None
+        attrs, on_bits = None, True
         arrays = [np.array(t.data).view(np.int64) for t in inputs]
     exe = _float64_executable(kind, tuple(a.shape for a in arrays), attrs)
-    (result,) = exe(arrays, [str(a.dtype) for a in arrays])
-    outputs[0] = ov.Tensor(np.ascontiguousarray(result).view(np.float64).reshape(result.shape))
+    (result,) = exe(arrays, [dtypes.from_numpy(a.dtype) for a in arrays])
+    result = np.ascontiguousarray(result).reshape(result.shape)  # (keeps 0-d)
+    outputs[0] = ov.Tensor(result.view(np.float64) if on_bits else result)
     return True
 
 
@@ -601,14 +593,17 @@ def make_parameter(shape, dtype):
     return opset15.parameter(list(shape), dtypes.to_ov(dtype))
 
 
+def _port_bytes(port):
+    """Bytes of a model input/output of static shape (0 if dynamic)."""
+    shape = port.get_partial_shape()
+    if not shape.is_static:
+        return 0
+    return port.get_element_type().size * int(np.prod(list(shape.to_shape())))
+
+
 def _io_bytes(model):
     """Bytes of a model's (static) inputs and outputs: what its buffers scale with."""
-    total = 0
-    for port in list(model.inputs) + list(model.outputs):
-        shape = port.get_partial_shape()
-        if shape.is_static:
-            total += port.get_element_type().size * int(np.prod(list(shape.to_shape())))
-    return total
+    return sum(_port_bytes(p) for p in list(model.inputs) + list(model.outputs))
 
 
 def run(key, build, arrays, in_dtypes):

@@ -153,23 +153,61 @@ def narrow_input_converts(model):
 
 
 class CompiledFunction:
-    """One traced model, compiled once through the engine.
+    """One traced model, compiled through the engine.
 
     ``__call__`` takes host arrays (one per model input) and returns host
     arrays (one per model output) with a single infer request.
+
+    A model traced with dynamic dims (the batch) is compiled for the concrete
+    shapes of its first call: the CPU plugin runs static shapes faster (BERT
+    encoder, batch 8: ~10%) and compiles them as fast.  Calls with other
+    shapes (a last partial batch, another batch size) share one
+    dynamic-shape compilation, made when the first of them arrives; the model
+    is dropped then.  So a traced function holds at most two executables.
     """
 
     def __init__(self, model, properties=None):
         self.in_dtypes = narrow_input_converts(model)
-        if not execute.needs_reference(model):
+        exact = execute.needs_reference(model)
+        if not exact:
             layout.optimize(model)  # channels-last convs: cancel the layout Transposes
         self.inputs = [p.get_partial_shape() for p in model.get_parameters()]
-        self.executable = execute.make_executable(model, properties)
+        self.properties = properties
+        self.static_shapes = None  # the input shapes `executable` was compiled for
+        self.dynamic = None  # the executable for every other shape
+        if exact or not model.is_dynamic():
+            self._model = None
+            self.executable = execute.make_executable(model, properties)
+            self.dynamic = self.executable
+        else:
+            self._model = model  # compiled on the first call
+            self.executable = None
 
     @property
     def exact_path(self):
         """True if the model runs on the reference kernels (wide dtypes)."""
-        return isinstance(self.executable, execute.ReferenceExecutable)
+        return isinstance(self.executable or self.dynamic, execute.ReferenceExecutable)
+
+    def _specialize(self, shapes):
+        """Compile the model with its dynamic dims set to ``shapes``."""
+        model = self._model.clone()
+        model.reshape({p.output(0): ov.PartialShape(list(s))
+                       for p, s in zip(model.get_parameters(), shapes)})
+        return execute.make_executable(model, self.properties)
+
+    def _executable_for(self, fed):
+        if self._model is None and self.static_shapes is None:
+            return self.dynamic  # static model or wide dtypes: one executable
+        shapes = tuple(a.shape for a in fed)
+        if self.executable is None:
+            self.static_shapes = shapes
+            self.executable = self._specialize(shapes)
+        if shapes == self.static_shapes:
+            return self.executable
+        if self.dynamic is None:
+            self.dynamic = execute.make_executable(self._model, self.properties)
+            self._model = None
+        return self.dynamic
 
     def __call__(self, arrays):
         fed = []
@@ -177,4 +215,4 @@ class CompiledFunction:
             a = np.asarray(a)
             target = dtypes.to_numpy(dt)
             fed.append(a if a.dtype == target else a.astype(target))
-        return self.executable(fed, self.in_dtypes)
+        return self._executable_for(fed)(fed, self.in_dtypes)

@@ -55,6 +55,24 @@ def test_predict_model_is_one_float32_graph():
     assert step.traces == 1
 
 
+def test_predict_compiles_first_batch_shape_static_and_others_dynamic():
+    model = _mlp()
+    y = model.predict(X, batch_size=4, verbose=0)  # batches of 4, 4, 2
+    step = model.predict_function.__closure__[0].cell_contents
+    function = next(iter(step._cache._data.values())).function
+    assert function.static_shapes == ((4, 5),)
+    (static_in,) = function.executable.compiled.inputs
+    assert static_in.get_partial_shape().is_static  # the runtime sees batch 4
+    (dynamic_in,) = function.dynamic.compiled.inputs
+    assert dynamic_in.get_partial_shape()[0].is_dynamic  # the last batch of 2
+    assert function._model is None  # nothing more to compile: the model is dropped
+    np.testing.assert_allclose(y, _mlp_reference(model, X), rtol=1e-5, atol=1e-6)
+    compiled = execute.counters["compiled"]
+    y7 = model.predict(X[:7], batch_size=7, verbose=0)
+    assert execute.counters["compiled"] == compiled
+    np.testing.assert_allclose(y7, y[:7], rtol=1e-6)
+
+
 def test_assign_rebuilds_predict():
     model = _mlp()
     model.predict(X, verbose=0)

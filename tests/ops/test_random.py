@@ -86,3 +86,29 @@ def test_dropout_keeps_the_expected_fraction_across_seeds():
     ]
     assert abs(np.mean(means) - 1.0) < 0.01  # standard error 0.0016
     assert 0.006 < np.std(means) < 0.015  # binomial: 0.010
+
+
+@pytest.mark.parametrize("k", [8, 15, 16, 24])
+def test_logical_shift_is_exact_on_every_bit_pattern(k):
+    # The generator's shift is a masked int32 division (BitwiseRightShift runs
+    # on a slow reference kernel); the plugin divides through float32.
+    import openvino as ov
+    from keras_ov.engine import execute
+    from keras_ov.ops import random as kr
+
+    rng = np.random.default_rng(k)
+    x = rng.integers(-(2**31), 2**31, 1 << 16, dtype=np.int64).astype(np.int32)
+    x[:6] = [-1, -(2**31), 2**31 - 1, 0, 1, -(2**k) - 1]
+    p = execute.make_parameter(x.shape, "int32")
+    compiled = ov.Core().compile_model(ov.Model([kr._shr(p.output(0), k)], [p]), "CPU")
+    got = compiled(x)[0]
+    np.testing.assert_array_equal(got, (x.view(np.uint32) >> k).astype(np.int32))
+
+
+def test_logical_shift_refuses_shifts_it_cannot_do_exactly():
+    from keras_ov.ops import random as kr
+    from keras_ov.engine import execute
+
+    p = execute.make_parameter((4,), "int32")
+    with pytest.raises(ValueError, match="shift by 1"):
+        kr._shr(p.output(0), 1)

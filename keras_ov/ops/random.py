@@ -62,12 +62,26 @@ def _fmix(x):
     return g.out(ov_ops.bitwise_xor(x, _shr(x, 16)))
 
 
+def _count(shape):
+    """The element count of a shape tensor, as an int32 scalar.
+
+    An i32 shape (an eager draw's input) is multiplied out dim by dim: the CPU
+    plugin's i32 ReduceProd is not exact, its i32 Multiply is.
+    """
+    if g.dtype(shape) != "int32":
+        return g.cast(g.out(ov_ops.reduce_prod(shape, g.i64(0), False)), "int32")
+    n = g.i32(1)
+    for i in range(shape.get_partial_shape()[0].get_length()):
+        n = ov_ops.multiply(n, ov_ops.gather(shape, g.i32(i), g.i32(0)))
+    return g.out(n)
+
+
 def _bits(seed, shape, stream):
-    """Random int32 bits of runtime shape ``shape`` (an i64 1-D tensor)."""
+    """Random int32 bits of runtime shape ``shape`` (an i64 or i32 1-D tensor)."""
     s0 = ov_ops.gather(seed, g.i32(0), g.i32(0))
     s1 = ov_ops.gather(seed, g.i32(1), g.i32(0))
     key = _fmix(ov_ops.bitwise_xor(s0, _fmix(ov_ops.add(s1, _i32(0x9E3779B9 * (stream + 1))))))
-    n = g.cast(g.out(ov_ops.reduce_prod(shape, g.i64(0), False)), "int32")
+    n = _count(shape)
     counter = ov_ops.range(g.i32(0), n, g.i32(1), "i32")
     h = _fmix(ov_ops.add(_fmix(ov_ops.bitwise_xor(counter, key)), _fmix(key)))
     return g.reshape_to(h, shape)
@@ -155,7 +169,11 @@ def _shape_tensor(spec, like):
 
 
 def _noise(seed, *like, kind, spec, param):
-    shape = _shape_tensor(spec, like[0] if like else None)
+    # spec None: the shape is the runtime input ``like[0]`` (eager draws).
+    if spec is None:
+        shape = like[0]  # int32: shape inputs take any integer type
+    else:
+        shape = _shape_tensor(spec, like[0] if like else None)
     if kind == "uniform":
         return _uniform01(seed, shape, 0)
     if kind == "normal":
@@ -170,14 +188,22 @@ def _noise(seed, *like, kind, spec, param):
     if kind == "keep":
         return g.out(ov_ops.greater_equal(_uniform01(seed, shape, 0), g.const(param, "float32")))
     if kind == "permutation":
-        n = g.out(ov_ops.reduce_prod(shape, g.i64(0), False))
-        return g.out(ov_ops.topk(_bits(seed, shape, 0), n, 0, "min", "value", "i32",
+        return g.out(ov_ops.topk(_bits(seed, shape, 0), _count(shape), 0, "min", "value", "i32",
                                  stable=True).output(1))
     raise ValueError(f"random: unknown noise kind {kind!r}")
 
 
 def _draw(op, seed, kind, spec, like=None, param=None):
-    inputs = [_seed(seed, op)] + ([like] if like is not None and None in spec else [])
+    seed = _seed(seed, op)
+    if not seed.is_symbolic and None not in spec:
+        # Eager: the shape is an input, so one compiled generator serves every
+        # shape (initializing a ResNet50 draws 160 tensors of 49 shapes).
+        if any(d > 2**31 - 1 for d in spec):
+            raise ValueError(f"`{op}`: a dimension of shape {spec} exceeds 2**31 - 1")
+        shape = to_tensor(np.array(spec, np.int32), op=op)  # int64 would be "wide" data
+        return apply(f"random.noise.{kind}", _noise, [seed, shape], kind=kind, spec=None,
+                     param=param)
+    inputs = [seed] + ([like] if like is not None and None in spec else [])
     return apply(f"random.noise.{kind}", _noise, inputs, kind=kind, spec=tuple(spec), param=param)
 
 

@@ -112,3 +112,19 @@ def test_logical_shift_refuses_shifts_it_cannot_do_exactly():
     p = execute.make_parameter((4,), "int32")
     with pytest.raises(ValueError, match="shift by 1"):
         kr._shr(p.output(0), 1)
+
+
+def test_eager_draws_share_one_generator_across_shapes_of_a_rank():
+    from keras_ov.engine import execute
+
+    keras.random.normal((3, 5), seed=11)  # compile the generator for rank 2
+    compiled = execute.counters["compiled"]
+    a = keras.ops.convert_to_numpy(keras.random.normal((7, 4), seed=11))
+    b = keras.ops.convert_to_numpy(keras.random.normal((4, 7), seed=11))
+    # only the cheap `mean + z * stddev` step is compiled for each new shape
+    assert execute.counters["compiled"] == compiled + 2
+    assert a.shape == (7, 4) and b.shape == (4, 7)
+    # counter-based: element i of a draw depends on (seed, i), not on the shape
+    np.testing.assert_array_equal(a.ravel(), b.ravel())
+    first = keras.ops.convert_to_numpy(keras.random.normal((3, 5), seed=11))
+    np.testing.assert_array_equal(first.ravel(), a.ravel()[:15])

@@ -202,6 +202,9 @@ def reshape(x, newshape):
         newshape = static_ints(newshape, "reshape", "`newshape`")
     shape = tuple(None if d is None else int(d) for d in newshape)
     _check_newshape(x, shape, "reshape")
+    if shape.count(None) == 1 and -1 not in shape:
+        # One unknown dim (Flatten's `(batch, n)` on a dynamic batch): inferred.
+        shape = tuple(-1 if d is None else d for d in shape)
     if None in shape:
         if len(shape) != x.ndim:
             raise ValueError(f"`reshape`: `None` in new shape {shape} needs a rank-{len(shape)} input")

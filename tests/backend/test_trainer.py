@@ -196,3 +196,16 @@ def test_layers_that_cannot_be_traced_run_eagerly():
 def test_convert_to_numpy_holds_strings():
     assert keras.ops.convert_to_numpy("0").dtype.kind == "U"
     assert keras.ops.convert_to_numpy(["a", "bc"]).tolist() == ["a", "bc"]
+
+
+def test_flatten_predict_traces_once_with_a_dynamic_batch():
+    model = keras.Sequential([
+        keras.Input((4, 4, 2)), keras.layers.Conv2D(3, 2), keras.layers.Flatten(),
+        keras.layers.Dense(2),
+    ])
+    x = np.random.default_rng(1).random((5, 4, 4, 2)).astype("float32")
+    y = model.predict(x, batch_size=2, verbose=0)
+    step = model.predict_function.__closure__[0].cell_contents
+    assert step.traces == 1 and not step._static_batch
+    want = keras.ops.convert_to_numpy(model(x))
+    np.testing.assert_allclose(y, want, rtol=1e-5, atol=1e-6)

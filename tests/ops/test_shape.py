@@ -197,6 +197,8 @@ def test_data_movement_is_exact_for_wide_dtypes(name, fn, dtype, values):
 
 @pytest.mark.parametrize("fn,shape,want", [
     (lambda x: S.reshape(x, (-1, 6)), (None, 2, 3), (None, 6)),
+    (lambda x: S.reshape(x, (None, 6)), (None, 2, 3), (None, 6)),  # Flatten's form
+    (lambda x: S.reshape(x, (None, 3, 2)), (None, 2, 3), (None, 3, 2)),
     (lambda x: S.transpose(x), (None, 2, 3), (3, 2, None)),
     (lambda x: S.concatenate([x, x], axis=1), (None, 2, 3), (None, 4, 3)),
     (lambda x: S.stack([x, x], axis=1), (None, 3), (None, 2, 3)),

@@ -154,10 +154,11 @@ def _int_dtype(dtype, op):
 
 # -- distributions -------------------------------------------------------------------
 #
-# Each op runs in two steps.  ``_draw`` makes float32/int32 noise from the seed;
-# a second, ordinary op maps it onto the requested dtype and parameters.  The
-# hash uses bitwise ops that OpenVINO has no reference kernels for, so keeping
-# wide (64-bit) data out of the first step keeps eager draws on the CPU plugin.
+# ``_draw`` makes float32/int32 noise from the seed; an ordinary op maps it onto
+# the requested dtype and parameters.  The hash uses bitwise ops that OpenVINO
+# has no reference kernels for, so for wide (64-bit) dtypes the mapping is a
+# second step, which keeps the draw itself on the CPU plugin; otherwise
+# (``_draw_mapped``) both are one graph.
 
 
 def _shape_tensor(spec, like):
@@ -193,18 +194,39 @@ def _noise(seed, *like, kind, spec, param):
     raise ValueError(f"random: unknown noise kind {kind!r}")
 
 
-def _draw(op, seed, kind, spec, like=None, param=None):
+def _draw_inputs(op, seed, spec, like=None):
+    """``(inputs, spec)`` for ``_noise``: the seed, then what fixes the shape."""
     seed = _seed(seed, op)
     if not seed.is_symbolic and None not in spec:
         # Eager: the shape is an input, so one compiled generator serves every
-        # shape (initializing a ResNet50 draws 160 tensors of 49 shapes).
+        # shape of a rank (initializing a ResNet50 draws 160 tensors of 49 shapes).
         if any(d > 2**31 - 1 for d in spec):
             raise ValueError(f"`{op}`: a dimension of shape {spec} exceeds 2**31 - 1")
         shape = to_tensor(np.array(spec, np.int32), op=op)  # int64 would be "wide" data
-        return apply(f"random.noise.{kind}", _noise, [seed, shape], kind=kind, spec=None,
-                     param=param)
-    inputs = [seed] + ([like] if like is not None and None in spec else [])
-    return apply(f"random.noise.{kind}", _noise, inputs, kind=kind, spec=tuple(spec), param=param)
+        return [seed, shape], None
+    return [seed] + ([like] if like is not None and None in spec else []), tuple(spec)
+
+
+def _draw(op, seed, kind, spec, like=None, param=None):
+    inputs, spec = _draw_inputs(op, seed, spec, like)
+    return apply(f"random.noise.{kind}", _noise, inputs, kind=kind, spec=spec, param=param)
+
+
+def _mapped_noise(seed, *rest, kind, spec, n_shape, mapping, dtype):
+    z = _noise(seed, *rest[:n_shape], kind=kind, spec=spec, param=None)
+    return mapping(z, *rest[n_shape:], dtype=dtype)
+
+
+def _draw_mapped(op, seed, kind, spec, mapping, params, dtype):
+    """``mapping(noise, *params, dtype=dtype)``: one graph, unless ``dtype`` is
+    wide (then the noise is drawn in its own step, see above)."""
+    params = [to_tensor(p, dtype, op=op) for p in params]
+    if dtypes.is_wide(dtype):
+        z = _draw(op, seed, kind, spec)
+        return apply(f"random.{mapping.__name__}", mapping, [z, *params], dtype=dtype)
+    inputs, spec = _draw_inputs(op, seed, spec)
+    return apply(f"random.{kind}{mapping.__name__}", _mapped_noise, inputs + params, kind=kind,
+                 spec=spec, n_shape=len(inputs) - 1, mapping=mapping, dtype=dtype)
 
 
 def _affine(z, loc, scale, *, dtype):
@@ -225,17 +247,15 @@ def _lerp(u, lo, hi, *, dtype):
 @register("random")
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     dtype = _float_dtype(dtype, "uniform")
-    u = _draw("uniform", seed, "uniform", _static_shape(shape, "uniform"))
-    lo, hi = to_tensor(minval, dtype, op="uniform"), to_tensor(maxval, dtype, op="uniform")
-    return apply("random.lerp", _lerp, [u, lo, hi], dtype=dtype)
+    return _draw_mapped("uniform", seed, "uniform", _static_shape(shape, "uniform"), _lerp,
+                        [minval, maxval], dtype)
 
 
 @register("random")
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     dtype = _float_dtype(dtype, "normal")
-    z = _draw("normal", seed, "normal", _static_shape(shape, "normal"))
-    mean, stddev = to_tensor(mean, dtype, op="normal"), to_tensor(stddev, dtype, op="normal")
-    return apply("random.affine", _affine, [z, mean, stddev], dtype=dtype)
+    return _draw_mapped("normal", seed, "normal", _static_shape(shape, "normal"), _affine,
+                        [mean, stddev], dtype)
 
 
 def _erfinv(x):
@@ -266,9 +286,7 @@ def _truncated01(seed, shape):
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     op = "truncated_normal"
     dtype = _float_dtype(dtype, op)
-    z = _draw(op, seed, op, _static_shape(shape, op))
-    mean, stddev = to_tensor(mean, dtype, op=op), to_tensor(stddev, dtype, op=op)
-    return apply("random.affine", _affine, [z, mean, stddev], dtype=dtype)
+    return _draw_mapped(op, seed, op, _static_shape(shape, op), _affine, [mean, stddev], dtype)
 
 
 def _randint(bits, lo, hi, *, compute, dtype):

@@ -121,8 +121,7 @@ def test_eager_draws_share_one_generator_across_shapes_of_a_rank():
     compiled = execute.counters["compiled"]
     a = keras.ops.convert_to_numpy(keras.random.normal((7, 4), seed=11))
     b = keras.ops.convert_to_numpy(keras.random.normal((4, 7), seed=11))
-    # only the cheap `mean + z * stddev` step is compiled for each new shape
-    assert execute.counters["compiled"] == compiled + 2
+    assert execute.counters["compiled"] == compiled  # nothing compiled for a new shape
     assert a.shape == (7, 4) and b.shape == (4, 7)
     # counter-based: element i of a draw depends on (seed, i), not on the shape
     np.testing.assert_array_equal(a.ravel(), b.ravel())

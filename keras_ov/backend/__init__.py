@@ -36,3 +36,16 @@ from keras_ov.backend.rnn import cudnn_ok  # noqa: F401
 from keras_ov.backend.rnn import gru  # noqa: F401
 from keras_ov.backend.rnn import lstm  # noqa: F401
 from keras_ov.backend.rnn import rnn  # noqa: F401
+
+
+def _wire_session():
+    # clear_session() replaces Keras's global state tracker; the eager
+    # compiled-model cache starts afresh with it.
+    from keras.src.backend.common import global_state
+
+    from keras_ov.engine import execute
+
+    execute.session_token = lambda: global_state.GLOBAL_STATE_TRACKER
+
+
+_wire_session()

@@ -169,6 +169,7 @@ class CompiledFunction:
     def __init__(self, model, properties=None):
         self.in_dtypes = narrow_input_converts(model)
         exact = execute.needs_reference(model)
+        execute.release_intermediate_memory()  # lower the compile's peak
         if not exact:
             layout.optimize(model)  # channels-last convs: cancel the layout Transposes
         self.inputs = [p.get_partial_shape() for p in model.get_parameters()]

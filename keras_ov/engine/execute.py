@@ -134,12 +134,48 @@ class LRUCache:
     def __len__(self):
         return len(self._data)
 
+    def values(self):
+        with self._lock:
+            return list(self._data.values())
+
 
 cache = LRUCache(
     int(os.environ.get("KERAS_OV_CACHE_SIZE", "2048")),
     int(os.environ.get("KERAS_OV_CACHE_MB", "64")) * 2**20,
 )
-counters = collections.Counter()  # "compiled", "reference_built", "views"
+counters = collections.Counter()  # "compiled", "reference_built", "views", "released"
+
+
+def _no_session():
+    return None
+
+
+# The backend points this at an object that Keras replaces on
+# ``keras.backend.clear_session()``; a new session starts with an empty cache
+# (as TensorFlow's backend clears its kernel cache there).
+session_token = _no_session
+_cache_session = [None]
+
+
+def _check_session():
+    token = session_token()
+    if token is not _cache_session[0]:
+        if _cache_session[0] is not None:
+            cache.clear()
+        _cache_session[0] = token
+
+
+def release_intermediate_memory():
+    """Cached eager executables give back their intermediate buffers.
+
+    Called before a traced function compiles: building a model leaves the
+    random generators holding buffers sized for its largest weight, which
+    would add to the compile's peak.  They allocate again on their next call.
+    """
+    for exe in cache.values():
+        if isinstance(exe, CompiledExecutable):
+            exe.compiled.release_memory()
+            counters["released"] += 1
 
 
 # Integer kernels of the CPU plugin that do not compute what NumPy does
@@ -612,6 +648,7 @@ def run(key, build, arrays, in_dtypes):
     ``key`` must determine the graph ``build`` makes given inputs of these
     shapes and dtypes; the shapes, dtypes and execution config are added here.
     """
+    _check_session()
     full_key = (key, tuple((a.shape, d) for a, d in zip(arrays, in_dtypes)), config.key())
     exe = cache.get(full_key)
     if exe is None:

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+import keras
+
 from keras_ov.engine import execute
 from keras_ov.engine.execute import LRUCache, needs_reference
 from keras_ov.ops import graph as g
@@ -259,3 +261,24 @@ def test_large_constants_share_host_memory():
     assert node.get_data()[5] == 5.0
     small = np.arange(4, dtype=np.float32)
     assert not np.shares_memory(constant(small).get_node().get_data(), small)
+
+
+def test_clear_session_empties_the_eager_cache():
+    keras.ops.convert_to_numpy(keras.ops.add(np.ones(3, "float32"), 2.0))
+    assert len(execute.cache) > 0
+    keras.backend.clear_session()
+    keras.ops.convert_to_numpy(keras.ops.multiply(np.ones(4, "float32"), 2.0))
+    assert len(execute.cache) == 1  # only the op run after the new session began
+
+
+def test_compiling_a_traced_function_releases_eager_buffers():
+    keras.ops.convert_to_numpy(keras.random.uniform((64, 64), seed=3))
+    released = execute.counters["released"]
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.predict(np.ones((2, 3), "float32"), verbose=0)
+    assert execute.counters["released"] > released
+    # a released executable allocates again and still computes the same draw
+    a = keras.ops.convert_to_numpy(keras.random.uniform((64, 64), seed=3))
+    execute.release_intermediate_memory()
+    b = keras.ops.convert_to_numpy(keras.random.uniform((64, 64), seed=3))
+    np.testing.assert_array_equal(a, b)

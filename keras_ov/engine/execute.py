@@ -16,6 +16,7 @@ before never compiles again.
 import collections
 import functools
 import os
+import sys
 import threading
 
 import numpy as np
@@ -244,6 +245,16 @@ COPY_OUTPUT_BYTES = 1 << 16
 SMALL_GRAPH_ELEMENTS = 1 << 16
 
 
+def _with_refcount(arrays, i):
+    """``(arrays.get(i), its reference count)``, as seen from inside this call."""
+    array = arrays.get(i)
+    return array, (0 if array is None else sys.getrefcount(array))
+
+
+# The count ``_with_refcount`` sees for an array held only by its dict,
+# measured rather than assumed (interpreters differ in the temporaries counted).
+_ONLY_OURS = _with_refcount({0: np.empty(1)}, 0)[1]
+
 # OpenVINO element types NumPy sees as raw unsigned integers (bf16, float8).
 _RAW_BITS = {dtypes.to_ov(d): bits for d, bits in dtypes.HOST_BITS.items()}
 
@@ -262,6 +273,7 @@ class CompiledExecutable:
         self.n_out = len(self.compiled.outputs)
         self._static_out = all(o.get_partial_shape().is_static for o in self.compiled.outputs)
         self._out_views = None
+        self._last_fresh = {}
         self._in_views = {}
         self._bound = {}
         self._held = {}
@@ -298,15 +310,26 @@ class CompiledExecutable:
                 self._held[i] = tensor
                 self._bound[i] = a if a.flags.c_contiguous else None
 
+    def _fresh_output(self, i, shape, dtype):
+        """A host array for output ``i``, bound to the request.
+
+        The request keeps pointing at the last one, so it is kept alive here.
+        If nothing else refers to it any more (its tensor was dropped: the
+        usual case in a loop of eager ops) it is written again in place;
+        otherwise a new array is bound, and the old one stays with its owner.
+        """
+        last, refs = _with_refcount(self._last_fresh, i)
+        if last is not None and refs <= _ONLY_OURS:
+            return last
+        array = np.empty(shape, dtype)
+        self.request.set_output_tensor(i, ov.Tensor(array, shared_memory=True))
+        self._last_fresh[i] = array
+        return array
+
     def __call__(self, arrays, in_dtypes):
         with self._lock:
             self._set_inputs(arrays, in_dtypes)
-            fresh = {}
-            for i, (shape, dtype) in self._out_fresh.items():
-                fresh[i] = np.empty(shape, dtype)
-                self.request.set_output_tensor(i, ov.Tensor(fresh[i], shared_memory=True))
-            # The request keeps pointing at these arrays: keep them alive too.
-            self._last_fresh = fresh
+            fresh = {i: self._fresh_output(i, *spec) for i, spec in self._out_fresh.items()}
             self.request.infer()
             if not self._static_out:
                 return [from_ov_tensor(self.request.get_output_tensor(i)) for i in range(self.n_out)]

@@ -282,3 +282,29 @@ def test_compiling_a_traced_function_releases_eager_buffers():
     execute.release_intermediate_memory()
     b = keras.ops.convert_to_numpy(keras.random.uniform((64, 64), seed=3))
     np.testing.assert_array_equal(a, b)
+
+
+def test_eager_results_are_never_overwritten_while_referenced():
+    # Large outputs are written into host arrays bound to the request; the last
+    # one is reused only once nothing else refers to it.
+    rng = np.random.default_rng(0)
+    x, y = (rng.random((300, 300)).astype("float32") for _ in range(2))
+    first = keras.ops.add(x, y)
+    kept = np.array(first.data)
+    view = keras.ops.reshape(keras.ops.add(x, 1.0), (-1,))  # a view of a dropped result
+    view_want = (x + 1.0).ravel()
+    as_numpy = np.asarray(keras.ops.multiply(x, 3.0))
+    for k in range(3):  # same executables, other values
+        keras.ops.add(x * k, y)
+        keras.ops.add(x * k, 1.0)
+        keras.ops.multiply(x * k, 3.0)
+    np.testing.assert_array_equal(first.data, kept)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(view), view_want)
+    np.testing.assert_array_equal(as_numpy, x * np.float32(3.0))
+
+
+def test_a_dropped_eager_result_is_reused_in_place():
+    x = np.ones((300, 300), "float32")
+    keras.ops.convert_to_numpy(keras.ops.subtract(x, 1.0))  # compile
+    addresses = {keras.ops.subtract(x, 1.0).data.ctypes.data for _ in range(4)}
+    assert len(addresses) == 1

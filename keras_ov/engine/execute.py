@@ -330,7 +330,9 @@ class CompiledExecutable:
         with self._lock:
             self._set_inputs(arrays, in_dtypes)
             fresh = {i: self._fresh_output(i, *spec) for i, spec in self._out_fresh.items()}
-            self.request.infer()
+            # share_outputs: the wrapper would otherwise copy every output into
+            # a dict that is thrown away (outputs are read below).
+            self.request.infer(share_outputs=True)
             if not self._static_out:
                 return [from_ov_tensor(self.request.get_output_tensor(i)) for i in range(self.n_out)]
             if self._out_views is None:

@@ -157,9 +157,10 @@ def constant(array, dtype=None):
     if array.nbytes >= SHARE_CONSTANT_BYTES and dtype not in dtypes.HOST_BITS and (
         array.flags.c_contiguous and array.dtype == dtypes.to_numpy(dtype)
     ):
-        # Large host data (weights in a traced model) is shared, not copied: host
-        # arrays of tensors are never written in place, and the Constant keeps
-        # the array alive.
+        # Large host data (weights in a traced model) is shared, not copied.  The
+        # Constant holds a reference to the array, which keeps it alive and keeps
+        # the executor that produced it from reusing it (execute._fresh_output
+        # writes in place only into arrays nothing else refers to).
         return ov.op.Constant(array, shared_memory=True).output(0)
     node = ov.op.Constant(to_ov_tensor(array, dtype), shared_memory=False)
     return node.output(0)

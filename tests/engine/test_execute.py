@@ -308,3 +308,15 @@ def test_a_dropped_eager_result_is_reused_in_place():
     keras.ops.convert_to_numpy(keras.ops.subtract(x, 1.0))  # compile
     addresses = {keras.ops.subtract(x, 1.0).data.ctypes.data for _ in range(4)}
     assert len(addresses) == 1
+
+
+def test_a_result_captured_as_a_constant_is_not_reused():
+    # Large concrete values flowing into a traced graph become Constants that
+    # share the array's memory; they hold a reference, so it is not rewritten.
+    from keras_ov.engine.tensor import constant
+
+    x = np.ones((300, 300), "float32")
+    node = constant(keras.ops.add(x, 1.0).data)  # the tensor itself is dropped
+    for _ in range(3):
+        keras.ops.add(x * 5, 1.0)
+    np.testing.assert_array_equal(node.get_node().get_data(), np.full((300, 300), 2.0, "float32"))

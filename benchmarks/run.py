@@ -22,6 +22,7 @@ import tempfile
 import time
 
 from benchmarks.models import EAGER_OPS, MODELS, SMALL_MODELS
+from benchmarks.worker import MANY_BATCHES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -38,6 +39,8 @@ WORKERS = {
 }
 KERAS_COLUMNS = [("keras-ov", "keras-ov"), ("in-tree", "in-tree OV"), ("jax", "JAX")]
 RAW_COLUMNS = [("raw-ov", "f32", "raw OV f32"), ("raw-ov", "bf16", "raw OV bf16")]
+# Models measured over MANY_BATCHES batches too (ResNet50 would take minutes).
+MANY_MODELS = ("mlp", "cnn", "mobilenetv2", "bert")
 
 SETTINGS = {
     # rounds, seconds of timed calls per worker per round, min and max calls per burst
@@ -252,6 +255,15 @@ class Bench:
             rows["predict"] = self.measure(cells)
             log(f"model {name}: predict_on_batch")
             rows["predict_on_batch"] = self.measure({k: (k, ["predict_on_batch"]) for k in ok})
+            if name in MANY_MODELS:
+                log(f"model {name}: predict over {MANY_BATCHES} batches")
+                cells = {k: (k, ["predict_many", "LATENCY"]) for k in ok}
+                if "keras-ov" in ok:
+                    cells["keras-ov THROUGHPUT"] = ("keras-ov", ["predict_many", "THROUGHPUT"])
+                if "raw-ov" in self.workers and "error" not in setup["raw-ov"]:
+                    cells["raw OV sync"] = ("raw-ov", ["raw_many", "sync"])
+                    cells["raw OV async"] = ("raw-ov", ["raw_many", "async"])
+                rows["predict_many"] = self.measure(cells)
             for row in rows.values():
                 for kind in self.workers:
                     if "error" in setup[kind]:
@@ -499,9 +511,40 @@ class Report:
             self.table(["model", "batch", "keras-ov", "in-tree OV", "JAX", "raw OV f32", "raw OV bf16"], tput),
             "",
         ]
+        out += self.render_many()
         out += self.render_first_calls()
         out += self.render_graphs()
         return out
+
+    def render_many(self):
+        labels = ["keras-ov", "keras-ov THROUGHPUT", "in-tree", "jax", "raw OV sync", "raw OV async"]
+        rows = []
+        for name, rs in self.r["models"].items():
+            row = rs.get("predict_many")
+            if not row:
+                continue
+            batch = MODELS[name][0]
+            per_s = lambda ms, n=batch * MANY_BATCHES: n * 1e3 / ms  # noqa: E731
+            kov, best = row.get("keras-ov THROUGHPUT"), row.get("raw OV async")
+            rows.append([MODELS[name][1], f"{MANY_BATCHES} x {batch}"]
+                        + [self.cell(row.get(label), scale=per_s) for label in labels]
+                        + [self.ratio(best, kov)])
+        if not rows:
+            return []
+        return [
+            f"## Throughput over {MANY_BATCHES} batches (samples/s)",
+            "",
+            f"`model.predict(x, batch_size=B, verbose=0)` with x of {MANY_BATCHES} batches. "
+            "keras-ov runs them one request at a time under its default LATENCY hint, and "
+            "through an async infer queue under `KERAS_OV_PERFORMANCE_HINT=THROUGHPUT`. "
+            "Raw OV: a loop of `infer` on the LATENCY-compiled IR (sync), or an "
+            "`AsyncInferQueue` on the THROUGHPUT-compiled IR (async). The last column is keras-ov "
+            "THROUGHPUT's rate over raw OV async's (1 = the same).",
+            "",
+            self.table(["model", "batches", "keras-ov", "keras-ov THROUGHPUT", "in-tree OV",
+                        "JAX", "raw OV sync", "raw OV async", "kov THROUGHPUT / raw async"], rows),
+            "",
+        ]
 
     def render_first_calls(self):
         rows = []

@@ -19,7 +19,12 @@ Commands (all answers may instead be ``{"error": text, "traceback": ...}``):
 * ``quit``
 
 A task is ``["op", name]``, ``["eager_model"]``, ``["predict"]``,
-``["predict_on_batch"]`` or ``["raw", "f32" | "bf16"]``.  A task that does not
+``["predict_on_batch"]``, ``["raw", "f32" | "bf16"]``, or one of the
+many-batch throughput tasks: ``["predict_many", "LATENCY" | "THROUGHPUT"]``
+(``model.predict`` over ``MANY_BATCHES`` batches; the hint is keras-ov's
+``execute.config.hint``, other backends run LATENCY only) and
+``["raw_many", "sync" | "async"]`` (raw OV: one request in turn on the
+LATENCY-compiled IR, or an ``AsyncInferQueue`` on the THROUGHPUT-compiled IR).  A task that does not
 apply to this worker answers ``{"na": reason}``.
 """
 
@@ -34,6 +39,7 @@ import time
 import traceback
 
 KINDS = ("keras-ov", "in-tree", "jax", "raw-ov")
+MANY_BATCHES = 8
 
 
 class NotApplicable(Exception):
@@ -138,6 +144,7 @@ class Worker:
         batch = MODELS[name][0]
         self.batch = batch
         self.x = model_input(name, batch)
+        self.x_many = model_input(name, batch * MANY_BATCHES, seed=1)
         try:
             t0 = time.perf_counter()
             self.model = build_model(name, self.keras)
@@ -225,13 +232,16 @@ class Worker:
             info[f"compile_and_first_infer_{precision}_s"] = t_first
             effective = compiled.get_property("INFERENCE_PRECISION_HINT")  # an ov.Type
             info[f"effective_precision_{precision}"] = effective.get_type_name()
+        self.raw["tput"] = core.compile_model(
+            ov_model, "CPU", {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "THROUGHPUT"}
+        )
         # Comparable to a Keras backend's first predict: export + convert + compile + infer.
         info["first_call_s"] = t_export + t_convert + info["compile_and_first_infer_f32_s"]
         shutil.rmtree(path, ignore_errors=True)
         return info
 
     def release(self):
-        self.model = self.x = self.x_tensor = None
+        self.model = self.x = self.x_tensor = self.x_many = None
         self.model_name = self.model_error = None
         self.raw = {}
         self.warmed = set()
@@ -259,6 +269,12 @@ class Worker:
                 raise NotApplicable("raw OV runs in the raw-ov worker")
             compiled, x = self.raw[task[1]], self.x
             return lambda: compiled(x)
+        if kind == "raw_many":
+            if self.kind != "raw-ov":
+                raise NotApplicable("raw OV runs in the raw-ov worker")
+            return self._raw_many(task[1])
+        if kind == "predict_many":
+            return self._predict_many(task[1])
         if self.kind == "raw-ov":
             raise NotApplicable("raw-ov measures compiled_model(x) only")
         model, x, b, ops = self.model, self.x, self.batch, self.ops
@@ -270,6 +286,58 @@ class Worker:
             xt = self.x_tensor
             return lambda: ops.convert_to_numpy(model(xt, training=False))
         raise ValueError(f"unknown task {task!r}")
+
+    def _batches(self):
+        b = self.batch
+        return [self.x_many[i:i + b] for i in range(0, len(self.x_many), b)]
+
+    def _raw_many(self, mode):
+        import openvino as ov
+
+        batches = self._batches()
+        if mode == "sync":
+            request = self.raw["f32"].create_infer_request()
+
+            def sync():
+                return [request.infer({0: x})[0].copy() for x in batches]
+
+            return sync
+        compiled = self.raw["tput"]
+        jobs = compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")
+
+        def run_async():
+            queue = ov.AsyncInferQueue(compiled, jobs)
+            out = [None] * len(batches)
+
+            def collect(request, k):
+                out[k] = request.get_output_tensor(0).data.copy()
+
+            queue.set_callback(collect)
+            for k, x in enumerate(batches):
+                queue.start_async({0: x}, k)
+            queue.wait_all()
+            return out
+
+        return run_async
+
+    def _predict_many(self, hint):
+        if self.kind == "raw-ov":
+            raise NotApplicable("raw-ov measures raw_many")
+        model, x, b = self.model, self.x_many, self.batch
+        if hint == "LATENCY":
+            return lambda: model.predict(x, batch_size=b, verbose=0)
+        if self.kind != "keras-ov":
+            raise NotApplicable(f"{self.kind} has no {hint} mode here")
+        from keras_ov.engine import execute
+
+        def with_hint():
+            old, execute.config.hint = execute.config.hint, hint
+            try:
+                return model.predict(x, batch_size=b, verbose=0)
+            finally:
+                execute.config.hint = old
+
+        return with_hint
 
     def run(self, task, budget, min_calls, max_calls):
         fn = self._callable(task)

@@ -210,10 +210,31 @@ class CompiledFunction:
             self._model = None
         return self.dynamic
 
-    def __call__(self, arrays):
+    def _feed(self, arrays):
         fed = []
         for a, dt in zip(arrays, self.in_dtypes):
             a = np.asarray(a)
             target = dtypes.to_numpy(dt)
             fed.append(a if a.dtype == target else a.astype(target))
+        return fed
+
+    def __call__(self, arrays):
+        fed = self._feed(arrays)
         return self._executable_for(fed)(fed, self.in_dtypes)
+
+    def map(self, batches):
+        """``[self(arrays) for arrays in batches]``, with the batches of one
+        compiled shape run through an async infer queue."""
+        feds = [self._feed(arrays) for arrays in batches]
+        groups = {}  # executable -> indices of the batches it runs
+        for k, fed in enumerate(feds):
+            groups.setdefault(self._executable_for(fed), []).append(k)
+        results = [None] * len(feds)
+        for exe, ks in groups.items():
+            if isinstance(exe, execute.CompiledExecutable) and len(ks) > 1:
+                outs = exe.run_many([feds[k] for k in ks], self.in_dtypes)
+            else:
+                outs = [exe(feds[k], self.in_dtypes) for k in ks]
+            for k, out in zip(ks, outs):
+                results[k] = out
+        return results

@@ -209,3 +209,24 @@ def test_flatten_predict_traces_once_with_a_dynamic_batch():
     assert step.traces == 1 and not step._static_batch
     want = keras.ops.convert_to_numpy(model(x))
     np.testing.assert_allclose(y, want, rtol=1e-5, atol=1e-6)
+
+
+def test_throughput_hint_predicts_batches_through_an_async_queue(monkeypatch):
+    model = _mlp()
+    x = np.random.default_rng(2).random((37, 5)).astype("float32")
+    want = model.predict(x, batch_size=4, verbose=0)  # LATENCY: one request in turn
+    monkeypatch.setattr(execute.config, "hint", "THROUGHPUT")
+    before = execute.counters["async_batches"]
+    got = model.predict(x, batch_size=4, verbose=0)  # 9 batches of 4, then 1
+    assert execute.counters["async_batches"] - before == 9
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(got, _mlp_reference(model, x), rtol=1e-5, atol=1e-6)
+
+
+def test_async_queue_keeps_non_contiguous_inputs_alive(monkeypatch):
+    model = _mlp()
+    x = np.asfortranarray(np.random.default_rng(3).random((64, 5)).astype("float32"))
+    monkeypatch.setattr(execute.config, "hint", "THROUGHPUT")
+    step = model.make_predict_function().graph_step
+    outs = step.map([(x[i:i + 16],) for i in range(0, 64, 16)])
+    np.testing.assert_allclose(np.concatenate(outs), _mlp_reference(model, x), rtol=1e-5, atol=1e-6)

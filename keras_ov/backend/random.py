@@ -9,8 +9,10 @@ globals().update(_namespace("random"))
 def __getattr__(name):
     # Keras's data layers reach for these through ``backend.random`` (as the
     # JAX backend re-exports them); imported lazily to avoid an import cycle.
+    # Layer.__setattr__ asks for SeedGenerator on every assignment: resolve once.
     if name in ("SeedGenerator", "draw_seed", "make_default_seed"):
         from keras.src.random import seed_generator
 
-        return getattr(seed_generator, name)
+        value = globals()[name] = getattr(seed_generator, name)
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

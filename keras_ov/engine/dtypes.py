@@ -113,9 +113,18 @@ def is_wide(dtype):
 
 
 def _keras_result_type(*dtypes):
+    return _cached_result_type(_floatx(), *dtypes)
+
+
+@functools.lru_cache(maxsize=None)
+def _floatx_getter():
     from keras.src.backend.config import floatx
 
-    return _cached_result_type(floatx(), *dtypes)
+    return floatx
+
+
+def _floatx():
+    return _floatx_getter()()
 
 
 @functools.lru_cache(maxsize=4096)

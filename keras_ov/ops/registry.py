@@ -92,6 +92,15 @@ def freeze(value):
     return value
 
 
+def _freeze_attrs(attrs):
+    # Most ops' attributes are dtype names: their items are the key as they are
+    # (a different form from ``freeze``'s, so the two never collide).
+    for v in attrs.values():
+        if type(v) is not str and v is not None:
+            return freeze(attrs)
+    return tuple(attrs.items())
+
+
 def _as_outputs(result):
     if isinstance(result, (list, tuple)):
         return [_as_output(r) for r in result], True
@@ -122,7 +131,7 @@ def apply(name, translator, inputs, **attrs):
         multi_box.append(multi)
         return outs
 
-    key = (name, freeze(attrs))
+    key = (name, _freeze_attrs(attrs))
     arrays = execute.run(key, build, [t.data for t in inputs], [t.dtype for t in inputs])
     wrapped = tuple(OVTensor(a) for a in arrays)
     multi = _MULTI.setdefault(key, multi_box[0] if multi_box else len(wrapped) != 1)

@@ -176,7 +176,8 @@ def release_intermediate_memory():
     """
     for exe in cache.values():
         if isinstance(exe, CompiledExecutable):
-            exe.compiled.release_memory()
+            with exe._lock:  # not while another thread runs it
+                exe.compiled.release_memory()
             counters["released"] += 1
 
 

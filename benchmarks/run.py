@@ -316,8 +316,11 @@ def _cpuinfo_field(lines, name):
 
 
 def _git(*args):
+    """git's output; ``unknown (...)`` if git failed (empty output is a valid answer)."""
     done = subprocess.run(["git", "-C", ROOT, *args], capture_output=True, text=True)
-    return done.stdout.strip() or f"unknown ({done.stderr.strip()})"
+    if done.returncode:
+        return f"unknown ({done.stderr.strip()})"
+    return done.stdout.strip()
 
 
 def machine_info():

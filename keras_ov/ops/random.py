@@ -307,8 +307,10 @@ def randint(shape, minval, maxval, dtype="int32", seed=None):
                 f"minval={minval!r}, maxval={maxval!r}"
             )
     bits = _draw(op, seed, "bits31", _static_shape(shape, op))
-    compute = "int64" if dtype in ("int64", "uint64", "uint32") else "int32"
-    return apply(f"random.{op}", _randint, [bits, lo, hi], compute=compute, dtype=dtype)
+    # int64 (reference kernels, exact): the CPU plugin's int32 FloorMod goes
+    # through float32, which garbles 31-bit draws (it gave values in [-128, 128]
+    # for randint(0, 100)).  The draw itself stays a CPU-plugin graph.
+    return apply(f"random.{op}", _randint, [bits, lo, hi], compute="int64", dtype=dtype)
 
 
 def _argmax_noisy(logits, gumbel, *, dtype):

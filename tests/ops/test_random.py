@@ -127,3 +127,15 @@ def test_eager_draws_share_one_generator_across_shapes_of_a_rank():
     np.testing.assert_array_equal(a.ravel(), b.ravel())
     first = keras.ops.convert_to_numpy(keras.random.normal((3, 5), seed=11))
     np.testing.assert_array_equal(first.ravel(), a.ravel()[:15])
+
+
+@pytest.mark.parametrize("lo,hi,dtype", [(0, 100, "int32"), (-5, 5, "int64"), (0, 2**31 - 1, "int32"),
+                                         (3, 4, "uint8")])
+def test_randint_stays_in_bounds_and_covers_them(lo, hi, dtype):
+    # 31-bit draws reduced modulo the span: the CPU plugin's int32 FloorMod went
+    # through float32 and gave values in [-128, 128] for randint(0, 100).
+    x = keras.ops.convert_to_numpy(keras.random.randint((4000,), lo, hi, seed=7, dtype=dtype))
+    assert x.dtype == np.dtype(dtype)
+    assert x.min() >= lo and x.max() < hi
+    if hi - lo <= 100:
+        assert len(np.unique(x)) == hi - lo

@@ -8,7 +8,7 @@ Translators exist where NumPy semantics and the OpenVINO CPU plugin part ways:
   ``compute=_wrap``.
 * the CPU plugin runs several int32 ops through float32, wrong above 2**24:
   Divide (which also truncates instead of flooring), Power, comparisons, and
-  Select once fused with a comparison.  ``_int_divmod`` corrects a float
+  Select once fused with a comparison.  ``int_divmod`` corrects a float
   estimate with exact integer arithmetic, ``_int_power`` squares, ``_equal``/
   ``_less``/... compare through wrapping subtraction and Maximum, ``_sel``
   selects arithmetically.
@@ -139,7 +139,7 @@ def _greater_equal(a, b):
 
 
 # -- exact integer division -------------------------------------------------------
-def _int_divmod(a, b):
+def int_divmod(a, b):
     """Floor quotient and remainder of int32 ``a``, ``b``; (0, 0) where b == 0.
 
     A float32 estimate of the quotient is corrected twice with exact (wrapping)
@@ -175,7 +175,7 @@ def _floor_divide(a, b):
     if dtypes.is_wide(dt):  # reference kernels: exact, floor semantics
         zero = _o(ov_ops.equal(b, _k(0, b)))
         return _sel(zero, _k(0, a), _o(ov_ops.divide(a, _sel(zero, _k(1, b), b))))
-    return _int_divmod(a, b)[0]
+    return int_divmod(a, b)[0]
 
 
 def _mod(a, b):
@@ -185,7 +185,7 @@ def _mod(a, b):
     if dtypes.is_wide(dt):
         zero = _o(ov_ops.equal(b, _k(0, b)))
         return _sel(zero, _k(0, a), _o(ov_ops.floor_mod(a, _sel(zero, _k(1, b), b))))
-    return _int_divmod(a, b)[1]
+    return int_divmod(a, b)[1]
 
 
 def _fmod(a, b):
@@ -195,7 +195,7 @@ def _fmod(a, b):
     if dtypes.is_wide(dt):
         zero = _o(ov_ops.equal(b, _k(0, b)))
         return _sel(zero, _k(0, a), _o(ov_ops.mod(a, _sel(zero, _k(1, b), b))))
-    r = _int_divmod(a, b)[1]
+    r = int_divmod(a, b)[1]
     # C remainder takes the dividend's sign: undo the floor adjustment.
     flip = _o(ov_ops.logical_and(
         ov_ops.not_equal(r, _k(0, r)),

@@ -25,6 +25,7 @@ from keras_ov.engine import dtypes
 from keras_ov.engine.tensor import OVTensor
 from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
+from keras_ov.ops.elementwise import int_divmod
 from keras_ov.ops.graph import ov_ops
 from keras_ov.ops.registry import apply, register
 
@@ -291,8 +292,14 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
 
 def _randint(bits, lo, hi, *, compute, dtype):
     bits, lo, hi = g.cast(bits, compute), g.cast(lo, compute), g.cast(hi, compute)
-    span = ov_ops.maximum(ov_ops.subtract(hi, lo), g.const(1, compute))
-    return g.cast(g.out(ov_ops.add(ov_ops.floor_mod(bits, span), lo)), dtype)
+    span = g.out(ov_ops.maximum(ov_ops.subtract(hi, lo), g.const(1, compute)))
+    if compute == "int32":
+        # The CPU plugin's int32 FloorMod goes through float32 (randint(0, 100)
+        # gave values in [-128, 128]): the exact int32 remainder instead.
+        offset = int_divmod(bits, span)[1]
+    else:  # int64: reference kernels, exact
+        offset = ov_ops.floor_mod(bits, span)
+    return g.cast(g.out(ov_ops.add(offset, lo)), dtype)
 
 
 @register("random")
@@ -307,10 +314,8 @@ def randint(shape, minval, maxval, dtype="int32", seed=None):
                 f"minval={minval!r}, maxval={maxval!r}"
             )
     bits = _draw(op, seed, "bits31", _static_shape(shape, op))
-    # int64 (reference kernels, exact): the CPU plugin's int32 FloorMod goes
-    # through float32, which garbles 31-bit draws (it gave values in [-128, 128]
-    # for randint(0, 100)).  The draw itself stays a CPU-plugin graph.
-    return apply(f"random.{op}", _randint, [bits, lo, hi], compute="int64", dtype=dtype)
+    compute = "int64" if dtype in ("int64", "uint64", "uint32") else "int32"
+    return apply(f"random.{op}", _randint, [bits, lo, hi], compute=compute, dtype=dtype)
 
 
 def _argmax_noisy(logits, gumbel, *, dtype):

@@ -201,8 +201,8 @@ def _draw_inputs(op, seed, spec, like=None):
     if not seed.is_symbolic and None not in spec:
         # Eager: the shape is an input, so one compiled generator serves every
         # shape of a rank (initializing a ResNet50 draws 160 tensors of 49 shapes).
-        if any(d > 2**31 - 1 for d in spec):
-            raise ValueError(f"`{op}`: a dimension of shape {spec} exceeds 2**31 - 1")
+        if math.prod(spec) > 2**31 - 1:  # the generator counts elements in int32
+            raise ValueError(f"`{op}`: shape {spec} has more than 2**31 - 1 elements")
         shape = to_tensor(np.array(spec, np.int32), op=op)  # int64 would be "wide" data
         return [seed, shape], None
     return [seed] + ([like] if like is not None and None in spec else []), tuple(spec)

@@ -139,3 +139,8 @@ def test_randint_stays_in_bounds_and_covers_them(lo, hi, dtype):
     assert x.min() >= lo and x.max() < hi
     if hi - lo <= 100:
         assert len(np.unique(x)) == hi - lo
+
+
+def test_draws_too_large_to_count_in_int32_raise():
+    with pytest.raises(ValueError, match="2\\*\\*31 - 1 elements"):
+        keras.random.uniform((65536, 65536), seed=1)

@@ -125,30 +125,35 @@ class GraphStep:
             specs = tuple(((None,) + s[1:] if s else s, d) for s, d in specs)
         return (layout, specs, execute.config.key())
 
-    def __call__(self, data):
+    def _traced(self, data):
+        """``(traced, arrays, sig)`` for ``data``, tracing on a cache miss."""
         leaves, arrays, sig = self._signature(data)
         traced = self._cache.get(self._key(sig))
         if traced is None or traced.stale():
             traced = self._build(data, leaves, arrays, sig)
             self._cache.put(self._key(sig), traced)
+        return traced, arrays, sig
+
+    @staticmethod
+    def _pack(traced, outputs):
+        flat = [outputs[s.index] if isinstance(s, _Out) else s for s in traced.statics]
+        return tree.pack_sequence_as(traced.structure, flat)
+
+    def __call__(self, data):
+        traced, arrays, _ = self._traced(data)
         feed = [a for a in arrays if a is not None]
         feed += [v.value.data for v in traced.state_vars]
         results = traced.function(feed)
         outputs, states = results[: traced.n_outputs], results[traced.n_outputs:]
         for v, new in zip(traced.state_vars, states):
             v.assign(new)
-        flat = [outputs[s.index] if isinstance(s, _Out) else s for s in traced.statics]
-        return tree.pack_sequence_as(traced.structure, flat)
+        return self._pack(traced, outputs)
 
     def map(self, batches):
         """``[self(data) for data in batches]``; batches of the first one's
         signature run through one async infer queue when the step keeps no
         state (a stateful step threads its variables from batch to batch)."""
-        leaves, arrays, sig = self._signature(batches[0])
-        traced = self._cache.get(self._key(sig))
-        if traced is None or traced.stale():
-            traced = self._build(batches[0], leaves, arrays, sig)
-            self._cache.put(self._key(sig), traced)
+        traced, _, sig = self._traced(batches[0])
         if traced.state_vars:
             return [self(data) for data in batches]
         same, feeds, others = [], [], []
@@ -161,8 +166,7 @@ class GraphStep:
                 others.append(k)
         results = [None] * len(batches)
         for k, outputs in zip(same, traced.function.map(feeds)):
-            flat = [outputs[s.index] if isinstance(s, _Out) else s for s in traced.statics]
-            results[k] = tree.pack_sequence_as(traced.structure, flat)
+            results[k] = self._pack(traced, outputs)
         for k in others:
             results[k] = self(batches[k])
         return results

@@ -62,6 +62,28 @@ def test_new_shape_compiles_once():
     assert execute.counters["compiled"] == before + 1
 
 
+def _threads_of_last_compile(fn):
+    keras.backend.clear_session()
+    fn()
+    exe = list(execute.cache.values())[-1]  # the most recently used
+    return exe.compiled.get_property("INFERENCE_NUM_THREADS")
+
+
+@pytest.mark.parametrize(
+    "fn,one_thread",
+    [
+        (lambda: keras.ops.add(np.ones((256, 256), "f4"), np.ones((256, 256), "f4")), True),
+        (lambda: keras.ops.take(np.ones((256, 256), "f4"), np.arange(64), axis=0), True),
+        (lambda: keras.ops.add(np.ones((1024, 512), "f4"), 1.0), False),  # too many elements
+        (lambda: keras.ops.matmul(np.ones((256, 256), "f4"), np.ones((256, 256), "f4")), False),
+        (lambda: keras.ops.matmul(np.ones((64, 64), "f4"), np.ones((64, 64), "f4")), True),
+    ],
+)
+def test_memory_bound_eager_graphs_run_on_one_thread(fn, one_thread):
+    threads = _threads_of_last_compile(fn)
+    assert (threads == 1) == one_thread, threads
+
+
 @pytest.mark.parametrize(
     "dtype,value,expected",
     [

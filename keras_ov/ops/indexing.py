@@ -28,12 +28,27 @@ _pyslice = builtins.slice  # ``slice`` below is the Keras op
 _I32 = (-(2**31), 2**31 - 1)
 
 
-def _index_tensor(x, op):
-    """An integer index tensor (raises for other dtypes)."""
+def _index_tensor(x, op, narrow=True):
+    """An integer index tensor (raises for other dtypes).
+
+    With ``narrow``, concrete wide indices (int64 from NumPy, most often) whose
+    values all fit int32 become int32 on the host: an int64 input would send
+    the op to the reference kernels (3x slower for a 64-row take) for no gain
+    in exactness.  Values outside int32 stay wide, and exact.
+    """
     t = to_tensor(x, op=op)
     if not (dtypes.is_int(t.dtype)):
         raise TypeError(f"`{op}`: indices must be integers, got dtype {t.dtype}")
-    return t
+    return _narrowed(t) if narrow else t
+
+
+def _narrowed(t):
+    if t.dtype not in dtypes.WIDE or t.is_symbolic or not t.data.size:
+        return t
+    data = t.data
+    if data.min() < _I32[0] or data.max() > _I32[1]:
+        return t
+    return OVTensor(data.astype(np.int32))
 
 
 def _wrap(idx, dim):
@@ -76,6 +91,7 @@ def _classify(k):
         if not dtypes.is_int(t.dtype):
             raise IndexError(f"`getitem`: only integers, slices, None, ... and integer "
                              f"or boolean arrays are valid indices, got dtype {t.dtype}")
+        t = _narrowed(t)
         return ("int_t", t) if t.ndim == 0 else ("array", t)
     raise IndexError(f"`getitem`: invalid index {k!r} of type {type(k).__name__}")
 
@@ -436,7 +452,7 @@ def _unravel(idx, *, shape):
 
 @register("numpy")
 def unravel_index(indices, shape):
-    idx = _index_tensor(indices, "unravel_index")
+    idx = _index_tensor(indices, "unravel_index", narrow=False)  # (sets the result dtype)
     shape = static_ints(shape, "unravel_index", "`shape`")
     if any(d <= 0 for d in shape):
         raise ValueError(f"`unravel_index`: dimensions must be positive, got {shape}")

@@ -4,6 +4,7 @@ import numpy as np
 import openvino as ov
 import pytest
 
+import keras
 from keras import ops
 
 from keras_ov.engine import execute
@@ -100,6 +101,28 @@ def test_take_family_matches_numpy(dtype):
     check(ops.diagonal(x, -1), np.diagonal(x, -1))
     check(ops.diag(x[0], -2), np.diag(x[0], -2))
     check(ops.diagflat(x[:2, :2], 1), np.diagflat(x[:2, :2], 1))
+
+
+
+@pytest.mark.parametrize("index_dtype", ["int64", "uint32", "uint64"])
+def test_wide_host_indices_that_fit_int32_run_compiled(index_dtype):
+    x = np.arange(40, dtype=np.float32).reshape(8, 5)
+    idx = np.array([7, 0, 3], index_dtype)
+    keras.backend.clear_session()  # (empties the eager cache: every graph is built again)
+    before = execute.counters["reference_built"]
+    check(ops.take(x, idx, axis=0), np.take(x, idx, axis=0))
+    check(ops.take_along_axis(x, np.array([[4], [0]] * 4, index_dtype), axis=1),
+          np.take_along_axis(x, np.array([[4], [0]] * 4, index_dtype), axis=1))
+    check(ops.convert_to_tensor(x)[idx], x[idx])
+    assert execute.counters["reference_built"] == before
+
+
+def test_index_values_outside_int32_are_not_narrowed():
+    t = I._index_tensor(np.array([0, 2**40]), "take")
+    assert t.dtype == "int64"
+    assert I._index_tensor(np.array([0, 5]), "take").dtype == "int32"
+    idx, _ = ops.unravel_index(np.array([5, 7]), (2, 4))
+    assert idx.dtype == "int64"  # numpy's intp, not narrowed
 
 
 WIDE = [

@@ -123,33 +123,65 @@ def trace(fn, specs, name="keras_ov_function"):
     return model, outputs
 
 
-def narrow_input_converts(model):
-    """Feed float64 inputs that the model only converts to float32 as float32.
+_WIDE_INT = frozenset((ov.Type.i64, ov.Type.u64, ov.Type.u32))
+
+
+def _narrowing(param):
+    """How a wide input may be fed narrower, exactly: None, "convert" or "index".
 
     Keras layers cast their inputs to the compute dtype, so a float64 NumPy
-    batch fed to a float32 model reaches it as ``Parameter(f64) -> Convert(f32)``.
-    Converting on the way in is bit-identical (both round to nearest) and keeps
-    the model off the slow exact path.  Returns the per-input dtype the caller
-    must feed (the model is changed in place).
+    batch fed to a float32 model reaches it as ``Parameter(f64) -> Convert(f32)``:
+    converting on the way in is bit-identical (both round to nearest).  The
+    same holds for int64 ids only cast to int32 (both wrap).  int64 ids that
+    only index (``Embedding`` on int64 inputs: Gather indices) are exact in
+    int32 whenever they fit it, which the feed checks.  Either way the model
+    stays off the slow exact path.
     """
-    feed = []
-    for param in model.get_parameters():
+    t = param.get_output_element_type(0)
+    consumers = list(param.output(0).get_target_inputs())
+    if not consumers:
+        return None
+    kinds = [(c.get_node().get_type_name(), c.get_index(),
+              c.get_node().get_output_element_type(0)) for c in consumers]
+    if t == ov.Type.f64:
+        return "convert" if all(k == ("Convert", 0, ov.Type.f32) for k in kinds) else None
+    if t not in _WIDE_INT:
+        return None
+    if all(k == ("Convert", 0, ov.Type.i32) for k in kinds):
+        return "convert"
+    if all(k == ("Convert", 0, ov.Type.i32) or k[:2] == ("Gather", 1) for k in kinds):
+        return "index"
+    return None
+
+
+def narrow_inputs(model):
+    """Narrow the wide inputs ``_narrowing`` allows, in place.
+
+    Returns the per-input dtype the caller must feed and the indices of the
+    inputs whose values must be checked to fit int32.
+    """
+    feed, checked = [], []
+    for i, param in enumerate(model.get_parameters()):
         dtype = dtypes.from_ov(param.get_output_element_type(0))
-        consumers = list(param.output(0).get_target_inputs())
-        targets = {
-            c.get_node().get_output_element_type(0)
-            for c in consumers
-            if c.get_node().get_type_name() == "Convert"
-        }
-        all_converts = consumers and all(
-            c.get_node().get_type_name() == "Convert" for c in consumers
-        )
-        if dtype == "float64" and all_converts and targets == {ov.Type.f32}:
-            param.set_element_type(ov.Type.f32)
-            dtype = "float32"
+        how = _narrowing(param)
+        if how is not None:
+            narrow = "float32" if dtype == "float64" else "int32"
+            param.set_element_type(dtypes.to_ov(narrow))
+            if how == "index":
+                checked.append(i)
+            dtype = narrow
         feed.append(dtype)
     model.validate_nodes_and_infer_types()
-    return feed
+    return feed, checked
+
+
+def _check_index_input(a, i, name):
+    if a.size and (a.min() < -(2**31) or a.max() > 2**31 - 1):
+        bad = a.max() if a.max() > 2**31 - 1 else a.min()
+        raise ValueError(
+            f"keras-ov: input {i} of `{name}` indexes a tensor with the value {bad}, "
+            "outside int32: no axis is that long"
+        )
 
 
 class CompiledFunction:
@@ -167,7 +199,8 @@ class CompiledFunction:
     """
 
     def __init__(self, model, properties=None):
-        self.in_dtypes = narrow_input_converts(model)
+        self.name = model.get_friendly_name()
+        self.in_dtypes, self._checked = narrow_inputs(model)
         exact = execute.needs_reference(model)
         execute.release_intermediate_memory()  # lower the compile's peak
         if not exact:
@@ -216,6 +249,9 @@ class CompiledFunction:
             a = np.asarray(a)
             target = dtypes.to_numpy(dt)
             fed.append(a if a.dtype == target else a.astype(target))
+        for i in self._checked:
+            if np.asarray(arrays[i]).dtype != fed[i].dtype:
+                _check_index_input(np.asarray(arrays[i]), i, self.name)
         return fed
 
     def __call__(self, arrays):

@@ -55,6 +55,33 @@ def test_predict_model_is_one_float32_graph():
     assert step.traces == 1
 
 
+
+def _int64_ids_model(cast):
+    ids = keras.Input((6,), dtype="int64")
+    x = layers.Embedding(50, 4)(keras.ops.cast(ids, "int32") if cast else ids)
+    return keras.Model(ids, layers.Dense(2)(x))
+
+
+@pytest.mark.parametrize("cast", [False, True])
+def test_int64_ids_that_only_index_are_fed_as_int32(cast):
+    model = _int64_ids_model(cast)
+    ids = np.random.default_rng(1).integers(0, 50, (5, 6))  # int64
+    y = model.predict(ids, batch_size=5, verbose=0)
+    step = model.predict_function.__closure__[0].cell_contents
+    traced = next(iter(step._cache._data.values()))
+    assert not traced.function.exact_path
+    assert traced.function.in_dtypes == ["int32"]
+    emb, (kernel, bias) = model.layers[-2].get_weights()[0], model.layers[-1].get_weights()
+    np.testing.assert_allclose(y, emb[ids] @ kernel + bias, rtol=1e-5, atol=1e-6)
+
+
+def test_int64_ids_beyond_int32_raise_instead_of_wrapping():
+    model = _int64_ids_model(cast=False)
+    model.predict(np.zeros((2, 6), "int64"), verbose=0)
+    with pytest.raises(ValueError, match="4294967296"):
+        model.predict(np.full((2, 6), 2**32, "int64"), verbose=0)
+
+
 def test_predict_compiles_first_batch_shape_static_and_others_dynamic():
     model = _mlp()
     y = model.predict(X, batch_size=4, verbose=0)  # batches of 4, 4, 2

@@ -306,6 +306,27 @@ def test_compiling_a_traced_function_releases_eager_buffers():
     np.testing.assert_array_equal(a, b)
 
 
+
+def test_released_executables_let_go_of_host_arrays_and_still_compute():
+    import gc
+    import weakref
+
+    rng = np.random.default_rng(5)
+    x, y = (rng.random((300, 300)).astype("float32") for _ in range(2))
+    keras.ops.add(x, y)  # compile; x and y are bound (large), the result kept for reuse
+    probe = rng.random((300, 300)).astype("float32")
+    out = keras.ops.add(probe, y)
+    kept = [weakref.ref(probe), weakref.ref(out.data)]
+    del probe, out
+    gc.collect()
+    assert any(r() is not None for r in kept)  # held for the next call
+    execute.release_intermediate_memory()
+    gc.collect()
+    assert all(r() is None for r in kept)
+    for k in range(2):  # bound again, written into fresh arrays
+        np.testing.assert_array_equal(keras.ops.add(x * k, y).data, x * k + y)
+
+
 def test_eager_results_are_never_overwritten_while_referenced():
     # Large outputs are written into host arrays bound to the request; the last
     # one is reused only once nothing else refers to it.

@@ -92,11 +92,15 @@ def freeze(value):
     return value
 
 
+_KEY_AS_IS = frozenset((str, int, type(None)))
+
+
 def _freeze_attrs(attrs):
-    # Most ops' attributes are dtype names: their items are the key as they are
-    # (a different form from ``freeze``'s, so the two never collide).
+    # Most ops' attributes are dtype names and axes: their items are the key as
+    # they are (a different form from ``freeze``'s, so the two never collide).
+    # Not bools or floats: True == 1 == 1.0 would share a key.
     for v in attrs.values():
-        if type(v) is not str and v is not None:
+        if type(v) not in _KEY_AS_IS:
             return freeze(attrs)
     return tuple(attrs.items())
 

@@ -363,3 +363,11 @@ def test_a_result_captured_as_a_constant_is_not_reused():
     for _ in range(3):
         keras.ops.add(x * 5, 1.0)
     np.testing.assert_array_equal(node.get_node().get_data(), np.full((300, 300), 2.0, "float32"))
+
+
+def test_attribute_keys_tell_equal_values_of_other_types_apart():
+    from keras_ov.ops.registry import _freeze_attrs
+
+    keys = [_freeze_attrs({"a": v}) for v in (1, True, 1.0, "1", None, np.int64(1))]
+    assert len(set(keys)) == len(keys)
+    assert _freeze_attrs({"a": float("nan")}) == _freeze_attrs({"a": float("nan")})

@@ -371,3 +371,38 @@ def test_attribute_keys_tell_equal_values_of_other_types_apart():
     keys = [_freeze_attrs({"a": v}) for v in (1, True, 1.0, "1", None, np.int64(1))]
     assert len(set(keys)) == len(keys)
     assert _freeze_attrs({"a": float("nan")}) == _freeze_attrs({"a": float("nan")})
+
+
+@pytest.mark.parametrize(
+    "fn,want",
+    [
+        (lambda x: keras.ops.flip(x), np.flip),
+        (lambda x: keras.ops.rot90(x), np.rot90),
+        # (grouped-query attention repeats its kv heads)
+        (lambda x: keras.ops.repeat(x, 2, axis=1), lambda x: np.repeat(x, 2, axis=1)),
+        (lambda x: keras.ops.convert_to_tensor(x)[np.array([0, 1]), np.array([1, 2])],
+         lambda x: x[[0, 1], [1, 2]]),
+    ],
+)
+def test_to_the_end_slice_bounds_do_not_make_a_float32_graph_wide(fn, want):
+    x = np.arange(24, dtype="float32").reshape(4, 6)
+    keras.backend.clear_session()
+    built = execute.counters["reference_built"]
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(fn(x)), want(x))
+    assert execute.counters["reference_built"] == built
+
+
+def test_a_traced_model_with_repeat_and_einsum_runs_compiled():
+    # Llama/Mistral/Qwen attention: kv heads repeated, then einsum.  A wide
+    # "to the end" Slice bound used to send the whole graph to the reference
+    # kernels, which have no float32 Einsum.
+    q = keras.Input((3, 4))
+    kv = keras.Input((3, 2))
+    scores = keras.layers.Lambda(
+        lambda t: keras.ops.einsum("bqd,bkd->bqk", t[0], keras.ops.repeat(t[1], 2, axis=2))
+    )([q, kv])
+    model = keras.Model([q, kv], scores)
+    a = np.random.default_rng(0).random((2, 3, 4)).astype("float32")
+    b = np.random.default_rng(1).random((2, 3, 2)).astype("float32")
+    y = model.predict([a, b], verbose=0)
+    np.testing.assert_allclose(y, np.einsum("bqd,bkd->bqk", a, np.repeat(b, 2, axis=2)), rtol=1e-5)

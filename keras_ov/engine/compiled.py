@@ -176,8 +176,11 @@ def narrow_inputs(model):
 
 
 def _check_index_input(a, i, name):
-    if a.size and (a.min() < -(2**31) or a.max() > 2**31 - 1):
-        bad = a.max() if a.max() > 2**31 - 1 else a.min()
+    if not a.size:
+        return
+    lo, hi = a.min(), a.max()
+    if lo < -(2**31) or hi > 2**31 - 1:
+        bad = hi if hi > 2**31 - 1 else lo
         raise ValueError(
             f"keras-ov: input {i} of `{name}` indexes a tensor with the value {bad}, "
             "outside int32: no axis is that long"

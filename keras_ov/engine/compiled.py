@@ -176,11 +176,8 @@ def narrow_inputs(model):
 
 
 def _check_index_input(a, i, name):
-    if not a.size:
-        return
-    lo, hi = a.min(), a.max()
-    if lo < -(2**31) or hi > 2**31 - 1:
-        bad = hi if hi > 2**31 - 1 else lo
+    if not dtypes.fits_int32(a):
+        bad = a.max() if a.max() > 2**31 - 1 else a.min()
         raise ValueError(
             f"keras-ov: input {i} of `{name}` indexes a tensor with the value {bad}, "
             "outside int32: no axis is that long"

@@ -100,6 +100,11 @@ def is_float8(dtype):
     return dtype in FLOAT8
 
 
+def fits_int32(array):
+    """Whether every value of a host integer array fits int32 (True if empty)."""
+    return not array.size or (array.min() >= -(2**31) and array.max() <= 2**31 - 1)
+
+
 def is_int(dtype):
     return dtype in INTS
 

@@ -45,10 +45,7 @@ def _index_tensor(x, op, narrow=True):
 def _narrowed(t):
     if t.dtype not in dtypes.WIDE or t.is_symbolic or not t.data.size:
         return t
-    data = t.data
-    if data.min() < _I32[0] or data.max() > _I32[1]:
-        return t
-    return OVTensor(data.astype(np.int32))
+    return OVTensor(t.data.astype(np.int32)) if dtypes.fits_int32(t.data) else t
 
 
 def _wrap(idx, dim):

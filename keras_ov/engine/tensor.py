@@ -82,8 +82,17 @@ class OVTensor:
         return self.data
 
     def __array__(self, dtype=None, copy=None):
+        # NumPy's protocol: copy=True must return a copy (``np.array(t)``),
+        # copy=False must not copy (or raise), None copies only to convert.
         data = self.data
-        return data if dtype is None else data.astype(dtype)
+        if dtype is not None and np.dtype(dtype) != data.dtype:
+            if copy is False:
+                raise ValueError(
+                    f"keras-ov: a {self.dtype} tensor cannot be viewed as {np.dtype(dtype)} "
+                    "without a copy (copy=False)"
+                )
+            return data.astype(dtype)
+        return data.copy() if copy else data
 
     def __len__(self):
         if not self.shape:

@@ -77,6 +77,11 @@ def _threads_of_last_compile(fn):
         (lambda: keras.ops.add(np.ones((1024, 512), "f4"), 1.0), False),  # too many elements
         (lambda: keras.ops.matmul(np.ones((256, 256), "f4"), np.ones((256, 256), "f4")), False),
         (lambda: keras.ops.matmul(np.ones((64, 64), "f4"), np.ones((64, 64), "f4")), True),
+        # slow element-wise kernels are bound by compute: a second thread pays off
+        (lambda: keras.ops.tanh(np.ones((256, 256), "f4")), False),
+        (lambda: keras.ops.power(np.ones((256, 256), "f4"), 3.5), False),
+        (lambda: keras.ops.tanh(np.ones((128, 128), "f4")), True),
+        (lambda: keras.ops.sin(np.ones((128, 256), "f4")), True),
     ],
 )
 def test_memory_bound_eager_graphs_run_on_one_thread(fn, one_thread):
@@ -406,3 +411,14 @@ def test_a_traced_model_with_repeat_and_einsum_runs_compiled():
     b = np.random.default_rng(1).random((2, 3, 2)).astype("float32")
     y = model.predict([a, b], verbose=0)
     np.testing.assert_allclose(y, np.einsum("bqd,bkd->bqk", a, np.repeat(b, 2, axis=2)), rtol=1e-5)
+
+
+def test_numpy_array_protocol_copies_when_asked():
+    t = keras.ops.add(np.ones(4, "float32"), 1.0)
+    assert not np.shares_memory(np.array(t), t.data)  # copy=True by default
+    assert np.shares_memory(np.asarray(t), t.data)
+    assert np.shares_memory(np.array(t, copy=False), t.data)
+    np.testing.assert_array_equal(np.array(t, dtype="int32"), [2, 2, 2, 2])
+    with pytest.raises(ValueError, match="float32 tensor cannot be viewed as int32"):
+        np.array(t, dtype="int32", copy=False)
+

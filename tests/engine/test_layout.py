@@ -143,6 +143,27 @@ def test_transposes_fold_into_einsum_equations():
     _check(build, [(4, 7, 6)], 0)
 
 
+def test_transposes_after_an_einsum_and_its_bias_fold_into_the_equation():
+    w = RNG.normal(size=(6, 2, 3)).astype(np.float32)
+    b = RNG.normal(size=(2, 3)).astype(np.float32)
+
+    def build(x):  # attention's head split: projection, bias, (batch, heads, seq, dim)
+        q = op.add(op.einsum([x, op.constant(w)], "abc,cde->abde"), op.constant(b))
+        return [op.softmax(_t(q, [0, 2, 1, 3]), -1)]
+
+    _check(build, [(4, 7, 6)], 0)
+
+
+def test_transpose_after_a_shared_biased_einsum_stays():
+    w = RNG.normal(size=(6, 2, 3)).astype(np.float32)
+
+    def build(x):  # the biased projection has a second reader: no rewrite
+        q = op.add(op.einsum([x, op.constant(w)], "abc,cde->abde"), op.constant(1.0, np.float32))
+        return [op.softmax(_t(q, [0, 2, 1, 3]), -1), op.relu(q)]
+
+    _check(build, [(4, 7, 6)], 1)
+
+
 def test_transpose_with_runtime_permutation_is_left_alone():
     x = op.parameter([2, 3], ov.Type.f32)
     perm = op.parameter([2], ov.Type.i64)

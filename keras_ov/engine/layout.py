@@ -60,6 +60,15 @@ def _transpose(output, perm):
     return op.transpose(output, op.constant(np.array(perm, dtype=np.int64))).output(0)
 
 
+def _constant_transposed(value, data, perm):
+    """Constant ``data`` (broadcastable to rank ``len(perm)``, as the operand
+    ``value`` of an element-wise op) transposed on the host by ``perm``."""
+    rank = len(perm)
+    data = data.reshape((1,) * (rank - data.ndim) + data.shape)
+    folded = np.ascontiguousarray(np.transpose(data, perm))
+    return op.constant(folded, dtype=value.get_element_type()).output(0)
+
+
 def _move_below(node, perm):
     """Put a Transpose(perm) after every output of ``node``."""
     for out in node.outputs():
@@ -97,9 +106,7 @@ def _sink_binary(node):
         data = _constant(v)
         if data is None or p is not None or data.ndim > rank:
             return False
-        data = data.reshape((1,) * (rank - data.ndim) + data.shape)
-        folded = np.ascontiguousarray(np.transpose(data, inverse))
-        new_inputs.append(op.constant(folded, dtype=v.get_element_type()).output(0))
+        new_inputs.append(_constant_transposed(v, data, inverse))
     for i, v in enumerate(new_inputs):
         node.input(i).replace_source_output(v)
     node.validate_and_infer_types()
@@ -235,13 +242,11 @@ def _hoist_into_einsum(node):
         return False
     if data.ndim > rank:
         return False
-    data = data.reshape((1,) * (rank - data.ndim) + data.shape)
-    folded = np.ascontiguousarray(np.transpose(data, perm))
     einsum.get_node().set_attribute(
         "equation", ",".join(subs) + "->" + "".join(output[p] for p in perm))
     einsum.get_node().validate_and_infer_types()
     binary.get_node().input(1 - e).replace_source_output(
-        op.constant(folded, dtype=values[1 - e].get_element_type()).output(0))
+        _constant_transposed(values[1 - e], data, perm))
     binary.get_node().validate_and_infer_types()
     for t in list(node.output(0).get_target_inputs()):
         t.replace_source_output(binary)

@@ -200,9 +200,10 @@ def _absorb_into_einsum_inputs(node):
     return changed
 
 
-def _absorb_into_einsum_output(node, perm):
-    """Transpose(Einsum(...), p) is the Einsum writing its output permuted."""
-    einsum = node.input_value(0)
+def _permute_einsum_output(einsum, perm):
+    """Make the Einsum behind output ``einsum`` write its output permuted by
+    ``perm``.  False (and nothing changed) if it has other readers or its
+    output subscripts cannot be permuted (ellipsis, another rank)."""
     if len(einsum.get_target_inputs()) != 1:
         return False
     subs, output = _einsum_parts(einsum.get_node())
@@ -211,6 +212,14 @@ def _absorb_into_einsum_output(node, perm):
     einsum.get_node().set_attribute(
         "equation", ",".join(subs) + "->" + "".join(output[p] for p in perm))
     einsum.get_node().validate_and_infer_types()
+    return True
+
+
+def _absorb_into_einsum_output(node, perm):
+    """Transpose(Einsum(...), p) is the Einsum writing its output permuted."""
+    einsum = node.input_value(0)
+    if not _permute_einsum_output(einsum, perm):
+        return False
     for t in list(node.output(0).get_target_inputs()):
         t.replace_source_output(einsum)
     return True
@@ -235,16 +244,9 @@ def _hoist_into_einsum(node):
     if sorted(kinds) != ["Constant", "Einsum"]:
         return False
     e = kinds.index("Einsum")
-    einsum, data = values[e], _constant(values[1 - e])
-    subs, output = _einsum_parts(einsum.get_node())
-    rank = len(perm)
-    if len(einsum.get_target_inputs()) != 1 or "." in output or len(output) != rank:
+    data = _constant(values[1 - e])
+    if data.ndim > len(perm) or not _permute_einsum_output(values[e], perm):
         return False
-    if data.ndim > rank:
-        return False
-    einsum.get_node().set_attribute(
-        "equation", ",".join(subs) + "->" + "".join(output[p] for p in perm))
-    einsum.get_node().validate_and_infer_types()
     binary.get_node().input(1 - e).replace_source_output(
         _constant_transposed(values[1 - e], data, perm))
     binary.get_node().validate_and_infer_types()

@@ -62,73 +62,137 @@ def dim(x, axis):
 
 
 def cast(x, to):
-    """Convert to a Keras dtype; no node if already of that type."""
+    """Convert to a Keras dtype; no node if already of that type.
+
+    Narrowing to a low-precision float goes through ``round_to_float``, so that
+    it rounds as NumPy/ml_dtypes do whatever the CPU's conversion kernels do.
+    """
     target = dtypes.to_ov(to)
     if x.get_element_type() == target:
         return x
-    if to in dtypes.FLOAT8:
-        return _to_float8(x, to)
-    if dtype(x) in dtypes.FLOAT8 and to not in dtypes.FLOATS:
+    src = dtype(x)
+    if to in _NARROW_FLOATS and not _holds(to, src):
+        return round_to_float(x, to)
+    if src in dtypes.FLOAT8 and to not in dtypes.FLOATS:
         return cast(cast(x, "float32"), to)  # float8 -> float32 is exact
     if to == "bool":
         return out(ov_ops.not_equal(x, const(0, dtype(x))))
     return out(ov_ops.convert(x, target))
 
 
-# float8: (largest finite value, magnitude from which a cast overflows, whether
-# that magnitude itself overflows).  The threshold is halfway from the largest
-# value to the next step above it (480 for e4m3fn, where that pattern is NaN;
-# 65536 for e5m2); the tie goes to even: to 448 (0b1.110) for e4m3fn, to the
-# overflow for e5m2 (57344 is 0b1.11).  e4m3fn overflows to NaN (it has no
-# infinity), e5m2 to +-inf.
-_FLOAT8_RANGE = {
-    "float8_e4m3fn": (448.0, 464.0, False),
-    "float8_e5m2": (57344.0, 61440.0, True),
+# Low-precision floats: (significand bits, smallest subnormal, largest finite
+# value, overflow threshold).  The threshold is halfway from the largest value
+# to the next step above it; a value beyond it, or one that rounds (to even)
+# past the largest value, overflows: to +-inf, or to NaN for e4m3fn, which has
+# no infinity (as in ml_dtypes).
+_NARROW_FLOATS = {
+    "float16": (11, 2.0**-24, 65504.0, 65520.0),
+    "bfloat16": (8, 2.0**-133, (2 - 2.0**-7) * 2.0**127, (2 - 2.0**-8) * 2.0**127),
+    "float8_e4m3fn": (4, 2.0**-9, 448.0, 464.0),
+    "float8_e5m2": (3, 2.0**-16, 57344.0, 61440.0),
 }
+# Sources whose every value the narrow type holds (a bare Convert is exact).
+_HELD = {
+    "float16": ("bool", "float8_e4m3fn", "float8_e5m2"),
+    "bfloat16": ("bool", "float8_e4m3fn", "float8_e5m2"),
+    "float8_e4m3fn": ("bool",),
+    "float8_e5m2": ("bool",),
+}
+# Sources that float32 holds exactly; the others are rounded to float32 first
+# and the double rounding undone (see ``round_to_float``).
+_IN_FLOAT32 = ("bool", "int8", "int16", "uint8", "uint16", "float16", "bfloat16", "float32",
+               *dtypes.FLOAT8)
 
 
-def _to_float8(x, to):
-    """Convert to float8 rounding once to nearest even, as ml_dtypes and JAX do.
+def _holds(narrow, src):
+    return src in _HELD[narrow]
 
-    OpenVINO's Convert narrows float32 to float8 through float16, so it rounds
-    twice: a value just off a float8 midpoint lands on the midpoint in float16
-    and the tie then goes to even, possibly the wrong way.  (Its float16 ->
-    float8 step is exact.)  So: clamp to the float8 range, round to float16
-    (``h``) and convert (``y``).  The neighbours of a midpoint ``h`` are ``y``
-    and ``2h - y``; the latter is a float8 value exactly when ``h`` is a
-    midpoint, and then the neighbour on the input's side of ``h`` is taken.
-    Overflow and NaN (canonical, sign kept) are decided from the input.
+
+def _f32(value):
+    return const(value, "float32")
+
+
+def round_to_float(x, to):
+    """Convert to float16/bfloat16/float8 rounding once to nearest even, as
+    NumPy and ml_dtypes do, on every CPU.
+
+    OpenVINO's Convert kernels round differently by ISA (through float16 for
+    float8, truncating float64 -> bfloat16, ...).  So the rounding is done here
+    with float32 operations that are exact on every ISA, and the final Convert
+    only sees values the target holds (or inf/NaN):
+
+    * ``q``, the target's step at ``|y|``: ``(t + a) - t`` with ``t = a * 2**24``
+      is ``2**(e+1)`` for ``a`` in ``[2**e, 2**(e+1))`` (0 if ``a`` is a power of
+      two), so ``q = max(2**(e+1-p), smallest subnormal)``;
+    * ``(y + M) - M`` with ``M = 1.5 * 2**23 * q`` rounds ``y`` to a multiple of
+      ``q``, ties to even (the sum lies in the binade where float32's step is
+      ``q``, and ``M / q`` is even).
+    All products are by powers of two (exact), so a fused multiply-add changes
+    nothing.  A zero result takes the input's sign; NaN keeps its sign.
+
+    Sources float32 does not hold (float64, 32/64-bit integers) are first
+    rounded to float32 (``y``), which cannot cross a target midpoint but can
+    land on one: then the neighbour on the source value's side is taken.
     """
+    p, tiny, big, limit = _NARROW_FLOATS[to]
     src = dtype(x)
-    target = dtypes.to_ov(to)
-    if src in dtypes.FLOAT8:  # float8 -> float16 is exact, float16 -> float8 rounds once
-        return out(ov_ops.convert(cast(x, "float16"), target))
-    big, limit, tie_overflows = _FLOAT8_RANGE[to]
-    beyond = ov_ops.greater_equal if tie_overflows else ov_ops.greater
-    f16, f32 = dtypes.to_ov("float16"), dtypes.to_ov("float32")
-    # float16/bfloat16 -> float32 is exact; integers beyond 2**24 overflow
-    # float8 anyway; float64 goes through float32 as in ml_dtypes (NumPy's
-    # astype, which host-side casts use) and in JAX without x64.
-    x32 = cast(x, "float32")
-    nan = ov_ops.not_equal(x32, x32)
-    over = beyond(ov_ops.abs(x32), const(limit, "float32"))
-    xc = ov_ops.clamp(x32, -big, big)
-    h16 = ov_ops.convert(xc, f16)
-    h = ov_ops.convert(h16, f32)
-    y = ov_ops.convert(ov_ops.convert(h16, target), f32)
-    other = ov_ops.subtract(ov_ops.multiply(h, const(2.0, "float32")), y)
-    other_is_float8 = ov_ops.equal(
-        ov_ops.convert(ov_ops.convert(ov_ops.convert(other, f16), target), f32), other)
-    tie = ov_ops.logical_and(other_is_float8, ov_ops.not_equal(y, h))
-    rounded = ov_ops.select(
-        ov_ops.logical_and(tie, ov_ops.greater(xc, h)), ov_ops.maximum(y, other),
-        ov_ops.select(ov_ops.logical_and(tie, ov_ops.less(xc, h)), ov_ops.minimum(y, other), y))
-    inf = ov_ops.multiply(x32, const(np.inf, "float32"))  # +-inf where it overflows
-    # float32 -> e4m3fn maps every NaN to the canonical one of its sign; back in
-    # float32 that NaN converts to any float8 type as ml_dtypes does.
-    canonical_nan = ov_ops.convert(ov_ops.convert(x32, dtypes.to_ov("float8_e4m3fn")), f32)
-    result = ov_ops.select(nan, canonical_nan, ov_ops.select(over, inf, rounded))
-    return out(ov_ops.convert(result, target))
+    # Integers beyond 2**24 (not held by float32) overflow every target but
+    # bfloat16: only float64 and bfloat16 need the double rounding undone.
+    undo = src not in _IN_FLOAT32 and (src == "float64" or to == "bfloat16")
+    if undo and src == "int32":
+        # The CPU plugin compares int32 in float32: split x into two parts that
+        # float32 holds, x == hi + lo exactly (y rounds their sum once).
+        hi = cast(ov_ops.bitwise_and(x, i32(-256)), "float32")
+        lo = cast(ov_ops.bitwise_and(x, i32(255)), "float32")
+        y = out(ov_ops.add(hi, lo))
+    else:
+        y = cast(x, "float32")  # exact for _IN_FLOAT32
+    nan = ov_ops.not_equal(y, y)
+    yc = out(ov_ops.clamp(ov_ops.select(nan, _f32(0.0), y), -limit, limit))
+    # bfloat16 reaches 2**128: round large values at a 2**-64 scale (exact).
+    scaled = limit > 2.0**100
+    if scaled:
+        large = ov_ops.greater_equal(ov_ops.abs(yc), _f32(2.0**64))
+        down = ov_ops.select(large, _f32(2.0**-64), _f32(1.0))
+        up = ov_ops.select(large, _f32(2.0**64), _f32(1.0))
+        ys = ov_ops.multiply(yc, down)
+    else:
+        ys = yc
+    a = ov_ops.abs(ys)
+    t = ov_ops.multiply(a, _f32(2.0**24))
+    step = ov_ops.subtract(ov_ops.add(t, a), t)
+    binade = ov_ops.select(ov_ops.equal(step, _f32(0.0)), ov_ops.multiply(a, _f32(2.0)), step)
+    q = ov_ops.maximum(ov_ops.multiply(binade, _f32(2.0**-p)), _f32(tiny))
+    m = ov_ops.multiply(q, _f32(1.5 * 2.0**23))
+    r = ov_ops.subtract(ov_ops.add(ys, m), m)
+    if undo:
+        half = ov_ops.multiply(q, _f32(0.5))
+        midpoint = ov_ops.equal(ov_ops.abs(ov_ops.subtract(ys, r)), half)
+        if src == "int32":  # x - yc, exactly
+            x, back = ov_ops.add(ov_ops.subtract(hi, yc), lo), _f32(0.0)
+        else:  # (the reference path compares 64-bit values exactly)
+            back = cast(yc, src)  # (yc is an integer when x is one and y != x)
+        if src == "float64":  # (float64 comparisons on the reference path refuse NaN)
+            x = ov_ops.select(ov_ops.is_nan(x), back, x)
+        moved = ov_ops.logical_and(midpoint, ov_ops.not_equal(x, back))
+        toward = ov_ops.select(ov_ops.greater(x, back), ov_ops.add(ys, half),
+                               ov_ops.subtract(ys, half))
+        r = ov_ops.select(moved, toward, r)
+    if scaled:
+        r = ov_ops.multiply(r, up)
+    r = ov_ops.select(ov_ops.equal(r, _f32(0.0)), ov_ops.multiply(y, _f32(0.0)), r)
+    over = ov_ops.logical_or(ov_ops.greater(ov_ops.abs(y), _f32(limit)),
+                             ov_ops.greater(ov_ops.abs(r), _f32(big)))
+    if to == "float8_e4m3fn":
+        overflow = ov_ops.select(ov_ops.less(y, _f32(0.0)), _f32(-np.nan), _f32(np.nan))
+    else:
+        overflow = ov_ops.multiply(y, _f32(np.inf))
+    if to in dtypes.FLOAT8:
+        # float32 -> e4m3fn maps every NaN to the one NaN of its sign; back in
+        # float32 it converts to the canonical NaN of any float8 type.
+        y = ov_ops.convert(ov_ops.convert(y, dtypes.to_ov("float8_e4m3fn")), dtypes.to_ov("float32"))
+    result = ov_ops.select(nan, y, ov_ops.select(over, overflow, r))
+    return out(ov_ops.convert(result, dtypes.to_ov(to)))
 
 
 def normalize_axis(axis, ndim, op):

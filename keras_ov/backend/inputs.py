@@ -19,9 +19,7 @@ run:
 """
 
 import numpy as np
-
-from keras.src import backend
-from keras.src import tree
+from keras.src import backend, tree
 from keras.src.trainers.data_adapters import data_adapter_utils
 
 from keras_ov.engine import dtypes

@@ -2,10 +2,9 @@
 grain and PyDataset are cast to the model's input dtypes (as on JAX), and
 predict/evaluate stay on the compiled (fast) kernels."""
 
+import keras
 import numpy as np
 import pytest
-
-import keras
 from keras import layers
 
 from keras_ov.engine import execute

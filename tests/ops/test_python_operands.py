@@ -12,7 +12,6 @@ import inspect
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
 from keras import ops
 
 from keras_ov.ops.registry import REGISTRY

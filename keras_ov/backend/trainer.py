@@ -22,6 +22,7 @@ from keras.src.trainers.epoch_iterator import EpochIterator
 from keras.src.utils import traceback_utils
 from keras.src.utils.python_utils import pythonify_logs
 
+from keras_ov.backend.inputs import cast_batch
 from keras_ov.engine import compiled
 from keras_ov.engine import dtypes
 from keras_ov.engine import execute
@@ -290,7 +291,7 @@ class OpenVINOTrainer(base_trainer.Trainer):
         )
 
         def predict_function(batches):
-            outputs = [one_step(batch) for batch in batches]
+            outputs = [one_step(cast_batch(self, batch)) for batch in batches]
             if len(outputs) == 1:
                 return outputs[0]
             return tree.map_structure(lambda *xs: np.concatenate(xs), *outputs)
@@ -311,7 +312,7 @@ class OpenVINOTrainer(base_trainer.Trainer):
         def test_function(batches):
             logs = None
             for batch in batches:
-                logs = one_step(batch)
+                logs = one_step(cast_batch(self, batch))
             return logs
 
         self.test_function = test_function
@@ -363,7 +364,7 @@ class OpenVINOTrainer(base_trainer.Trainer):
                 predict_function = self.make_predict_function()
                 step = getattr(predict_function, "graph_step", None)
                 if step is not None and len(batches) > 1 and execute.config.hint == "THROUGHPUT":
-                    return _stack(step.map([(b,) for b in batches]))
+                    return _stack(step.map([cast_batch(self, (b,)) for b in batches]))
                 return _stack([predict_function([(b,)]) for b in batches])
         epoch_iterator = EpochIterator(
             x=x,

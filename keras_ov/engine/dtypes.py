@@ -141,7 +141,13 @@ def _cached_result_type(floatx, *dtypes):
 
 
 def dtype_of(x):
-    """The dtype (or Python type, for weakly typed scalars) Keras promotes on."""
+    """The dtype (or Python type, for weakly typed scalars) Keras promotes on.
+
+    Nested lists and tuples are not weak: like ``convert_to_tensor`` on JAX
+    they have the result type of their items (ints -> int32, floats -> floatx).
+    """
+    if isinstance(x, (list, tuple)):
+        return _keras_result_type(*(dtype_of(i) for i in x)) if x else _floatx()
     d = getattr(x, "dtype", None)
     if d is None:
         return type(x)

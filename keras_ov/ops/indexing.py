@@ -20,7 +20,7 @@ from keras_ov.ops.graph import ov_ops
 from keras_ov.ops.registry import apply, register
 from keras_ov.ops.shape import (
     along, arange_of, as_index, flatten, gather, index_dtype, join_dtype, ravel, scalar,
-    scatter_nd, static_ints, transpose,
+    scatter_nd, static_ints, take_last, transpose,
 )
 
 _I64_MAX = 2**63 - 1
@@ -289,7 +289,7 @@ def take(x, indices, axis=None):
 
 
 def _take_along_axis(x, idx, *, axis):
-    # Broadcast the non-axis dims, move the axis last, then Gather with batch dims.
+    # Broadcast the non-axis dims, move the axis last, then gather row by row.
     r = g.rank(x)
     idx = as_index(idx)
     sx, si = g.shape_of(x), g.shape_of(idx)
@@ -298,7 +298,7 @@ def _take_along_axis(x, idx, *, axis):
     x = g.broadcast_to_shape(x, g.select(axis_mask, sx, both))
     idx = g.broadcast_to_shape(idx, g.select(axis_mask, si, both))
     perm = [a for a in range(r) if a != axis] + [axis]
-    out = gather(g.transpose(x, perm), g.transpose(idx, perm), r - 1, r - 1)
+    out = take_last(g.transpose(x, perm), g.transpose(idx, perm))
     return g.transpose(out, [int(a) for a in np.argsort(perm)])
 
 

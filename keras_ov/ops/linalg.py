@@ -23,6 +23,7 @@ from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.graph import ov_ops
 from keras_ov.ops.registry import apply, register
+from keras_ov.ops.shape import take_last
 
 _EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23, "float64": 2.0**-52}
 
@@ -108,8 +109,12 @@ def _sort_last(x, n, descending):
 
 def _take_columns(x, idx):
     """``x[..., :, idx]`` with per-batch ``idx`` of shape (..., k)."""
-    r = g.rank(x)
-    return g.out(ov_ops.gather(x, idx, r - 1, r - 2))
+    # Broadcast ``idx`` over the rows: (..., m, k), then gather row by row.
+    rows = g.dim(x, g.rank(x) - 2)
+    shape = g.out(ov_ops.concat([
+        ov_ops.slice(g.shape_of(idx), g.i64([0]), g.i64([-1]), g.i64([1])), rows,
+        g.dim(idx, g.rank(idx) - 1)], 0))
+    return take_last(x, g.broadcast_to_shape(g.unsqueeze_axes(idx, [-2]), shape))
 
 
 # -- dtype rules ------------------------------------------------------------------

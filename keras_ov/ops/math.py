@@ -14,6 +14,7 @@ from keras_ov.ops import linalg as _linalg
 from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.graph import ov_ops
 from keras_ov.ops.registry import apply, register
+from keras_ov.ops.shape import take_last
 from keras_ov.ops.skeletons import unary
 
 
@@ -139,7 +140,7 @@ def top_k(x, k, sorted=True):
 
 
 def _in_top_k(targets, predictions, *, k):
-    at_label = g.out(ov_ops.gather(predictions, g.cast(targets, "int64"), 1, 1))
+    at_label = g.squeeze_axes(take_last(predictions, g.unsqueeze_axes(targets, [1])), [1])
     nan = g.out(ov_ops.not_equal(at_label, at_label))
     at_label = g.select(nan, g.const(-np.inf, g.dtype(predictions)), at_label)
     greater = g.cast(g.out(ov_ops.greater(predictions, g.unsqueeze_axes(at_label, [1]))), "int32")

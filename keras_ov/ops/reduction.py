@@ -26,6 +26,7 @@ from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.graph import ov_ops
 from keras_ov.ops.registry import apply, register
+from keras_ov.ops.shape import take_last as _take_last
 from keras_ov.ops.skeletons import reduce, widen
 
 
@@ -92,19 +93,8 @@ def topk_index(x, axis, mode):
 
 
 def take_last(x, index):
-    """``x[..., index[..., j]]``: gather along the last axis, row by row.
-
-    Written as one flat Gather with row offsets: Gather with ``batch_dims``
-    crashes the CPU plugin when a batch dimension is 1, and GatherElements
-    has no reference kernel.
-    """
-    n = g.cast(scalar_dim(x, g.rank(x) - 1), "int32")
-    total = g.cast(g.out(ov_ops.reduce_prod(g.shape_of(x), g.i64([0]), False)), "int32")
-    rows_shape = ov_ops.concat([
-        ov_ops.slice(g.shape_of(index), g.i64([0]), g.i64([-1]), g.i64([1])), g.i64([1])], 0)
-    offsets = g.reshape_to(g.out(ov_ops.range(g.i32(0), total, n, "i32")), g.out(rows_shape))
-    flat = ov_ops.add(g.cast(index, "int32"), offsets)
-    return g.out(ov_ops.gather(g.reshape(x, [-1]), flat, g.i64(0)))
+    """``x[..., index[..., j]]`` for indices known to be in [0, n) (``shape.take_last``)."""
+    return _take_last(x, index, check=False)
 
 
 def scan(x, axis, kind, exact=False):

@@ -53,13 +53,40 @@ _GATHER_WIDEN = ("int16", "uint16")
 _SCATTER_WIDEN = ("int8", "int16", "uint8", "uint16")
 
 
-def gather(x, idx, axis, batch_dims=0):
-    """Gather with int32/int64 indices and exact kernels for every dtype."""
+def gather(x, idx, axis):
+    """Gather with int32/int64 indices and exact kernels for every dtype (no
+    ``batch_dims``: see ``take_last``)."""
     x, dt = g.out(x), g.dtype(x)
     if dt in _GATHER_WIDEN:
         x = g.cast(x, "int32")
-    y = g.out(ov_ops.gather(x, as_index(idx), g.i64(axis), batch_dims))
+    y = g.out(ov_ops.gather(x, as_index(idx), g.i64(axis)))
     return g.cast(y, dt)
+
+
+def take_last(x, index, check=True):
+    """``x[..., index[..., j]]``: gather along the last axis, row by row.
+
+    ``x`` (..., n) and ``index`` (..., k) have the same leading dims.  Written
+    as one flat Gather with row offsets, never Gather with ``batch_dims``: the
+    CPU plugin crashes on that when a batch dim is 1 (static shapes; a dynamic
+    dim may be 1 at run time), and GatherElements has no reference kernel.
+    With ``check``, negative indices count from the end and indices out of
+    range give 0, as Gather does; without it they must be in [0, n).
+    """
+    index = g.cast(index, "int32")
+    n = g.cast(ov_ops.gather(g.shape_of(x), g.i64(g.rank(x) - 1), g.i64(0)), "int32")
+    lead = ov_ops.slice(g.shape_of(index), g.i64([0]), g.i64([-1]), g.i64([1]))
+    rows = g.cast(ov_ops.reduce_prod(lead, g.i64([0]), False), "int32")
+    row = ov_ops.multiply(ov_ops.range(g.i32(0), rows, g.i32(1), "i32"), n)
+    offsets = g.reshape_to(g.out(row), g.out(ov_ops.concat([lead, g.i64([1])], 0)))
+    valid = None
+    if check:
+        index = g.select(ov_ops.less(index, g.i32(0)), ov_ops.add(index, n), index)
+        valid = g.out(ov_ops.logical_and(ov_ops.greater_equal(index, g.i32(0)),
+                                         ov_ops.less(index, n)))
+        index = g.select(valid, index, g.i32(0))
+    y = gather(g.reshape(x, [-1]), g.out(ov_ops.add(index, offsets)), 0)
+    return y if valid is None else g.select(valid, y, g.const(0, g.dtype(y)))
 
 
 def scatter_nd(x, idx, updates, reduction="none"):

@@ -187,3 +187,59 @@ def test_select_isin_unravel():
     got = ops.unravel_index(np.array([5, 11], np.int32), (3, 4))
     for a, b in zip(got, np.unravel_index([5, 11], (3, 4))):
         np.testing.assert_array_equal(a, b)
+
+
+# -- gathers along an axis with batch dims of size 1 (issue #10) ------------------
+# Gather with batch_dims crashes the CPU plugin when a batch dim is 1; these
+# lowerings gather row by row from a flat view instead.
+
+ALONG = [
+    ((1, 5), (1, 1), 1), ((1, 5), (1, 3), -1), ((1, 1, 5), (1, 1, 2), 2), ((3, 1, 4), (3, 1, 2), 2),
+    ((1, 5), (1, 1), 0), ((2, 3, 4), (2, 1, 4), 1), ((2, 3), (1, 2), 1), ((5,), (3,), 0),
+    ((2, 0), (2, 0), 1), ((0, 3), (0, 2), 1), ((1, 0, 3), (1, 0, 1), 2),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int32", "int64", "float64", "int16", "bool"])
+@pytest.mark.parametrize("x_shape,i_shape,axis", ALONG, ids=[str(c) for c in ALONG])
+def test_take_along_axis_with_unit_and_empty_batch_dims(dtype, x_shape, i_shape, axis):
+    x = sample(x_shape, dtype)
+    n = x_shape[axis]
+    idx = np.random.default_rng(1).integers(-n, n, i_shape) if n else np.zeros(i_shape, np.int32)
+    check(ops.take_along_axis(x, idx, axis=axis), np.take_along_axis(x, idx, axis=axis))
+
+
+def test_take_along_axis_with_a_dynamic_batch_of_one():
+    x_in, i_in = keras.Input((5,)), keras.Input((2,), dtype="int32")
+    model = keras.Model([x_in, i_in], ops.take_along_axis(x_in, i_in, axis=1))
+    x = np.arange(15, dtype=np.float32).reshape(3, 5)
+    idx = np.array([[4, 0], [1, 1], [-1, 2]], np.int32)
+    for rows in (slice(0, 1), slice(0, 3), slice(2, 3)):  # static first, then dynamic
+        want = np.take_along_axis(x[rows], idx[rows], axis=1)
+        np.testing.assert_array_equal(model.predict([x[rows], idx[rows]], verbose=0), want)
+
+
+def test_in_top_k_with_one_row():
+    preds = np.array([[0.1, 0.5, 0.2]], np.float32)
+    assert np.asarray(ops.in_top_k(np.array([1]), preds, 1)).tolist() == [True]
+    assert np.asarray(ops.in_top_k(np.array([2]), preds, 1)).tolist() == [False]
+
+
+@pytest.mark.parametrize("shape", [(1, 3, 3), (1, 1, 2, 2), (3, 3)])
+def test_svd_and_qr_with_unit_batch_dims(shape):
+    a = sample(shape, "float32")
+    s = np.asarray(ops.svd(a, compute_uv=False))
+    np.testing.assert_allclose(s, np.linalg.svd(a, compute_uv=False), rtol=1e-4, atol=1e-5)
+    q, r = ops.qr(a)
+    np.testing.assert_allclose(np.asarray(q) @ np.asarray(r), a, rtol=1e-4, atol=1e-5)
+
+
+# -- zero-size results are not run ---------------------------------------------------
+
+
+def test_broadcast_of_a_zero_size_tensor():
+    # Compiling this kills the process (SIGFPE in the CPU plugin).
+    before = execute.counters["compiled"]
+    got = ops.broadcast_to(ops.zeros((2, 0))[..., None], (2, 0, 32))
+    assert tuple(got.shape) == (2, 0, 32) and got.dtype == "float32"
+    assert execute.counters["compiled"] == before

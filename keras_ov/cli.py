@@ -8,6 +8,7 @@
 import keras_ov  # noqa: F401  (must precede every keras import)
 
 import argparse
+import os
 import platform
 import sys
 import time
@@ -152,14 +153,31 @@ def cmd_info(args):
 def cmd_export(args):
     import keras
 
-    from keras_ov.backend.export import export_model
+    from keras_ov.backend import export
 
+    precision = "f16" if args.fp16 else args.precision
     model = keras.saving.load_model(args.model, compile=False)
-    ov_model = export_model(model, args.output, compress_to_fp16=args.fp16)
+    if args.ovms:
+        name = args.output or os.path.splitext(os.path.basename(args.model))[0]
+        path = export.ovms_repository(model, args.ovms, name, precision=precision)
+    else:
+        if args.output is None:
+            raise SystemExit("keras-ov export: error: give OUT.xml (or --ovms DIR)")
+        path = args.output
+        export.export_model(model, path, precision=precision)
+    ov_model = ov_read(path)
     ins = ", ".join(f"{i.get_any_name()}{i.get_partial_shape()}" for i in ov_model.inputs)
     outs = ", ".join(f"{o.get_any_name()}{o.get_partial_shape()}" for o in ov_model.outputs)
-    print(f"wrote {args.output} (inputs: {ins}; outputs: {outs})")
+    print(f"wrote {path} (precision {precision}; inputs: {ins}; outputs: {outs})")
+    if args.ovms:
+        print(f"OpenVINO Model Server repository: {os.path.join(args.ovms, 'config.json')}")
     return 0
+
+
+def ov_read(path):
+    import openvino as ov
+
+    return ov.Core().read_model(path)
 
 
 # -- entry point ------------------------------------------------------------
@@ -177,8 +195,15 @@ def _parser():
     info.set_defaults(func=cmd_info)
     export = sub.add_parser("export", help="convert a saved Keras model to OpenVINO IR")
     export.add_argument("model", help="a .keras file")
-    export.add_argument("output", help="the .xml file to write (weights go to .bin)")
-    export.add_argument("--fp16", action="store_true", help="store weights as float16")
+    export.add_argument("output", nargs="?",
+                        help="the .xml file to write (weights go to .bin); with --ovms, "
+                        "the model's name in the repository (default: MODEL's file name)")
+    export.add_argument("--precision", default="f32", choices=("f32", "bf16", "f16"),
+                        help="what plain OpenVINO computes the IR in (default f32)")
+    export.add_argument("--ovms", metavar="DIR",
+                        help="write an OpenVINO Model Server repository: DIR/NAME/1/model.xml "
+                        "and DIR/config.json")
+    export.add_argument("--fp16", action="store_true", help=argparse.SUPPRESS)
     export.set_defaults(func=cmd_export)
     return parser
 

@@ -531,6 +531,11 @@ def _parser():
     serve.add_argument("--name", default=None, help="route /NAME (default: the model's file name)")
     serve.add_argument("--threads", type=int, default=1,
                        help="OpenVINO inference threads per replica (1)")
+    serve.add_argument("--cpus-per-replica", type=float, default=1.0,
+                       help="CPUs Ray reserves for each replica (1)")
+    serve.add_argument("--address", default=None,
+                       help="a running Ray cluster ('auto', or ray://HOST:PORT); "
+                       "default: start a local Ray")
     serve.set_defaults(func=cmd_serve)
     return parser
 

@@ -3,11 +3,15 @@
 Keras imports ``keras.src.backend.openvino`` (and ``.core``, ``.numpy``,
 ``.layer``, ``.trainer``, ...) when the backend is ``openvino``.  A meta-path
 finder answers those imports with the ``keras_ov.backend`` modules, so no file
-of the installed keras is touched.
+of the installed keras is touched.  The same finder routes Keras's
+``export_openvino`` (``model.export(format="openvino")``) to
+``keras_ov.backend.export`` while the backend is ``openvino``.
 """
 
+import functools
 import importlib
 import importlib.abc
+import importlib.machinery
 import importlib.metadata
 import importlib.util
 import os
@@ -15,6 +19,7 @@ import sys
 
 KERAS_PREFIX = "keras.src.backend.openvino"
 OUR_PREFIX = "keras_ov.backend"
+KERAS_EXPORT = "keras.src.export.openvino"
 SUPPORTED_KERAS = ((3, 15), (3, 16))  # [lowest, first unsupported)
 
 
@@ -33,8 +38,39 @@ class _AliasLoader(importlib.abc.Loader):
         pass
 
 
+class _ExportLoader(importlib.abc.Loader):
+    """Runs Keras's ``export/openvino.py``, then wraps its ``export_openvino``."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        self.loader.exec_module(module)
+        keras_export = module.export_openvino
+
+        @functools.wraps(keras_export)
+        def export_openvino(model, filepath, verbose=None, input_signature=None, **kwargs):
+            from keras.src import backend
+
+            if backend.backend() != "openvino":
+                return keras_export(model, filepath, verbose, input_signature, **kwargs)
+            from keras_ov.backend.export import export_openvino as ours
+
+            return ours(model, filepath, verbose, input_signature, **kwargs)
+
+        module.export_openvino = export_openvino
+
+
 class _BackendFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path=None, target=None):
+        if fullname == KERAS_EXPORT:
+            spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+            if spec is not None and spec.loader is not None:
+                spec.loader = _ExportLoader(spec.loader)
+            return spec
         if fullname != KERAS_PREFIX and not fullname.startswith(KERAS_PREFIX + "."):
             return None
         ours = OUR_PREFIX + fullname[len(KERAS_PREFIX):]

@@ -1,12 +1,22 @@
-"""Keras backend contract: export.
+"""Keras backend contract: export to OpenVINO IR.
 
 ``trace_model`` turns a Keras model into one ``openvino.Model`` by calling it
-on symbolic inputs (weights become Constants); ``export_model`` saves that as
-OpenVINO IR (``.xml`` + ``.bin``).  Keras's own ``model.export(format=
-"openvino")`` also works: it uses the ``OpenVINOKerasTensor`` name in
-``backend.core``.  TensorFlow SavedModel archives are not available with
+on symbolic inputs (weights become Constants).  Every dim the model leaves
+``None`` (the batch dim always) stays dynamic, and the IR's inputs and outputs
+are named after the Keras model's.  ``export_model`` saves it as IR (``.xml``
++ ``.bin``) that keeps keras-ov's precision when compiled with plain
+OpenVINO (see ``keep_precision``).  Both ``keras-ov export`` and Keras's
+``model.export(path, format="openvino")`` end here: ``keras_ov._activation``
+routes Keras's ``export_openvino`` to ``export_openvino`` below, whose own
+openvino-backend branch bakes batch 1 into reshapes and names inputs
+``Parameter_<n>``.  TensorFlow SavedModel archives are not available with
 this backend.
 """
+
+import inspect
+import json
+import os
+import xml.etree.ElementTree as ET
 
 import openvino as ov
 
@@ -16,6 +26,19 @@ from keras.src.backend.common.stateless_scope import StatelessScope
 
 from keras_ov.engine import compiled, execute, layout
 from keras_ov.engine.tensor import OVTensor
+
+PRECISIONS = ("f32", "bf16", "f16")
+
+# What plain OpenVINO does with an exported IR on each precision:
+# f32  -- every node carries ``DisablePrecisionConversion`` for bf16 and f16,
+#         so a CPU with bf16 (or a GPU, f16 by default) still computes in
+#         float32, as ``predict`` does; weights are stored as float32.
+# bf16 -- no marks: the device's default (bf16 on CPUs that have it).
+# f16  -- no marks, weights stored as float16.
+# Each also records ``runtime_options/INFERENCE_PRECISION_HINT`` in the model's
+# rt_info.  OpenVINO 2026.4's CPU plugin does not read that key (it reads only
+# the KV-cache options there), hence the per-node marks.
+_KEEP_PRECISION = ("DisablePrecisionConversion", "0", "dynamic:bf16,f16")
 
 
 class OpenvinoExportArchive:
@@ -39,8 +62,8 @@ def _specs(model, input_signature):
         from keras.src.export.export_utils import get_input_signature
 
         input_signature = get_input_signature(model)
-        if isinstance(input_signature, list) and len(input_signature) == 1:
-            input_signature = input_signature[0]
+    if isinstance(input_signature, (list, tuple)) and len(input_signature) == 1:
+        input_signature = input_signature[0]
     return input_signature
 
 
@@ -49,11 +72,31 @@ def _spec_name(spec, i):
     return name if isinstance(name, str) and name else f"input_{i}"
 
 
+def _splat(model, packed):
+    """True if ``model.call`` takes the inputs as separate positional arguments.
+
+    A Functional model takes one structure (``call(inputs, training, mask)``);
+    a subclassed ``call(self, x, y)`` takes two.  Only the positional
+    parameters without a default count.
+    """
+    from keras.src.models.functional import Functional
+
+    if isinstance(model, Functional) or not isinstance(packed, (list, tuple)):
+        return False
+    required = [
+        p for p in inspect.signature(model.call).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        and p.default is p.empty and p.name not in ("training", "mask")
+    ]
+    return len(required) > 1 and len(required) == len(packed)
+
+
 def trace_model(model, input_signature=None):
     """The model's inference call (``training=False``) as one ``openvino.Model``.
 
     ``input_signature``: a structure of ``keras.InputSpec``/``KerasTensor``
-    (``None`` dims stay dynamic); by default the model's own inputs.
+    (``None`` dims stay dynamic); by default the model's own inputs with a
+    dynamic batch dim.
     """
     signature = _specs(model, input_signature)
     leaves = tree.flatten(signature)
@@ -62,7 +105,7 @@ def trace_model(model, input_signature=None):
     def fn(*inputs):
         packed = tree.pack_sequence_as(signature, list(inputs))
         with StatelessScope():
-            if isinstance(packed, (list, tuple)) and _takes_several_inputs(model, packed):
+            if _splat(model, packed):
                 outputs = model(*packed, training=False)
             else:
                 outputs = model(packed, training=False)
@@ -74,21 +117,21 @@ def trace_model(model, input_signature=None):
         name = _spec_name(spec, i)
         param.set_friendly_name(name)
         param.output(0).get_tensor().set_names({name})
-    out_names = getattr(model, "output_names", None) or []
-    for i, result in enumerate(ov_model.outputs):
-        name = out_names[i] if i < len(out_names) else f"output_{i}"
+    out_names = _output_names(model)
+    if len(out_names) != len(ov_model.outputs):
+        out_names = [f"output_{i}" for i in range(len(ov_model.outputs))]
+    for name, result in zip(out_names, ov_model.outputs):
         result.get_tensor().set_names({name})
     return ov_model
 
 
-def _takes_several_inputs(model, packed):
-    import inspect
+def _output_names(model):
+    """Functional: its ``output_names``; Sequential: its last layer's name."""
+    from keras.src.models.sequential import Sequential
 
-    params = [
-        p for p in inspect.signature(model.call).parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "training"
-    ]
-    return len(params) > 1 and len(packed) == len(params)
+    if isinstance(model, Sequential) and model.layers:
+        return [model.layers[-1].name]
+    return list(getattr(model, "output_names", None) or [])
 
 
 def _as_tensor(value):
@@ -97,12 +140,158 @@ def _as_tensor(value):
     return to_tensor(value, op="export")
 
 
-def export_model(model, filepath, input_signature=None, compress_to_fp16=False):
-    """Save ``model`` as OpenVINO IR at ``filepath`` (``.xml``; weights in ``.bin``)."""
-    if not str(filepath).endswith(".xml"):
-        raise ValueError(f"keras-ov: OpenVINO IR paths end with '.xml', got {filepath!r}")
+def check_precision(precision):
+    if precision not in PRECISIONS:
+        raise ValueError(
+            f"keras-ov export: precision must be one of {', '.join(PRECISIONS)}, "
+            f"got {precision!r}"
+        )
+    return precision
+
+
+def _pools_as_opset1(ov_model):
+    """Rewrite MaxPool-8/14 (indices unused) and AvgPool-14 as their opset1 forms.
+
+    The CPU plugin converts the newer versions back to opset1 before building
+    its graph, and the new nodes lose ``DisablePrecisionConversion`` (it is
+    not copyable): a pool between two convolutions would then run in bf16.
+    Written as opset1 they reach the plugin as they are, marks and all.
+    """
+    import openvino.opset1 as ov1
+
+    changed = False
+    for op in ov_model.get_ordered_ops():
+        kind, version = op.get_type_name(), op.get_type_info().version_id
+        if kind not in ("MaxPool", "AvgPool") or version == "opset1":
+            continue
+        a = op.get_attributes()
+        if a["rounding_type"] not in ("floor", "ceil"):
+            continue
+        if kind == "MaxPool":
+            if any(d != 1 for d in a["dilations"]) or op.output(1).get_target_inputs():
+                continue
+            new = ov1.max_pool(op.input_value(0), a["strides"], a["pads_begin"], a["pads_end"],
+                               a["kernel"], a["rounding_type"], a["auto_pad"])
+        else:
+            new = ov1.avg_pool(op.input_value(0), a["strides"], a["pads_begin"], a["pads_end"],
+                               a["kernel"], a["exclude-pad"], a["rounding_type"], a["auto_pad"])
+        new.set_friendly_name(op.get_friendly_name())
+        op.output(0).replace(new.output(0))
+        changed = True
+    if changed:
+        ov_model.validate_nodes_and_infer_types()
+
+
+def keep_precision(xml_path):
+    """Mark every layer of the IR at ``xml_path`` (bodies too) to run in its own precision.
+
+    The CPU plugin keeps a node in float32 when its ``DisablePrecisionConversion``
+    attribute forbids f16 (it then ignores the bf16 default, and an explicit
+    ``INFERENCE_PRECISION_HINT`` too).  The attribute has no Python setter, so
+    it is written into the IR's XML.
+    """
+    name, version, value = _KEEP_PRECISION
+    doc = ET.parse(xml_path)
+    for layer in doc.iter("layer"):
+        rt_info = layer.find("rt_info")
+        if rt_info is None:
+            rt_info = ET.Element("rt_info")
+            children = list(layer)
+            at = next((i + 1 for i, c in enumerate(children) if c.tag == "data"), 0)
+            layer.insert(at, rt_info)
+        if any(a.get("name") == name for a in rt_info.findall("attribute")):
+            continue
+        ET.SubElement(rt_info, "attribute", {"name": name, "version": version, "value": value})
+    doc.write(xml_path, encoding="utf-8", xml_declaration=True)
+
+
+def export_model(model, filepath, input_signature=None, precision="f32", compress_to_fp16=None):
+    """Save ``model`` as OpenVINO IR at ``filepath`` (``.xml``; weights in ``.bin``).
+
+    ``precision`` ("f32", "bf16" or "f16") is what plain OpenVINO computes the
+    IR in by default (see ``PRECISIONS``); weights are stored as float16 for
+    "f16" (or when ``compress_to_fp16`` says so).  Returns the ``ov.Model``.
+    """
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(".xml"):
+        raise ValueError(f"keras-ov export: OpenVINO IR paths end with '.xml', got {filepath!r}")
+    check_precision(precision)
     ov_model = trace_model(model, input_signature)
     if not execute.needs_reference(ov_model):  # a clean graph: no layout Transpose pairs
         layout.optimize(ov_model)
-    ov.save_model(ov_model, str(filepath), compress_to_fp16=compress_to_fp16)
+    if precision == "f32":
+        _pools_as_opset1(ov_model)
+    import keras_ov
+
+    ov_model.set_rt_info(precision, ["runtime_options", "INFERENCE_PRECISION_HINT"])
+    ov_model.set_rt_info(precision, ["keras_ov", "precision"])
+    ov_model.set_rt_info(keras_ov.__version__, ["keras_ov", "version"])
+    if compress_to_fp16 is None:
+        compress_to_fp16 = precision == "f16"
+    ov.save_model(ov_model, filepath, compress_to_fp16=compress_to_fp16)
+    if precision == "f32":
+        keep_precision(filepath)
     return ov_model
+
+
+def export_openvino(model, filepath, verbose=None, input_signature=None, **kwargs):
+    """``keras.src.export.openvino.export_openvino`` for keras-ov.
+
+    Same arguments as Keras's; ``precision=`` ("f32" by default) may be passed
+    through ``model.export(..., format="openvino", precision=...)``.
+    """
+    precision = kwargs.pop("precision", "f32")
+    if kwargs:
+        raise ValueError(
+            f"keras-ov export: unexpected arguments for the openvino format: {sorted(kwargs)}"
+        )
+    filepath = os.fspath(filepath)
+    if not filepath.endswith(".xml"):
+        raise ValueError(
+            "The OpenVINO export requires the filepath to end with '.xml'. "
+            f"Got: filepath={filepath}"
+        )
+    export_model(model, filepath, input_signature=input_signature, precision=precision)
+    if verbose is None or verbose:
+        from keras.src.utils import io_utils
+
+        io_utils.print_msg(f"Saved OpenVINO IR at '{filepath}'.")
+
+
+def ovms_repository(model, directory, name, precision="f32", version=1):
+    """Lay ``model`` out as an OpenVINO Model Server repository.
+
+    Writes ``directory/name/version/model.xml`` (+ ``.bin``) and adds (or
+    replaces) ``name`` in ``directory/config.json``, with the precision as the
+    model's ``plugin_config``.  Returns the path of the ``.xml``.
+    """
+    check_precision(precision)
+    if not name or any(c in name for c in "/\\") or name in (".", ".."):
+        raise ValueError(f"keras-ov export: OVMS model name must be a plain name, got {name!r}")
+    xml = os.path.join(directory, name, str(version), "model.xml")
+    os.makedirs(os.path.dirname(xml), exist_ok=True)
+    export_model(model, xml, precision=precision)
+    config_path = os.path.join(directory, "config.json")
+    config = {"model_config_list": []}
+    if os.path.exists(config_path):
+        with open(config_path) as f:
+            config = json.load(f)
+        if not isinstance(config.get("model_config_list"), list):
+            raise ValueError(
+                f"keras-ov export: {config_path} exists but has no 'model_config_list' list"
+            )
+    entries = [
+        e for e in config["model_config_list"] if e.get("config", {}).get("name") != name
+    ]
+    entries.append({
+        "config": {
+            "name": name,
+            "base_path": name,  # relative to config.json
+            "plugin_config": {"INFERENCE_PRECISION_HINT": precision},
+        }
+    })
+    config["model_config_list"] = entries
+    with open(config_path, "w") as f:
+        json.dump(config, f, indent=2)
+        f.write("\n")
+    return xml

@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import openvino as ov
+import pytest
 
 import keras
 from keras import layers
@@ -72,3 +73,160 @@ def test_keras_export_format_openvino(tmp_path):
     x = np.random.default_rng(2).random((2, 6), dtype=np.float32)
     got = ov.Core().compile_model(path, "CPU")(x)[0]
     np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+# -- commands: predict, bench, export, errors ---------------------------------
+
+COMMANDS = ["demo", "info", "predict", "bench", "export", "serve"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert f"usage: keras-ov {command}" in capsys.readouterr().out
+
+
+def test_python_dash_m_runs_the_same_commands():
+    proc = subprocess.run(
+        [sys.executable, "-m", "keras_ov", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    for command in COMMANDS:
+        assert command in proc.stdout
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    model = _small_model()
+    model.save(d / "small.keras")
+    a = keras.Input((3,), name="a")
+    b = keras.Input((2,), name="b")
+    two = keras.Model([a, b], layers.Dense(2, name="y")(layers.Concatenate()([a, b])))
+    two.save(d / "two.keras")
+    rng = np.random.default_rng(0)
+    np.save(d / "x.npy", rng.random((7, 6), dtype=np.float32))
+    np.save(d / "x_int.npy", np.arange(12).reshape(2, 6))
+    np.save(d / "wrong_shape.npy", rng.random((7, 5), dtype=np.float32))
+    np.save(d / "wrong_rank.npy", rng.random((7,), dtype=np.float32))
+    np.save(d / "wrong_dtype.npy", np.array([["a"] * 6]))
+    np.save(d / "complex.npy", np.ones((2, 6), np.complex64))
+    np.savez(d / "two.npz", a=rng.random((4, 3), dtype=np.float32),
+             b=rng.random((4, 2), dtype=np.float32))
+    (d / "junk.keras").write_text("not a zip")
+    (d / "junk.npy").write_text("not numpy")
+    (d / "empty.keras").write_bytes(_empty_zip())
+    return d, model, two
+
+
+def _empty_zip():
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("hello.txt", "hi")
+    return buf.getvalue()
+
+
+def test_predict_writes_what_predict_returns(files, capsys):
+    d, model, _ = files
+    out = d / "y.npy"
+    assert cli.main(["predict", str(d / "small.keras"), str(d / "x.npy"), "-o", str(out),
+                     "--batch-size", "3"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    x = np.load(d / "x.npy")
+    np.testing.assert_allclose(np.load(out), model.predict(x, verbose=0), rtol=1e-6, atol=1e-7)
+
+
+def test_predict_prints_without_output_and_casts_ints(files, capsys):
+    d, model, _ = files
+    assert cli.main(["predict", str(d / "small.keras"), str(d / "x_int.npy")]) == 0
+    out = capsys.readouterr().out
+    assert "(2, 2)" in out and "first rows" in out
+
+
+def test_predict_two_inputs_from_npz(files, capsys):
+    d, _, two = files
+    out = d / "two_out.npy"
+    assert cli.main(["predict", str(d / "two.keras"), str(d / "two.npz"), "-o", str(out)]) == 0
+    feeds = np.load(d / "two.npz")
+    want = two.predict([feeds["a"], feeds["b"]], verbose=0)
+    np.testing.assert_allclose(np.load(out), want, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("hint", ["LATENCY", "THROUGHPUT"])
+def test_bench_reports_percentiles_and_throughput(files, hint, capsys):
+    d, _, _ = files
+    argv = ["bench", str(d / "small.keras"), "--hint", hint, "-n", "30", "--batch-size", "4"]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "cpu features: avx2" in out and "bf16" in out and "amx" in out
+    assert "count: 30 iterations" in out
+    assert "p50" in out and "p90" in out and "p99" in out
+    assert "samples/s" in out and f"hint {hint}" in out
+
+
+def test_bench_an_exported_ir(files, capsys):
+    d, _, _ = files
+    xml = d / "bench.xml"
+    assert cli.main(["export", str(d / "two.keras"), str(xml)]) == 0
+    assert cli.main(["bench", str(xml), "-n", "5"]) == 0
+    assert "(IR)" in capsys.readouterr().out
+
+
+def test_percentiles():
+    p = cli.percentiles(list(range(1, 101)))
+    assert p["p50"] == pytest.approx(50.5) and p["p99"] == pytest.approx(99.01)
+
+
+BAD = [
+    # (argv with {d} for the files' directory, exit status, words the one line contains)
+    (["predict", "{d}/missing.keras", "{d}/x.npy"], 1, "no such file: "),
+    (["predict", "{d}/small.keras", "{d}/missing.npy"], 1, "no such file: "),
+    (["predict", "{d}/junk.keras", "{d}/x.npy"], 1, "cannot load"),
+    (["predict", "{d}/empty.keras", "{d}/x.npy"], 1, "cannot load"),
+    (["predict", "{d}/small.keras", "{d}/junk.npy"], 1, "cannot read"),
+    (["predict", "{d}/small.keras", "{d}/wrong_shape.npy"], 1, "has shape (7, 5)"),
+    (["predict", "{d}/small.keras", "{d}/wrong_rank.npy"], 1, "has shape (7,)"),
+    (["predict", "{d}/small.keras", "{d}/wrong_dtype.npy"], 1, "has dtype <U1"),
+    (["predict", "{d}/small.keras", "{d}/complex.npy"], 1, "has dtype complex64"),
+    (["predict", "{d}/two.keras", "{d}/x.npy"], 1, "takes 2 inputs"),
+    (["predict", "{d}/small.keras", "{d}/x.npy", "--device", "TPU"], 1, "unknown device 'TPU'"),
+    (["predict", "{d}/small.keras", "{d}/x.npy", "--precision", "f8"], 2, "invalid choice: 'f8'"),
+    (["predict", "{d}/small.keras", "{d}/x.npy", "--batch-size", "0"], 1, "--batch-size"),
+    (["bench", "{d}/missing.xml"], 1, "no such file: "),
+    (["bench", "{d}/junk.keras"], 1, "cannot load"),
+    (["bench", "{d}/small.keras", "--device", "NPU7"], 1, "unknown device 'NPU7'"),
+    (["bench", "{d}/small.keras", "--hint", "FAST"], 2, "invalid choice: 'FAST'"),
+    (["export", "{d}/small.keras", "{d}/out.onnx"], 1, "end with '.xml'"),
+    (["export", "{d}/small.keras", "{d}/o.xml", "--precision", "int4"], 2, "invalid choice"),
+    (["export", "{d}/small.keras"], 1, "give OUT.xml"),
+    (["export", "{d}/missing.keras", "{d}/o.xml"], 1, "no such file: "),
+    (["nonsense"], 2, "invalid choice: 'nonsense'"),
+]
+
+
+@pytest.mark.parametrize("argv,status,words", BAD, ids=[" ".join(b[0][:3]) for b in BAD])
+def test_bad_input_is_one_clear_line(files, argv, status, words, capsys):
+    d, _, _ = files
+    argv = [a.format(d=d) for a in argv]
+    try:
+        code = cli.main(argv)
+    except SystemExit as e:  # argparse's usage errors
+        code = e.code
+    assert code == status
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert words in err[0] and "error:" in err[0] and "Traceback" not in err[0]
+
+
+def test_bad_input_in_a_fresh_process_has_no_traceback(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "keras_ov", "predict", str(tmp_path / "nope.keras"), "x.npy"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [f"keras-ov predict: error: no such file: {tmp_path / 'nope.keras'}"]

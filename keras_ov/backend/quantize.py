@@ -131,3 +131,37 @@ class QuantizedModel:
 
     def __repr__(self):
         return f"<keras_ov.QuantizedModel {self.name!r} mode={self.mode!r}>"
+
+
+def runtime_precisions(model):
+    """What ran: for each compiled predict graph of a Keras ``model`` (after a
+    ``predict``) or of a QuantizedModel, ``{"hint": INFERENCE_PRECISION_HINT,
+    "kernels": {(layer type, runtime precision): count}}`` over its matrix
+    kernels (FullyConnected, MatMul, Convolution, ...), read from the CPU
+    plugin's runtime model."""
+    if isinstance(model, QuantizedModel):
+        functions = [model._function]
+    else:
+        step = getattr(getattr(model, "predict_function", None), "graph_step", None)
+        if step is None:
+            raise ValueError(
+                f"keras_ov.runtime_precisions: {getattr(model, 'name', model)!r} has no "
+                "compiled predict graph yet; call predict first"
+            )
+        functions = [t.function for t in step._cache._data.values()]
+    reports = []
+    for function in functions:
+        executable = function.executable or function.dynamic
+        compiled_model = getattr(executable, "compiled", None)
+        if compiled_model is None:
+            continue
+        kernels = {}
+        for node in compiled_model.get_runtime_model().get_ordered_ops():
+            info = node.get_rt_info()
+            kind = info["layerType"].astype(str)
+            if kind in ("FullyConnected", "MatMul", "Convolution", "GroupConvolution", "Einsum"):
+                key = (kind, info["runtimePrecision"].astype(str))
+                kernels[key] = kernels.get(key, 0) + 1
+        hint = compiled_model.get_property("INFERENCE_PRECISION_HINT").to_string()
+        reports.append({"hint": hint, "kernels": kernels})
+    return reports

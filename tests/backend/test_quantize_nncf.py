@@ -152,3 +152,42 @@ def test_int8_keeps_digits_accuracy(digits_weights):
 
 def test_modes_listed():
     assert kq.MODES == ("int8", "int8_weights", "int4")
+
+
+# -- which precision ran ---------------------------------------------------------------
+def _cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return set(next(line for line in f if line.startswith("flags")).split())
+    except (OSError, StopIteration):
+        return set()
+
+
+def test_runtime_precisions_report_int8_kernels():
+    model = _mlp()
+    model.predict(X, verbose=0)
+    assert kq.runtime_precisions(model) == [
+        {"hint": "f32", "kernels": {("FullyConnected", "f32"): 2}}]
+    q = keras_ov.quantize(model, "int8", calibration_data=X)
+    q.predict(X)
+    (report,) = kq.runtime_precisions(q)
+    assert {p for _, p in report["kernels"]} <= {"i8", "u8"}
+
+
+@pytest.mark.skipif("avx512_bf16" not in _cpu_flags() and "amx_bf16" not in _cpu_flags(),
+                    reason="the CPU has no bf16 instructions")
+def test_mixed_bfloat16_policy_runs_bf16_kernels():
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = _mlp()
+        y = model.predict(X, verbose=0)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert y.dtype == "bfloat16"
+    (report,) = kq.runtime_precisions(model)
+    assert report["kernels"] == {("FullyConnected", "bf16"): 2}
+
+
+def test_runtime_precisions_needs_a_predict():
+    with pytest.raises(ValueError, match="call predict first"):
+        kq.runtime_precisions(_mlp())

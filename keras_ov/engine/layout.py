@@ -293,7 +293,49 @@ def sink_transposes(model):
     return rewrites
 
 
+def _compressed_weights(model):
+    """Int8 Constants that reach a FakeQuantize through a Convert (the int8
+    products of ``ops.linalg``), possibly through Slices of the constant."""
+    kept = []
+    for node in model.get_ordered_ops():
+        if node.get_type_name() != "FakeQuantize":
+            continue
+        convert = node.input_value(0).get_node()
+        if convert.get_type_name() != "Convert":
+            continue
+        source = convert.input_value(0).get_node()
+        if source.get_output_element_type(0) in (ov.Type.i8, ov.Type.u8) and (
+            source.get_type_name() == "Constant"
+            or source.get_type_name() == "Slice"
+            and all(v.get_node().get_type_name() == "Constant" for v in source.input_values())
+        ):
+            kept.append(convert.input(0))
+    return kept
+
+
 def fold_constants(model):
+    """OpenVINO's ConstantFolding, except that int8 weights stay int8 in front
+    of their FakeQuantize (the CPU plugin's int8 kernels need to see them): they
+    are folded on their own and hidden from the pass behind placeholders."""
+    hidden = []
+    for target in _compressed_weights(model):
+        value = target.get_source_output()
+        placeholder = op.parameter(value.get_partial_shape(), value.get_element_type())
+        target.replace_source_output(placeholder.output(0))
+        if value.get_node().get_type_name() != "Constant":  # a Slice of one
+            alone = ov.Model([op.result(value)], [])
+            _constant_folding(alone)
+            value = alone.get_results()[0].input_value(0)
+        hidden.append((target, value, placeholder))
+    if hidden:
+        model.add_parameters([p for _, _, p in hidden])
+    _constant_folding(model)
+    for target, value, placeholder in hidden:
+        target.replace_source_output(value)
+        model.remove_parameter(placeholder)
+
+
+def _constant_folding(model):
     manager = Manager()
     manager.register_pass(ConstantFolding())
     manager.run_passes(model)

@@ -141,8 +141,55 @@ def _finish(x, result):
     return g.cast(x, result)
 
 
+# -- int8 x int8 products on the CPU plugin's int8 kernels ----------------------------
+# The CPU plugin has no integer MatMul kernel of its own (int32 MatMul goes
+# through float32 and is not exact).  Its int8 kernels (VNNI/AMX, int32
+# accumulation) run a float32 MatMul or Einsum whose operands come through
+# FakeQuantize: its low-precision transformations turn
+#     Convert(int8 -> f32) -> FakeQuantize(-128, 127, -128, 127, 256 levels) -> MatMul
+# into an int8 x int8 product.  That FakeQuantize is the identity on int8
+# values, so the graph means exactly the int32 product Keras asks for (Keras's
+# int8 Dense/EinsumDense multiply int8 activations by int8 kernels).  Should
+# the plugin not take the int8 path, float32 computes the same integers:
+# each product is split along the contraction into chunks of at most
+# _INT8_CHUNK terms (1024 * 128 * 128 = 2**24, so a chunk's sum is exact in
+# float32), and the chunks are added in int32.  An int8 Constant feeding such
+# a Convert is kept unfolded by ``layout.fold_constants``.
+_INT8_CHUNK = 1024
+
+
+def _int8_operand(x):
+    f = g.cast(x, "float32")
+    lo, hi = g.const(-128.0, "float32"), g.const(127.0, "float32")
+    return g.out(ov_ops.fake_quantize(f, lo, hi, lo, hi, 256))
+
+
+def _int8_product(a, b, a_axis, b_axis, product, chunk=_INT8_CHUNK):
+    """``product`` of int8 ``a`` and ``b`` (contracted along ``a_axis`` and
+    ``b_axis``, of static size k, in slices of ``chunk``) as an exact int32 tensor."""
+    k = g.static_shape(a)[a_axis]
+    parts = []
+    for start in range(0, k, chunk):
+        stop = min(start + chunk, k)
+        ca, cb = a, b
+        if (start, stop) != (0, k):
+            ca, cb = g.slice_axis(a, a_axis, start, stop), g.slice_axis(b, b_axis, start, stop)
+        parts.append(g.cast(product(_int8_operand(ca), _int8_operand(cb)), "int32"))
+    total = parts[0]
+    for p in parts[1:]:
+        total = g.out(ov_ops.add(total, p))
+    return total
+
+
+def _int8_chunkable(x, axis):
+    return g.dtype(x) == "int8" and g.static_shape(x)[axis] is not None
+
+
 # -- numpy: products ------------------------------------------------------------------
 def _matmul(a, b, *, compute, result):
+    a_axis, b_axis = g.rank(a) - 1, max(g.rank(b) - 2, 0)
+    if compute == "int32" and _int8_chunkable(a, a_axis) and g.dtype(b) == "int8":
+        return _finish(_int8_product(a, b, a_axis, b_axis, _mm), result)
     return _finish(_mm(g.cast(a, compute), g.cast(b, compute)), result)
 
 
@@ -346,7 +393,36 @@ def _moveaxis_last(x, axis):
     return apply("numpy.transpose", _transpose_tr, [x], perm=tuple(perm))
 
 
+def _int8_einsum_axes(xs, equation):
+    """Axes of the contracted label to chunk an int8 x int8 Einsum along, or None
+    when it is not one (or no chunking keeps each chunk under _INT8_CHUNK terms)."""
+    if len(xs) != 2 or any(g.dtype(x) != "int8" for x in xs) or "..." in equation:
+        return None
+    inputs, output = equation.split("->")
+    ta, tb = inputs.split(",")
+    if len(set(ta)) < len(ta) or len(set(tb)) < len(tb):
+        return None
+    sa = g.static_shape(xs[0])
+    contracted = [c for c in ta if c in tb and c not in output]
+    if not contracted or any(sa[ta.index(c)] is None for c in contracted):
+        return None
+    big = max(contracted, key=lambda c: sa[ta.index(c)])
+    rest = int(np.prod([sa[ta.index(c)] for c in contracted if c != big]))
+    if rest > _INT8_CHUNK:
+        return None
+    return ta.index(big), tb.index(big), rest
+
+
 def _einsum(*xs, equation, compute, result):
+    axes = _int8_einsum_axes(xs, equation) if compute == "int32" else None
+    if axes is not None:
+        a_axis, b_axis, rest = axes
+
+        def product(a, b):
+            return g.out(ov_ops.einsum([a, b], equation))
+
+        return _finish(_int8_product(xs[0], xs[1], a_axis, b_axis, product, _INT8_CHUNK // rest),
+                       result)
     wide = any(g.dtype(x) in dtypes.WIDE for x in xs) or compute in dtypes.WIDE
     xs = [g.cast(x, compute) for x in xs]
     if wide:

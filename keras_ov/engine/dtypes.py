@@ -168,3 +168,24 @@ def canonical(dtype):
     for 64-bit inputs; those ops compute in it.
     """
     return _keras_result_type(dtype)
+
+
+def join_dtype(*xs):
+    """The dtype tensors are joined in (concatenate, stack, select, ...).
+
+    Keras's promotion, except that it never narrows 64-bit inputs: Keras maps
+    int64 to int32 and float64 to float32 (JAX without x64), which would
+    silently change values when joining data, so they keep 64 bits.
+    """
+    kinds = [dtype_of(x) for x in xs]
+    tensors = [k for k in kinds if isinstance(k, str)]
+    if tensors and all(k == tensors[0] for k in tensors) and (
+        len(tensors) == len(kinds) or tensors[0] in WIDE
+    ):
+        return tensors[0]
+    dt = promote(*xs)
+    if dt in ("int32", "uint32") and any(k in ("int64", "uint64") for k in tensors):
+        return "uint64" if all(k in UNSIGNED for k in tensors) else "int64"
+    if dt in FLOATS and "float64" in tensors:
+        return "float64"
+    return dt

@@ -6,7 +6,6 @@ Loaded by Keras as ``keras.src.backend.openvino`` (see ``keras_ov._activation``)
 from keras.src.backend.common.name_scope import name_scope  # noqa: F401
 
 from keras_ov.backend import core  # noqa: F401
-from keras_ov.backend import tensor_methods  # noqa: F401
 from keras_ov.backend import image  # noqa: F401
 from keras_ov.backend import linalg  # noqa: F401
 from keras_ov.backend import math  # noqa: F401

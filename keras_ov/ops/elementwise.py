@@ -31,8 +31,9 @@ from keras_ov.engine import dtypes
 from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.graph import ov_ops
-from keras_ov.ops.registry import REGISTRY, alias, apply, register
+from keras_ov.ops.registry import alias, apply, register
 from keras_ov.ops.skeletons import binary, unary
+from keras_ov.ops.sorting import nonzero
 
 _NARROW_INTS = ("int8", "int16", "uint8", "uint16")
 
@@ -250,16 +251,16 @@ def _divide_no_nan(a, b):
     return _sel(zero, _k(0, a), _o(ov_ops.divide(a, _sel(zero, _k(1, b), b))))
 
 
-binary("add", _add, compute=_wrap)
-binary("subtract", _subtract, compute=_wrap)
-binary("multiply", _multiply, compute=_wrap)
-binary("divide", ov_ops.divide, rule="inexact")
-binary("true_divide", ov_ops.divide, rule="inexact")
-binary("divide_no_nan", _divide_no_nan, rule="inexact")
-binary("floor_divide", _floor_divide, compute=_wrap_bool_int32, result=_bool_to_int32)
-binary("mod", _mod, compute=_wrap_bool_int32, result=_bool_to_int32)
-binary("fmod", _fmod, compute=_wrap_bool_int32, result=_bool_to_int32)
-binary("power", _power, compute=_wrap_bool_int32, result=_bool_to_int32)
+add = binary("add", _add, compute=_wrap)
+subtract = binary("subtract", _subtract, compute=_wrap)
+multiply = binary("multiply", _multiply, compute=_wrap)
+divide = binary("divide", ov_ops.divide, rule="inexact")
+true_divide = binary("true_divide", ov_ops.divide, rule="inexact")
+divide_no_nan = binary("divide_no_nan", _divide_no_nan, rule="inexact")
+floor_divide = binary("floor_divide", _floor_divide, compute=_wrap_bool_int32, result=_bool_to_int32)
+mod = binary("mod", _mod, compute=_wrap_bool_int32, result=_bool_to_int32)
+fmod = binary("fmod", _fmod, compute=_wrap_bool_int32, result=_bool_to_int32)
+power = binary("power", _power, compute=_wrap_bool_int32, result=_bool_to_int32)
 
 
 # -- sign and magnitude --------------------------------------------------------------
@@ -296,13 +297,13 @@ def _square(x):
     return ov_ops.multiply(x, x)
 
 
-unary("negative", _negative, compute=_wrap)
-unary("absolute", _absolute, compute=_wrap)
-alias("numpy", "abs", REGISTRY["numpy.absolute"])
-unary("fabs", ov_ops.abs, compute=_int_to_floatx, result=_int_to_floatx)
-unary("sign", _sign)
-unary("signbit", _signbit_op, result="bool")
-unary("square", _square, compute=_wrap_bool_int32, result=_bool_to_int32)
+negative = unary("negative", _negative, compute=_wrap)
+absolute = unary("absolute", _absolute, compute=_wrap)
+alias("numpy", "abs", absolute)
+fabs = unary("fabs", ov_ops.abs, compute=_int_to_floatx, result=_int_to_floatx)
+sign = unary("sign", _sign)
+signbit = unary("signbit", _signbit_op, result="bool")
+square = unary("square", _square, compute=_wrap_bool_int32, result=_bool_to_int32)
 
 
 # -- powers, exponentials, logarithms -----------------------------------------------------
@@ -362,19 +363,19 @@ def _logaddexp_with(log1p_exp, tie):
     return translator
 
 
-unary("sqrt", ov_ops.sqrt, rule="inexact")
-unary("cbrt", _cbrt, rule="inexact")
-unary("reciprocal", _reciprocal, rule="inexact")
-unary("exp", ov_ops.exp, compute=_int_to_floatx, result=_int_to_floatx)
-unary("exp2", _exp2, compute=_int_to_floatx, result=_int_to_floatx)
-unary("expm1", _expm1, compute=_int_to_floatx, result=_int_to_floatx)
-unary("log", ov_ops.log, rule="inexact")
-unary("log2", _log_base(2), rule="inexact")
-unary("log10", _log_base(10), rule="inexact")
-unary("log1p", _log1p, rule="inexact")
-binary("logaddexp", _logaddexp_with(lambda d: _log1p(_o(ov_ops.exp(d))), math.log(2)),
+sqrt = unary("sqrt", ov_ops.sqrt, rule="inexact")
+cbrt = unary("cbrt", _cbrt, rule="inexact")
+reciprocal = unary("reciprocal", _reciprocal, rule="inexact")
+exp = unary("exp", ov_ops.exp, compute=_int_to_floatx, result=_int_to_floatx)
+exp2 = unary("exp2", _exp2, compute=_int_to_floatx, result=_int_to_floatx)
+expm1 = unary("expm1", _expm1, compute=_int_to_floatx, result=_int_to_floatx)
+log = unary("log", ov_ops.log, rule="inexact")
+log2 = unary("log2", _log_base(2), rule="inexact")
+log10 = unary("log10", _log_base(10), rule="inexact")
+log1p = unary("log1p", _log1p, rule="inexact")
+logaddexp = binary("logaddexp", _logaddexp_with(lambda d: _log1p(_o(ov_ops.exp(d))), math.log(2)),
        rule="inexact")
-binary("logaddexp2", _logaddexp_with(
+logaddexp2 = binary("logaddexp2", _logaddexp_with(
     lambda d: _o(ov_ops.multiply(_log1p(_exp2(d)), _k(1 / math.log(2), d))), 1.0),
     rule="inexact")
 
@@ -414,14 +415,14 @@ for _name, _fn in [
     ("sinc", _sinc), ("deg2rad", _scale(math.pi / 180)), ("rad2deg", _scale(180 / math.pi)),
 ]:
     unary(_name, _fn, rule="inexact")
-binary("arctan2", _arctan2, rule="inexact")
+arctan2 = binary("arctan2", _arctan2, rule="inexact")
 
 
 def _angle(x):
     return _arctan2(_k(0, x), x)
 
 
-unary("angle", _angle, rule="inexact")
+angle = unary("angle", _angle, rule="inexact")
 
 
 # -- special functions ----------------------------------------------------------------
@@ -472,7 +473,7 @@ def _i0(x):
     return ov_ops.multiply(ov_ops.exp(a), picked)
 
 
-unary("i0", _i0, rule="inexact")
+i0 = unary("i0", _i0, rule="inexact")
 
 
 def _heaviside(x1, x2):
@@ -491,8 +492,8 @@ def _hypot(a, b):
     return _sel(_o(ov_ops.logical_or(ov_ops.is_inf(a), ov_ops.is_inf(b))), _k(float("inf"), a), r)
 
 
-binary("heaviside", _heaviside, compute=_int_to_floatx, result=_int_to_floatx)
-binary("hypot", _hypot, compute=_int_to_floatx, result=_int_to_floatx)
+heaviside = binary("heaviside", _heaviside, compute=_int_to_floatx, result=_int_to_floatx)
+hypot = binary("hypot", _hypot, compute=_int_to_floatx, result=_int_to_floatx)
 
 
 def _nextafter(x, y):
@@ -524,7 +525,7 @@ def _nextafter(x, y):
     return _sel(any_nan, _k(float("nan"), x), r)
 
 
-binary("nextafter", _nextafter, rule="inexact")
+nextafter = binary("nextafter", _nextafter, rule="inexact")
 
 
 def _ldexp(x1, x2):
@@ -552,9 +553,9 @@ def _trunc(x):
     return _sel(_o(ov_ops.less(x, _k(0, x))), _o(ov_ops.ceiling(x)), _o(ov_ops.floor(x)))
 
 
-unary("floor", ov_ops.floor, rule="inexact")
-unary("ceil", ov_ops.ceiling, rule="inexact")
-unary("trunc", _trunc)
+floor = unary("floor", ov_ops.floor, rule="inexact")
+ceil = unary("ceil", ov_ops.ceiling, rule="inexact")
+trunc = unary("trunc", _trunc)
 
 
 def _round(x, decimals, result):
@@ -587,7 +588,7 @@ def round(x, decimals=0):
         if decimals >= 0:
             return to_tensor(x, dt)
         if 10 ** -decimals > np.iinfo(dtypes.to_numpy(dt)).max:
-            return REGISTRY["numpy.multiply"](x, 0)
+            return multiply(x, 0)
         compute = _wrap(dt)
     else:
         compute = "float32" if dt in ("float16", "bfloat16") and decimals else dt
@@ -625,16 +626,17 @@ def _bool_or(fn, bool_fn):
 
 _maximum = _bool_or(_nan_propagating(ov_ops.maximum), ov_ops.logical_or)
 _minimum = _bool_or(_nan_propagating(ov_ops.minimum), ov_ops.logical_and)
-binary("maximum", _maximum)
-binary("minimum", _minimum)
-binary("fmax", _bool_or(_nan_ignoring(ov_ops.maximum), ov_ops.logical_or))
-binary("fmin", _bool_or(_nan_ignoring(ov_ops.minimum), ov_ops.logical_and))
+maximum = binary("maximum", _maximum)
+minimum = binary("minimum", _minimum)
+fmax = binary("fmax", _bool_or(_nan_ignoring(ov_ops.maximum), ov_ops.logical_or))
+fmin = binary("fmin", _bool_or(_nan_ignoring(ov_ops.minimum), ov_ops.logical_and))
 
-for _name, _fn in [
-    ("equal", _equal), ("not_equal", _not_equal), ("less", _less),
-    ("less_equal", _less_equal), ("greater", _greater), ("greater_equal", _greater_equal),
-]:
-    binary(_name, _fn, result="bool")
+equal = binary("equal", _equal, result="bool")
+not_equal = binary("not_equal", _not_equal, result="bool")
+less = binary("less", _less, result="bool")
+less_equal = binary("less_equal", _less_equal, result="bool")
+greater = binary("greater", _greater, result="bool")
+greater_equal = binary("greater_equal", _greater_equal, result="bool")
 
 
 def _clip(x, lo, hi):
@@ -709,9 +711,7 @@ def _where(condition, x1, x2):
 @register("numpy")
 def where(condition, x1=None, x2=None):
     if x1 is None and x2 is None:
-        if "numpy.nonzero" not in REGISTRY:
-            raise NotImplementedError("`where(condition)` needs `nonzero`, not available yet")
-        return REGISTRY["numpy.nonzero"](condition)
+        return nonzero(condition)
     if x1 is None or x2 is None:
         raise ValueError("`where`: `x1` and `x2` either both should be `None` or both "
                          f"should have non-None value; got x1={x1!r}, x2={x2!r}")
@@ -740,12 +740,12 @@ def _isposinf(x):
     return ov_ops.logical_and(ov_ops.is_inf(x), ov_ops.greater(x, _k(0, x)))
 
 
-unary("isfinite", _float_test(ov_ops.is_finite, True), result="bool")
-unary("isinf", _float_test(ov_ops.is_inf, False), result="bool")
-unary("isnan", _float_test(ov_ops.is_nan, False), result="bool")
-unary("isneginf", _float_test(_isneginf, False), result="bool")
-unary("isposinf", _float_test(_isposinf, False), result="bool")
-unary("isreal", lambda x: _full(True, x, "bool"), result="bool")
+isfinite = unary("isfinite", _float_test(ov_ops.is_finite, True), result="bool")
+isinf = unary("isinf", _float_test(ov_ops.is_inf, False), result="bool")
+isnan = unary("isnan", _float_test(ov_ops.is_nan, False), result="bool")
+isneginf = unary("isneginf", _float_test(_isneginf, False), result="bool")
+isposinf = unary("isposinf", _float_test(_isposinf, False), result="bool")
+isreal = unary("isreal", lambda x: _full(True, x, "bool"), result="bool")
 
 
 def _nan_to_num(x, nan, posinf, neginf):
@@ -772,7 +772,7 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
 for _name, _fn in [("logical_and", ov_ops.logical_and), ("logical_or", ov_ops.logical_or),
                    ("logical_xor", ov_ops.logical_xor)]:
     binary(_name, _fn, compute="bool", result="bool")
-unary("logical_not", ov_ops.logical_not, compute="bool", result="bool")
+logical_not = unary("logical_not", ov_ops.logical_not, compute="bool", result="bool")
 
 
 def _bits(x, n):
@@ -804,11 +804,11 @@ def _bitwise(op_name, fn, arith_combine):
     return translator
 
 
-binary("bitwise_and", _bitwise("bitwise_and", ov_ops.bitwise_and, ov_ops.multiply),
+bitwise_and = binary("bitwise_and", _bitwise("bitwise_and", ov_ops.bitwise_and, ov_ops.multiply),
        params=("x", "y"))
-binary("bitwise_or", _bitwise("bitwise_or", ov_ops.bitwise_or, ov_ops.maximum),
+bitwise_or = binary("bitwise_or", _bitwise("bitwise_or", ov_ops.bitwise_or, ov_ops.maximum),
        params=("x", "y"))
-binary("bitwise_xor", _bitwise("bitwise_xor", ov_ops.bitwise_xor,
+bitwise_xor = binary("bitwise_xor", _bitwise("bitwise_xor", ov_ops.bitwise_xor,
                                lambda x, y: g.cast(_o(ov_ops.not_equal(x, y)), _dt(x))),
        params=("x", "y"))
 
@@ -825,8 +825,8 @@ def _bitwise_invert(x):
     return ov_ops.bitwise_not(x)
 
 
-unary("bitwise_invert", _bitwise_invert)
-alias("numpy", "bitwise_not", REGISTRY["numpy.bitwise_invert"])
+bitwise_invert = unary("bitwise_invert", _bitwise_invert)
+alias("numpy", "bitwise_not", bitwise_invert)
 
 
 def _shift(op_name, left):
@@ -851,12 +851,12 @@ def _shift(op_name, left):
     return translator
 
 
-binary("bitwise_left_shift", _shift("bitwise_left_shift", True),
+bitwise_left_shift = binary("bitwise_left_shift", _shift("bitwise_left_shift", True),
        compute=_wrap_bool_int32, result=_bool_to_int32, params=("x", "y"))
-binary("bitwise_right_shift", _shift("bitwise_right_shift", False),
+bitwise_right_shift = binary("bitwise_right_shift", _shift("bitwise_right_shift", False),
        compute=_bool_to_int32, result=_bool_to_int32, params=("x", "y"))
-alias("numpy", "left_shift", REGISTRY["numpy.bitwise_left_shift"])
-alias("numpy", "right_shift", REGISTRY["numpy.bitwise_right_shift"])
+alias("numpy", "left_shift", bitwise_left_shift)
+alias("numpy", "right_shift", bitwise_right_shift)
 
 
 # -- gcd / lcm -------------------------------------------------------------------------------
@@ -899,8 +899,8 @@ def _lcm(a, b):
     return _sel(zero, _k(0, d), _o(ov_ops.multiply(q, ov_ops.abs(b))))
 
 
-binary("gcd", _gcd, compute=_wrap)
-binary("lcm", _lcm, compute=_wrap)
+gcd = binary("gcd", _gcd, compute=_wrap)
+lcm = binary("lcm", _lcm, compute=_wrap)
 
 
 # -- complex parts and copies (real tensors only) ------------------------------------------------
@@ -914,6 +914,6 @@ def _identity(name):
 
 for _name in ("real", "conjugate", "conj", "copy"):
     _identity(_name)
-unary("imag", lambda x: _full(0, x))
+imag = unary("imag", lambda x: _full(0, x))
 
 del _name, _fn

@@ -18,8 +18,12 @@ import numpy as np
 from keras_ov.engine import dtypes
 from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
+from keras_ov.ops.creation import ones_like, zeros_like
 from keras_ov.ops.graph import ov_ops
+from keras_ov.ops.linalg import solve
+from keras_ov.ops.random import normal
 from keras_ov.ops.registry import apply, register
+from keras_ov.ops.shape import concatenate, expand_dims, squeeze, stack
 
 _FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
 _ORDERS = {"nearest": 0, "bilinear": 1}
@@ -529,17 +533,14 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
 
 def _homography(start, end):
     """The 8 projective coefficients mapping ``end`` points onto ``start`` points."""
-    from keras_ov.ops.registry import REGISTRY
-
-    np_ = lambda n: REGISTRY[f"numpy.{n}"]  # noqa: E731
     sx, sy = start[..., 0], start[..., 1]
     ex, ey = end[..., 0], end[..., 1]
-    zeros, ones = np_("zeros_like")(ex), np_("ones_like")(ex)
-    x_rows = np_("stack")([ex, ey, ones, zeros, zeros, zeros, -sx * ex, -sx * ey], axis=-1)
-    y_rows = np_("stack")([zeros, zeros, zeros, ex, ey, ones, -sy * ex, -sy * ey], axis=-1)
-    a = np_("concatenate")([x_rows, y_rows], axis=1)
-    b = np_("expand_dims")(np_("concatenate")([sx, sy], axis=-1), -1)
-    return np_("squeeze")(REGISTRY["linalg.solve"](a, b), -1)
+    zeros, ones = zeros_like(ex), ones_like(ex)
+    x_rows = stack([ex, ey, ones, zeros, zeros, zeros, -sx * ex, -sx * ey], axis=-1)
+    y_rows = stack([zeros, zeros, zeros, ex, ey, ones, -sy * ex, -sy * ey], axis=-1)
+    a = concatenate([x_rows, y_rows], axis=1)
+    b = expand_dims(concatenate([sx, sy], axis=-1), -1)
+    return squeeze(solve(a, b), -1)
 
 
 @register("image")
@@ -569,11 +570,9 @@ def perspective_transform(images, start_points, end_points, interpolation="bilin
             "start_points and end_points must have the same shape. Received start_points."
             f"shape={start.shape}, end_points.shape={end.shape}"
         )
-    from keras_ov.ops.registry import REGISTRY
-
     if start.ndim == 2:
-        start = REGISTRY["numpy.expand_dims"](start, 0)
-        end = REGISTRY["numpy.expand_dims"](end, 0)
+        start = expand_dims(start, 0)
+        end = expand_dims(end, 0)
     transform = _homography(start, end)
     return apply(f"image.{op}", _warp, [x, transform],
                  channels_last=_data_format(data_format) == "channels_last",
@@ -612,9 +611,7 @@ def _gaussian_blur(x, sigma, *, kernel_size, channels_last, batched):
 def _sigma_pair(sigma, op):
     s = to_tensor(sigma, "float32", op=op)
     if s.ndim == 0:
-        from keras_ov.ops.registry import REGISTRY
-
-        s = REGISTRY["numpy.stack"]([s, s])
+        s = stack([s, s])
     return s
 
 
@@ -665,8 +662,6 @@ def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear",
         raise ValueError(f"`{op}`: images must have a static shape, got {x.shape}")
     sigma_f = float(sigma)
     k = int(6 * sigma_f) | 1
-    from keras_ov.ops.random import normal
-
     noise = normal((2, b, h, w), seed=seed, dtype="float32")
     return apply(f"image.{op}", _elastic,
                  [x, noise, to_tensor(sigma_f, "float32"), to_tensor(float(alpha), "float32")],

@@ -17,6 +17,7 @@ from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.graph import ov_ops
 from keras_ov.ops.registry import apply, register, with_params
+from keras_ov.ops.shape import squeeze
 
 
 def _floatx():
@@ -659,9 +660,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     target = to_tensor(target, "int32", op=op)  # class ids, int32 as in Keras
     output = to_tensor(output, op=op)
     if target.ndim == output.ndim and target.ndim and target.shape[-1] == 1:
-        from keras_ov.ops.registry import REGISTRY
-
-        target = REGISTRY["numpy.squeeze"](target, axis=-1)
+        target = squeeze(target, axis=-1)
     if output.ndim < 1:
         raise ValueError(
             f"Argument `output` must be at least rank 1. Received: output.shape={output.shape}"

@@ -18,8 +18,9 @@ DEMO_SEED = 1234
 
 
 def _versions():
+    # lazy: importing keras (and openvino) takes seconds; `--help` should not
     import keras
-    import openvino as ov
+    import openvino as ov  # lazy: as keras
 
     return {
         "keras-ov": keras_ov.__version__,
@@ -31,7 +32,7 @@ def _versions():
 
 
 def _cache_line():
-    from keras_ov.engine import execute
+    from keras_ov.engine import execute  # lazy: loads openvino (see the keras imports)
 
     s = execute.cache.stats()
     return (
@@ -47,8 +48,9 @@ def _cache_line():
 
 def build_demo_model():
     """A small CNN with fixed weights: conv -> max-pool -> dense -> softmax."""
+    # lazy: importing keras (and openvino) takes seconds; `--help` should not
     import keras
-    from keras import layers
+    from keras import layers  # lazy: as keras
 
     model = keras.Sequential(
         [
@@ -85,9 +87,10 @@ def numpy_reference(model, x):
 
 
 def cmd_demo(args):
+    # lazy: importing keras (and openvino) takes seconds; `--help` should not
     import keras
 
-    from keras_ov.engine import execute
+    from keras_ov.engine import execute  # lazy: loads openvino, as keras
 
     versions = _versions()
     print(f"keras-ov {versions['keras-ov']} | keras {versions['keras']} "
@@ -124,9 +127,10 @@ def cmd_demo(args):
 
 
 def cmd_info(args):
+    # lazy: importing keras (and openvino) takes seconds; `--help` should not
     import keras
 
-    from keras_ov.engine import execute
+    from keras_ov.engine import execute  # lazy: loads openvino, as keras
 
     for name, version in _versions().items():
         print(f"{name:10s} {version}")
@@ -150,9 +154,10 @@ def cmd_info(args):
 
 
 def cmd_export(args):
+    # lazy: importing keras (and openvino) takes seconds; `--help` should not
     import keras
 
-    from keras_ov.backend.export import export_model
+    from keras_ov.backend.export import export_model  # lazy: loads keras, as above
 
     model = keras.saving.load_model(args.model, compile=False)
     ov_model = export_model(model, args.output, compress_to_fp16=args.fp16)

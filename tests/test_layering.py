@@ -21,47 +21,6 @@ PACKAGE = ROOT / "keras_ov"
 LAYERS = {"engine": 0, "ops": 1, "autodiff": 2, "backend": 3}
 TOP = 4  # keras_ov/__init__.py, _activation.py, cli.py, __main__.py
 
-# Violations present when this test was written, each to be removed by the step
-# that fixes it (issue #11).  A listed violation that is gone fails the test too,
-# so these lists only shrink.
-KNOWN_UPWARD = set()
-KNOWN_CYCLES = []
-KNOWN_SILENT = {
-    ("keras_ov/backend/__init__.py", "keras_ov.engine.execute"),
-    ("keras_ov/backend/export.py", "keras.src.export.export_utils"),
-    ("keras_ov/backend/export.py", "inspect"),
-    ("keras_ov/backend/export.py", "keras_ov.ops.coerce"),
-    ("keras_ov/backend/random.py", "keras.src.random"),
-    ("keras_ov/cli.py", "keras"),
-    ("keras_ov/cli.py", "keras_ov.engine.execute"),
-    ("keras_ov/cli.py", "keras_ov.backend.export"),
-    ("keras_ov/cli.py", "openvino"),
-    ("keras_ov/engine/dtypes.py", "keras.src.backend.config"),
-    ("keras_ov/engine/execute.py", "openvino"),
-    ("keras_ov/ops/coerce.py", "keras.src.backend.common.variables"),
-    ("keras_ov/ops/coerce.py", "keras.src.backend.common.dtypes"),
-    ("keras_ov/ops/creation.py", "keras.src.backend.common.dtypes"),
-    ("keras_ov/ops/creation.py", "keras.src.backend"),
-    ("keras_ov/ops/creation.py", "keras_ov.ops.shape"),
-    ("keras_ov/ops/creation.py", "keras.src.backend.common.variables"),
-    ("keras_ov/ops/elementwise.py", "keras.src.backend"),
-    ("keras_ov/ops/image.py", "ml_dtypes"),
-    ("keras_ov/ops/image.py", "keras.src.backend.config"),
-    ("keras_ov/ops/linalg.py", "keras_ov.ops.shape"),
-    ("keras_ov/ops/nn.py", "keras.src.backend.common.dtypes"),
-    ("keras_ov/ops/nn.py", "keras.src.backend.config"),
-    ("keras_ov/ops/nn.py", "keras.src.backend.common.backend_utils"),
-    ("keras_ov/ops/nn.py", "keras.src.backend.common"),
-    ("keras_ov/ops/random.py", "keras.src.random.seed_generator"),
-    ("keras_ov/ops/random.py", "keras.src.backend.common"),
-    ("keras_ov/ops/random.py", "keras.src.backend.config"),
-    ("keras_ov/ops/reduction.py", "keras.src.backend.common.dtypes"),
-    ("keras_ov/ops/reduction.py", "keras.src.backend.common.variables"),
-    ("keras_ov/ops/reduction.py", "keras.src.backend"),
-    ("keras_ov/ops/shape.py", "keras.src.backend.common.variables"),
-    ("keras_ov/ops/sorting.py", "keras_ov.engine.tensor"),
-}
-
 
 def module_name(path):
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
@@ -151,11 +110,6 @@ def test_imports_go_only_downward():
         assert target is not None, f"{imp}: no such module in keras_ov"
         if layer_of(target) > layer_of(source):
             upward.append(imp)
-    known = [imp for imp in upward if (module_name(imp.path), resolve(imp.target)) in KNOWN_UPWARD]
-    assert len({(module_name(i.path), resolve(i.target)) for i in known}) == len(KNOWN_UPWARD), (
-        "a known upward import is gone: remove it from KNOWN_UPWARD"
-    )
-    upward = [imp for imp in upward if imp not in known]
     assert not upward, "imports that go up a layer:\n" + "\n".join(map(repr, upward))
 
 
@@ -201,8 +155,6 @@ def find_cycles(edges):
 
 def test_no_import_cycles():
     cycles = find_cycles(graph())
-    assert all(c in cycles for c in KNOWN_CYCLES), "a known cycle is gone: update KNOWN_CYCLES"
-    cycles = [c for c in cycles if c not in KNOWN_CYCLES]
     assert not cycles, f"modules that import each other (directly or around a circle): {cycles}"
 
 
@@ -224,10 +176,6 @@ def test_imports_inside_functions_say_why(path):
     silent = [
         imp for imp in imports_of(path) if imp.inside_function and not has_comment(lines, imp.line)
     ]
-    relative = str(path.relative_to(ROOT))
-    known = {target for (where, target) in KNOWN_SILENT if where == relative}
-    assert known <= {imp.target for imp in silent}, "a known silent import is gone: update KNOWN_SILENT"
-    silent = [imp for imp in silent if imp.target not in known]
     assert not silent, (
         "imports inside functions need a comment (on the line or the one above) naming "
         "the cycle or cost they avoid:\n" + "\n".join(map(repr, silent))

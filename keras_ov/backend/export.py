@@ -8,6 +8,8 @@ OpenVINO IR (``.xml`` + ``.bin``).  Keras's own ``model.export(format=
 this backend.
 """
 
+import inspect
+
 import openvino as ov
 
 from keras.src import tree
@@ -16,6 +18,7 @@ from keras.src.backend.common.stateless_scope import StatelessScope
 
 from keras_ov.engine import compiled, execute, layout
 from keras_ov.engine.tensor import OVTensor
+from keras_ov.ops.coerce import to_tensor
 
 
 class OpenvinoExportArchive:
@@ -36,6 +39,7 @@ class OpenvinoExportArchive:
 
 def _specs(model, input_signature):
     if input_signature is None:
+        # lazy: keras.src.export loads TensorFlow-facing modules; only needed here
         from keras.src.export.export_utils import get_input_signature
 
         input_signature = get_input_signature(model)
@@ -82,8 +86,6 @@ def trace_model(model, input_signature=None):
 
 
 def _takes_several_inputs(model, packed):
-    import inspect
-
     params = [
         p for p in inspect.signature(model.call).parameters.values()
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name != "training"
@@ -92,8 +94,6 @@ def _takes_several_inputs(model, packed):
 
 
 def _as_tensor(value):
-    from keras_ov.ops.coerce import to_tensor
-
     return to_tensor(value, op="export")
 
 

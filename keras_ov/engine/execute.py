@@ -21,6 +21,7 @@ import threading
 
 import numpy as np
 import openvino as ov
+from openvino import opset15
 
 from keras_ov.engine import dtypes, float64
 from keras_ov.engine.tensor import from_ov_tensor, to_ov_tensor
@@ -635,8 +636,6 @@ def _evaluate_isnan(op, outputs, inputs):
     Equal and LogicalNot kernels instead."""
     if op.get_type_name() != "IsNaN":
         return False
-    from openvino import opset15
-
     x = inputs[0]
     p = opset15.parameter(list(x.shape), x.element_type)
     equal = opset15.equal(p, p)
@@ -738,8 +737,6 @@ def make_executable(model, properties=None):
 
 
 def make_parameter(shape, dtype):
-    from openvino import opset15
-
     return opset15.parameter(list(shape), dtypes.to_ov(dtype))
 
 

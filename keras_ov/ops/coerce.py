@@ -18,6 +18,7 @@ _SCALARS = (bool, int, float, np.generic)
 
 
 def _keras_variable_type():
+    # lazy: keras loads keras_ov.backend, which loads this module
     from keras.src.backend.common.variables import Variable
 
     return Variable
@@ -33,10 +34,8 @@ def _flat_types(x):
 
 def _default_dtype(x):
     """Keras's dtype for nested Python data (ints -> int32, floats -> floatx)."""
-    from keras.src.backend.common.dtypes import result_type
-
     kinds = list(_flat_types(x))
-    return result_type(*kinds) if kinds else result_type(float)
+    return dtypes.result_type(*kinds) if kinds else dtypes.result_type(float)
 
 
 def _cast_host(array, dtype, op):
@@ -99,9 +98,7 @@ def _cast(x, dtype):
 
 def cast(x, dtype):
     """The ``cast`` op (registered by ``ops.core``)."""
-    from keras.src.backend.common.variables import standardize_dtype
-
-    dtype = standardize_dtype(dtype)
+    dtype = dtypes.standardize(dtype)
     dtypes.to_ov(dtype)  # raises a clear error for unsupported dtypes
     x = to_tensor(x, op="cast")
     if x.dtype == dtype:

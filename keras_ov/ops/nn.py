@@ -20,27 +20,6 @@ from keras_ov.ops.registry import apply, register, with_params
 from keras_ov.ops.shape import squeeze
 
 
-def _floatx():
-    from keras.src.backend.config import floatx
-
-    return floatx()
-
-
-def _data_format(data_format):
-    from keras.src.backend.config import standardize_data_format
-
-    return standardize_data_format(data_format)
-
-
-def _c(value, like):
-    """A constant of ``like``'s element type."""
-    return g.const(value, g.dtype(like))
-
-
-def _float_dtype(*xs):
-    return dtypes.promote_inexact(*xs)
-
-
 def _as(x, dtype, op):
     """``x`` in its compute dtype, converted before the op's graph.
 
@@ -62,7 +41,7 @@ def _activation(name, build, rule="inexact"):
 
     def op(x, **params):
         x = to_tensor(x, op=name)
-        dtype = _float_dtype(x) if rule == "inexact" else dtypes.promote(x)
+        dtype = dtypes.promote_inexact(x) if rule == "inexact" else dtypes.promote(x)
         x = to_tensor(x, dtype, op=name)
         return apply(f"nn.{name}", translator, [x], dtype=dtype, **params)
 
@@ -75,31 +54,27 @@ def _square(x):
     return ov_ops.multiply(x, x)
 
 
-def _where(cond, a, b):
-    return g.out(ov_ops.select(cond, a, b))
-
-
 def _soft_shrink(x, threshold):
-    t = _c(threshold, x)
-    return _where(ov_ops.greater(x, t), ov_ops.subtract(x, t),
-                  _where(ov_ops.less(x, ov_ops.negative(t)), ov_ops.add(x, t), _c(0, x)))
+    t = g.const_like(threshold, x)
+    return g.select(ov_ops.greater(x, t), ov_ops.subtract(x, t),
+                  g.select(ov_ops.less(x, ov_ops.negative(t)), ov_ops.add(x, t), g.const_like(0, x)))
 
 
 def _sparse_plus(x):
-    quad = ov_ops.multiply(_square(ov_ops.add(x, _c(1, x))), _c(0.25, x))
-    return _where(ov_ops.less_equal(x, _c(-1, x)), _c(0, x),
-                  _where(ov_ops.greater_equal(x, _c(1, x)), x, quad))
+    quad = ov_ops.multiply(_square(ov_ops.add(x, g.const_like(1, x))), g.const_like(0.25, x))
+    return g.select(ov_ops.less_equal(x, g.const_like(-1, x)), g.const_like(0, x),
+                  g.select(ov_ops.greater_equal(x, g.const_like(1, x)), x, quad))
 
 
 def _squareplus(x, b):
-    root = ov_ops.sqrt(ov_ops.add(_square(x), _c(b, x)))
-    return ov_ops.multiply(ov_ops.add(x, root), _c(0.5, x))
+    root = ov_ops.sqrt(ov_ops.add(_square(x), g.const_like(b, x)))
+    return ov_ops.multiply(ov_ops.add(x, root), g.const_like(0.5, x))
 
 
 def _celu(x, alpha):
-    a = _c(alpha, x)
-    neg = ov_ops.multiply(a, ov_ops.subtract(ov_ops.exp(ov_ops.divide(x, a)), _c(1, x)))
-    return _where(ov_ops.greater(x, _c(0, x)), x, neg)
+    a = g.const_like(alpha, x)
+    neg = ov_ops.multiply(a, ov_ops.subtract(ov_ops.exp(ov_ops.divide(x, a)), g.const_like(1, x)))
+    return g.select(ov_ops.greater(x, g.const_like(0, x)), x, neg)
 
 
 def _log1p_small(e):
@@ -108,12 +83,12 @@ def _log1p_small(e):
     The Maximum keeps OpenVINO's SoftPlusFusion from turning log(exp(.) + 1)
     into its SoftPlus kernel, which is inaccurate in the tails on CPU.
     """
-    one = _c(1, e)
+    one = g.const_like(1, e)
     u = ov_ops.add(e, one)
     log_u = ov_ops.log(ov_ops.maximum(u, one))
     du = ov_ops.subtract(u, one)
-    safe = ov_ops.select(ov_ops.equal(du, _c(0, e)), one, du)
-    return ov_ops.select(ov_ops.equal(du, _c(0, e)), e,
+    safe = ov_ops.select(ov_ops.equal(du, g.const_like(0, e)), one, du)
+    return ov_ops.select(ov_ops.equal(du, g.const_like(0, e)), e,
                          ov_ops.multiply(log_u, ov_ops.divide(e, safe)))
 
 
@@ -131,17 +106,17 @@ _UNARY = {
     "relu6": (lambda x: ov_ops.clamp(x, 0.0, 6.0), "same"),
     "sigmoid": (ov_ops.sigmoid, "inexact"),
     "sparse_sigmoid": (lambda x: ov_ops.clamp(
-        ov_ops.multiply(ov_ops.add(x, _c(1, x)), _c(0.5, x)), 0.0, 1.0), "inexact"),
+        ov_ops.multiply(ov_ops.add(x, g.const_like(1, x)), g.const_like(0.5, x)), 0.0, 1.0), "inexact"),
     "tanh": (ov_ops.tanh, "inexact"),
     "tanh_shrink": (lambda x: ov_ops.subtract(x, ov_ops.tanh(x)), "inexact"),
     "softplus": (_softplus, "inexact"),
     "softsign": (ov_ops.softsign, "inexact"),
     "sparse_plus": (_sparse_plus, "inexact"),
-    "silu": (lambda x: ov_ops.swish(x, _c(1.0, x)), "inexact"),
+    "silu": (lambda x: ov_ops.swish(x, g.const_like(1.0, x)), "inexact"),
     "log_sigmoid": (lambda x: ov_ops.negative(_softplus(g.out(ov_ops.negative(x)))), "inexact"),
     "hard_sigmoid": (ov_ops.hsigmoid, "inexact"),
     "hard_silu": (ov_ops.hswish, "inexact"),
-    "selu": (lambda x: ov_ops.selu(x, _c(_SELU_ALPHA, x), _c(_SELU_SCALE, x)), "inexact"),
+    "selu": (lambda x: ov_ops.selu(x, g.const_like(_SELU_ALPHA, x), g.const_like(_SELU_SCALE, x)), "inexact"),
     "hard_tanh": (lambda x: ov_ops.clamp(x, -1.0, 1.0), "inexact"),
 }
 
@@ -150,14 +125,14 @@ for _name, (_build, _rule) in _UNARY.items():
 
 _soft_shrink_op = _activation("soft_shrink", _soft_shrink)
 _squareplus_op = _activation("squareplus", _squareplus)
-_leaky_relu_op = _activation("leaky_relu", lambda x, slope: ov_ops.prelu(x, _c(slope, x)))
+_leaky_relu_op = _activation("leaky_relu", lambda x, slope: ov_ops.prelu(x, g.const_like(slope, x)))
 _elu_op = _activation("elu", lambda x, alpha: ov_ops.elu(x, alpha))
 _gelu_op = _activation("gelu", lambda x, mode: ov_ops.gelu(x, mode))
 _celu_op = _activation("celu", _celu)
-_hard_shrink_op = _activation("hard_shrink", lambda x, threshold: _where(
-    ov_ops.greater(ov_ops.abs(x), _c(threshold, x)), x, _c(0, x)))
-_threshold_op = _activation("threshold", lambda x, threshold, default: _where(
-    ov_ops.greater(x, _c(threshold, x)), x, _c(default, x)))
+_hard_shrink_op = _activation("hard_shrink", lambda x, threshold: g.select(
+    ov_ops.greater(ov_ops.abs(x), g.const_like(threshold, x)), x, g.const_like(0, x)))
+_threshold_op = _activation("threshold", lambda x, threshold, default: g.select(
+    ov_ops.greater(x, g.const_like(threshold, x)), x, g.const_like(default, x)))
 
 
 @register("nn")
@@ -213,7 +188,7 @@ def glu(x, axis=-1):
         raise ValueError(
             f"`glu`: axis {axis} must have an even size, got shape {x.shape}"
         )
-    return apply("nn.glu", _glu, [_as(x, _float_dtype(x), "glu")], axis=axis, dtype=_float_dtype(x))
+    return apply("nn.glu", _glu, [_as(x, dtypes.promote_inexact(x), "glu")], axis=axis, dtype=dtypes.promote_inexact(x))
 
 
 def _softmax(x, *, axis, dtype, log):
@@ -230,7 +205,7 @@ def _softmax_op(name, x, axis, log):
         axis = g.normalize_axis(axis, x.ndim, name)
     else:
         axis = None
-    dtype = _float_dtype(x)
+    dtype = dtypes.promote_inexact(x)
     return apply(f"nn.{name}", _softmax, [_as(x, dtype, name)], axis=axis, dtype=dtype, log=log)
 
 
@@ -257,11 +232,11 @@ def _sparsemax(x, *, axis, dtype):
     srt = ov_ops.topk(x, g.i64(n), axis, "max", "value").output(0)
     csum = ov_ops.cumsum(srt, g.i64(axis))
     r = _axis_iota(n, g.rank(x), axis, x, start=1)
-    support = ov_ops.greater(ov_ops.multiply(srt, r), ov_ops.subtract(csum, _c(1, x)))
+    support = ov_ops.greater(ov_ops.multiply(srt, r), ov_ops.subtract(csum, g.const_like(1, x)))
     k = ov_ops.reduce_sum(g.cast(g.out(support), dtype), g.i64([axis]), True)
-    top = ov_ops.reduce_sum(_where(support, srt, _c(0, x)), g.i64([axis]), True)
-    tau = ov_ops.divide(ov_ops.subtract(top, _c(1, x)), k)
-    return g.out(ov_ops.maximum(ov_ops.subtract(x, tau), _c(0, x)))
+    top = ov_ops.reduce_sum(g.select(support, srt, g.const_like(0, x)), g.i64([axis]), True)
+    tau = ov_ops.divide(ov_ops.subtract(top, g.const_like(1, x)), k)
+    return g.out(ov_ops.maximum(ov_ops.subtract(x, tau), g.const_like(0, x)))
 
 
 @register("nn")
@@ -270,7 +245,7 @@ def sparsemax(x, axis=-1):
     axis = g.normalize_axis(axis, x.ndim, "sparsemax")
     if x.shape[axis] is None:
         raise ValueError("`sparsemax`: the normalised axis must have a static size")
-    dtype = _float_dtype(x)
+    dtype = dtypes.promote_inexact(x)
     return apply("nn.sparsemax", _sparsemax, [_as(x, dtype, "sparsemax")], axis=axis, dtype=dtype)
 
 
@@ -338,9 +313,9 @@ def _pool_op(kind, inputs, pool_size, strides, padding, data_format):
     kernel = _spatial(pool_size, n, op, "pool_size")
     strides = kernel if strides is None else _spatial(strides, n, op, "strides")
     if dtypes.is_float(x.dtype) or kind == "average":
-        x = _as(x, _float_dtype(x), op)
+        x = _as(x, dtypes.promote_inexact(x), op)
     return apply(f"nn.{op}", _pool, [x], kind=kind, n=n,
-                 channels_last=_data_format(data_format) == "channels_last",
+                 channels_last=g.data_format(data_format) == "channels_last",
                  kernel=kernel, strides=strides, pad=_auto_pad(padding, op))
 
 
@@ -368,9 +343,9 @@ def _adaptive_op(kind, inputs, output_size, data_format):
     x = to_tensor(inputs, op=op)
     _check_rank(x, op)
     n = x.ndim - 2
-    x = _as(x, _float_dtype(x), op)
+    x = _as(x, dtypes.promote_inexact(x), op)
     return apply(f"nn.{op}", _adaptive_pool, [x], kind=kind, n=n,
-                 channels_last=_data_format(data_format) == "channels_last",
+                 channels_last=g.data_format(data_format) == "channels_last",
                  size=_spatial(output_size, n, op, "output_size"))
 
 
@@ -423,8 +398,8 @@ def _conv_args(op, inputs, kernel, strides, padding, data_format, dilation_rate)
             f"`{op}`: kernel must have rank {n + 2} for inputs of rank {x.ndim}, "
             f"got kernel shape {k.shape}"
         )
-    channels_last = _data_format(data_format) == "channels_last"
-    dtype = dtypes.promote(k) if dtypes.is_float(k.dtype) else _float_dtype(x, k)
+    channels_last = g.data_format(data_format) == "channels_last"
+    dtype = dtypes.promote(k) if dtypes.is_float(k.dtype) else dtypes.promote_inexact(x, k)
     x, k = _as(x, dtype, op), _as(k, dtype, op)
     attrs = dict(n=n, channels_last=channels_last, pad=_auto_pad(padding, op),
                  strides=_spatial(strides, n, op, "strides"),
@@ -525,6 +500,7 @@ def _conv_transpose(x, kernel, *, n, channels_last, strides, dilations, pads_beg
 @register("nn")
 def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None,
                    data_format=None, dilation_rate=1):
+    # lazy: keras loads keras_ov.backend, which loads this module
     from keras.src.backend.common.backend_utils import (
         compute_conv_transpose_padding_args_for_jax,
     )
@@ -570,14 +546,8 @@ def _one_hot_args(op, x, num_classes, axis, dtype, sparse):
         raise ValueError(f"`{op}`: `sparse=True` is not supported by the OpenVINO backend")
     x = to_tensor(x, op=op)
     num_classes = int(num_classes)
-    dtype = _floatx() if dtype is None else _std_dtype(dtype)
+    dtype = dtypes.floatx() if dtype is None else dtypes.standardize(dtype)
     return x, num_classes, dtype
-
-
-def _std_dtype(dtype):
-    from keras.src.backend.common import standardize_dtype
-
-    return standardize_dtype(dtype)
 
 
 @register("nn")
@@ -606,7 +576,7 @@ def multi_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
 
 
 def _epsilon():
-    from keras.src.backend.config import epsilon
+    from keras.src.backend.config import epsilon  # lazy: keras loads keras_ov.backend
 
     return epsilon()
 
@@ -641,7 +611,7 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
             f"target.shape={target.shape}, output.shape={output.shape}"
         )
     axis = g.normalize_axis(axis, output.ndim, op)
-    dtype = _float_dtype(target, output)
+    dtype = dtypes.promote_inexact(target, output)
     return apply(f"nn.{op}", _categorical_ce, [_as(target, dtype, op), _as(output, dtype, op)],
                  axis=axis, from_logits=bool(from_logits), eps=_epsilon(), dtype=dtype)
 
@@ -673,7 +643,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     axis = g.normalize_axis(axis, output.ndim, op)
     if output.shape[axis] is None:
         raise ValueError(f"`{op}`: the class axis of `output` must have a static size")
-    dtype = _float_dtype(output)
+    dtype = dtypes.promote_inexact(output)
     return apply(f"nn.{op}", _sparse_ce, [target, _as(output, dtype, op)], axis=axis,
                  depth=output.shape[axis], from_logits=bool(from_logits), eps=_epsilon(),
                  dtype=dtype)
@@ -681,7 +651,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
 def _binary_ce(target, output, *, from_logits, eps, dtype):
     target, output = g.cast(target, dtype), g.cast(output, dtype)
-    one = _c(1, output)
+    one = g.const_like(1, output)
     if from_logits:
         # log(sigmoid(z)) = -softplus(-z);  log(1 - sigmoid(z)) = -softplus(z)
         pos = ov_ops.multiply(target, _softplus(g.out(ov_ops.negative(output))))
@@ -703,7 +673,7 @@ def binary_crossentropy(target, output, from_logits=False):
             "Arguments `target` and `output` must have the same shape. Received: "
             f"target.shape={target.shape}, output.shape={output.shape}"
         )
-    dtype = _float_dtype(target, output)
+    dtype = dtypes.promote_inexact(target, output)
     return apply(f"nn.{op}", _binary_ce, [_as(target, dtype, op), _as(output, dtype, op)],
                  from_logits=bool(from_logits), eps=_epsilon(), dtype=dtype)
 
@@ -733,7 +703,7 @@ def moments(x, axes, keepdims=False, synchronized=False):
             "`moments`: `synchronized=True` is not supported by the OpenVINO backend"
         )
     x = to_tensor(x, op="moments")
-    dtype = _float_dtype(x)
+    dtype = dtypes.promote_inexact(x)
     compute = "float32" if dtype in ("float16", "bfloat16") else dtype
     axes = g.normalize_axes(axes, x.ndim, "moments")
     return apply("nn.moments", _moments, [_as(x, dtype, "moments")], axes=axes, keepdims=bool(keepdims),
@@ -752,7 +722,7 @@ def _batch_norm(x, mean, variance, *rest, axis, has_offset, has_scale, epsilon, 
     offset = col(rest.pop(0)) if has_offset else None
     scale = col(rest.pop(0)) if has_scale else None
     x = g.cast(x, dtype)
-    inv = ov_ops.divide(_c(1, x), ov_ops.sqrt(ov_ops.add(col(variance), _c(epsilon, x))))
+    inv = ov_ops.divide(g.const_like(1, x), ov_ops.sqrt(ov_ops.add(col(variance), g.const_like(epsilon, x))))
     if scale is not None:
         inv = ov_ops.multiply(inv, scale)
     res = ov_ops.multiply(ov_ops.negative(col(mean)), inv)
@@ -772,7 +742,7 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
     if scale is not None:
         inputs.append(to_tensor(scale, op=op))
     axis = g.normalize_axis(axis, x.ndim, op)
-    dtype = _float_dtype(x, mean, variance)
+    dtype = dtypes.promote_inexact(x, mean, variance)
     return apply(f"nn.{op}", _batch_norm, [_as(t, dtype, op) for t in inputs], axis=axis,
                  has_offset=offset is not None, has_scale=scale is not None,
                  epsilon=float(epsilon), dtype=dtype)
@@ -786,7 +756,7 @@ _LOG_EPS = -1e5
 def _logaddexp(a, b):
     m = ov_ops.maximum(a, b)
     d = ov_ops.negative(ov_ops.abs(ov_ops.subtract(a, b)))
-    return ov_ops.add(m, ov_ops.log(ov_ops.add(ov_ops.exp(d), _c(1, g.out(m)))))
+    return ov_ops.add(m, ov_ops.log(ov_ops.add(ov_ops.exp(d), g.const_like(1, g.out(m)))))
 
 
 def _ctc_loss(target, output, target_length, output_length, *, mask_index, dtype):
@@ -796,7 +766,7 @@ def _ctc_loss(target, output, target_length, output_length, *, mask_index, dtype
     x = g.cast(output, dtype)
     target = g.cast(target, "int32")
     logp = g.out(ov_ops.log_softmax(x, 2))
-    one = _c(1, x)
+    one = g.const_like(1, x)
 
     def pad_mask(lengths, length):  # 1.0 where padded
         idx = g.const(np.arange(length)[None, :], "int32")
@@ -825,7 +795,7 @@ def _ctc_loss(target, output, target_length, output_length, *, mask_index, dtype
         tail = ov_ops.slice(p, g.i64([0, 1]), g.i64([B, N + 1]), g.i64([1, 1]))
         return ov_ops.concat([head, _logaddexp(tail, added)], 1)
 
-    log_eps = _c(_LOG_EPS, x)
+    log_eps = g.const_like(_LOG_EPS, x)
     for t in range(T):
         lp_emit = ov_ops.gather(emit_lp, g.i64(t), g.i64(1))  # [B, N]
         lp_phi = ov_ops.unsqueeze(ov_ops.gather(phi_lp, g.i64(t), g.i64(1)), g.i64(1))
@@ -857,9 +827,7 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
             f"`{op}`: expected static output (batch, time, classes) and target "
             f"(batch, labels), got {output.shape} and {target.shape}"
         )
-    from keras.src.backend.common.dtypes import result_type
-
-    dtype = result_type(output.dtype, "float32")
+    dtype = dtypes.result_type(output.dtype, "float32")
     output = _as(output, dtype, op)
     return apply(f"nn.{op}", _ctc_loss, [target, output, target_length, output_length],
                  mask_index=int(mask_index), dtype=dtype)
@@ -874,18 +842,18 @@ def _ctc_greedy(x, lengths, *, merge_repeated, mask_index):
     beyond = ov_ops.greater_equal(steps, ov_ops.unsqueeze(g.cast(lengths, "int32"),
                                                           g.i64(1)))
     blank = g.i32(mask_index)
-    idx = _where(beyond, blank, idx)
-    score = _where(beyond, _c(0, score), score)
+    idx = g.select(beyond, blank, idx)
+    score = g.select(beyond, g.const_like(0, score), score)
     if merge_repeated and T > 1:
         prev = ov_ops.slice(idx, g.i64([0, 0]), g.i64([B, T - 1]), g.i64([1, 1]))
         cur = ov_ops.slice(idx, g.i64([0, 1]), g.i64([B, T]), g.i64([1, 1]))
         rep = ov_ops.concat([g.const(np.zeros((B, 1), bool), "bool"),
                              ov_ops.equal(prev, cur)], 1)
-        idx = _where(rep, blank, idx)
+        idx = g.select(rep, blank, idx)
     invalid = ov_ops.equal(idx, blank)
-    idx = _where(invalid, g.i32(-1), idx)
+    idx = g.select(invalid, g.i32(-1), idx)
     # stable move of blanks to the end: sort by (invalid, position)
-    order_key = _where(invalid, g.i32(T), g.i32(np.broadcast_to(np.arange(T), (B, T))))
+    order_key = g.select(invalid, g.i32(T), g.i32(np.broadcast_to(np.arange(T), (B, T))))
     order = ov_ops.topk(order_key, g.i32(T), 1, "min", "value", "i32", stable=True).output(1)
     idx = ov_ops.gather_elements(idx, order, 1)
     total = ov_ops.negative(ov_ops.reduce_sum(score, g.i64([1]), True))
@@ -977,7 +945,7 @@ def _ctc_next_label(P, L):
 def _ctc_max(x, axes):
     """Largest value over ``axes`` (kept); 0 where all are -inf, so ``x - max`` stays -inf."""
     m = g.out(ov_ops.reduce_max(x, g.i64(list(axes)), True))
-    return _where(ov_ops.equal(m, _c(-np.inf, m)), _c(0, m), m)
+    return g.select(ov_ops.equal(m, g.const_like(-np.inf, m)), g.const_like(0, m), m)
 
 
 def _ctc_lse(a, b, m):
@@ -988,27 +956,27 @@ def _ctc_lse(a, b, m):
 
 def _ctc_logaddexp(a, b):
     a = g.out(a)
-    neg_inf = _c(-np.inf, a)
+    neg_inf = g.const_like(-np.inf, a)
     hi, lo = ov_ops.maximum(a, b), ov_ops.minimum(a, b)
-    r = ov_ops.add(hi, ov_ops.log(ov_ops.add(_c(1, a), ov_ops.exp(ov_ops.subtract(lo, hi)))))
-    return _where(ov_ops.equal(hi, neg_inf), neg_inf, r)
+    r = ov_ops.add(hi, ov_ops.log(ov_ops.add(g.const_like(1, a), ov_ops.exp(ov_ops.subtract(lo, hi)))))
+    return g.select(ov_ops.equal(hi, neg_inf), neg_inf, r)
 
 
 def _ctc_valid(E, Mk):
-    return g.out(ov_ops.greater(ov_ops.maximum(E, Mk), _c(-np.inf, g.out(E))))
+    return g.out(ov_ops.greater(ov_ops.maximum(E, Mk), g.const_like(-np.inf, g.out(E))))
 
 
 def _ctc_beam_init(lp0, *, W, T, K, blank):
     """The beam after frame 0: the ``min(K, W)`` best classes (ties: lower class)."""
     n = min(K, W)
     dt = g.dtype(lp0)
-    neg_inf = _c(-np.inf, lp0)
+    neg_inf = g.const_like(-np.inf, lp0)
     best = ov_ops.topk(lp0, g.i64(n), 1, "max", "value", "i32", stable=True)
     score, cls = g.out(best.output(0)), g.out(best.output(1))  # [B, n]
     is_blank = ov_ops.equal(cls, g.i32(blank))
-    label = _where(is_blank, g.i32(-1), cls)
-    E = _where(is_blank, neg_inf, score)
-    Mk = _where(is_blank, score, neg_inf)
+    label = g.select(is_blank, g.i32(-1), cls)
+    E = g.select(is_blank, neg_inf, score)
+    Mk = g.select(is_blank, score, neg_inf)
     if n < W:
         label = g.out(ov_ops.concat([label, _ctc_fill(-1, lp0, [W - n], "int32")], 1))
         E = g.out(ov_ops.concat([E, _ctc_fill(-np.inf, lp0, [W - n], dt)], 1))
@@ -1022,7 +990,7 @@ def _ctc_beam_init(lp0, *, W, T, K, blank):
     prefix = ov_ops.logical_and(both, ov_ops.logical_and(  # the empty path before the others
         ov_ops.unsqueeze(ov_ops.equal(L, g.i32(0)), g.i64(2)),
         ov_ops.unsqueeze(ov_ops.equal(L, g.i32(1)), g.i64(1))))
-    key = _where(ov_ops.less(label, g.i32(0)), g.i32(-1), ov_ops.subtract(g.i32(K - 1), label))
+    key = g.select(ov_ops.less(label, g.i32(0)), g.i32(-1), ov_ops.subtract(g.i32(K - 1), label))
     return [g.out(P), L, label, E, Mk, g.out(prefix), _ctc_rank(key, valid)]
 
 
@@ -1037,18 +1005,18 @@ def _ctc_row(v):
 def _ctc_candidate_scores(state, lp, *, K, blank):
     """Merged emit and blank log-scores of the ``(i, c)`` candidates, each [B, W, K]."""
     _, L, tail, E, Mk, prefix, _ = state
-    neg_inf, zero = _c(-np.inf, lp), _c(0, lp)
+    neg_inf, zero = g.const_like(-np.inf, lp), g.const_like(0, lp)
     cls = g.const(np.arange(K)[None, None, :], "int32")
     is_blank = ov_ops.equal(cls, g.i32(blank))
     # emit: a stay repeats its last label from E; an extension comes from E
     # (unless its label repeats the last one) and from Mk
     lp_c = _ctc_row(lp)  # [B, 1, K]
     lp_tail = g.squeeze_axes(_ctc_take(_ctc_col(lp), ov_ops.maximum(tail, g.i32(0))), [2])
-    lp_tail = _where(ov_ops.less(tail, g.i32(0)), neg_inf, lp_tail)
+    lp_tail = g.select(ov_ops.less(tail, g.i32(0)), neg_inf, lp_tail)
     repeat = ov_ops.equal(cls, _ctc_col(tail))
-    from_e = _where(is_blank, _ctc_col(ov_ops.add(E, lp_tail)),
-                    _where(repeat, neg_inf, ov_ops.add(_ctc_col(E), lp_c)))
-    from_m = _where(is_blank, neg_inf, ov_ops.add(_ctc_col(Mk), lp_c))
+    from_e = g.select(is_blank, _ctc_col(ov_ops.add(E, lp_tail)),
+                    g.select(repeat, neg_inf, ov_ops.add(_ctc_col(E), lp_c)))
+    from_m = g.select(is_blank, neg_inf, ov_ops.add(_ctc_col(Mk), lp_c))
     m_e = _ctc_max(ov_ops.maximum(from_e, from_m), [1, 2])
     s = ov_ops.add(ov_ops.exp(ov_ops.subtract(from_e, m_e)),
                    ov_ops.exp(ov_ops.subtract(from_m, m_e)))
@@ -1060,13 +1028,13 @@ def _ctc_candidate_scores(state, lp, *, K, blank):
     joined = ov_ops.reduce_sum(ov_ops.multiply(ov_ops.matmul(parent, s, True, False), last),
                                g.i64([2]), True)  # [B, W(q), 1]
     taken = ov_ops.greater(ov_ops.matmul(parent, last, False, False), zero)
-    s = _where(taken, zero, ov_ops.add(s, _where(is_blank, joined, zero)))
+    s = g.select(taken, zero, ov_ops.add(s, g.select(is_blank, joined, zero)))
     emit = g.out(ov_ops.add(ov_ops.log(s), m_e))
     # blank: stays only
     lp_blank = ov_ops.gather(lp, g.i64([blank]), g.i64(1))  # [B, 1]
     m_a, m_b = ov_ops.add(Mk, lp_blank), ov_ops.add(E, lp_blank)
     stay = _ctc_lse(m_a, m_b, _ctc_max(ov_ops.maximum(m_a, m_b), [1]))
-    return emit, _where(is_blank, _ctc_col(stay), neg_inf)
+    return emit, g.select(is_blank, _ctc_col(stay), neg_inf)
 
 
 def _ctc_candidate_keys(state, *, W, K, blank):
@@ -1077,7 +1045,7 @@ def _ctc_candidate_keys(state, *, W, K, blank):
     # later[i, c]: beam paths extending P[i] with a label above c
     nxt = _ctc_next_label(P, L)
     hist = ov_ops.scatter_elements_update(
-        _ctc_fill(0, P, [W, K], "float32"), _where(prefix, nxt, g.i32(0)),
+        _ctc_fill(0, P, [W, K], "float32"), g.select(prefix, nxt, g.i32(0)),
         g.cast(prefix, "float32"), g.i64(2), "sum")
     later = g.cast(g.out(ov_ops.cum_sum(hist, g.i64(2), True, True)), "int32")
     r = _ctc_col(rank)
@@ -1086,7 +1054,7 @@ def _ctc_candidate_keys(state, *, W, K, blank):
                          ov_ops.add(ov_ops.multiply(ov_ops.subtract(g.i32(W - 1), r), g.i32(K)),
                                     ov_ops.subtract(g.i32(K - 1), cls)))
     stay_key = ov_ops.add(ov_ops.multiply(r, g.i32(gap)), g.i32(W * K))
-    return _where(ov_ops.equal(cls, g.i32(blank)), stay_key, ext_key), nxt
+    return g.select(ov_ops.equal(cls, g.i32(blank)), stay_key, ext_key), nxt
 
 
 def _ctc_beam_step(state, lp, active, *, W, T, K, blank):
@@ -1103,8 +1071,8 @@ def _ctc_beam_step(state, lp, active, *, W, T, K, blank):
     total = _ctc_logaddexp(emit, mask)
     kth = ov_ops.topk(total, g.i64(W), 1, "max", "value", "i32").output(0)
     kth = ov_ops.gather(kth, g.i64([W - 1]), g.i64(1))
-    order = _where(ov_ops.greater(total, kth), ov_ops.add(key, g.i32((W + 1) * (W * K + 1))),
-                   _where(ov_ops.equal(total, kth), key, g.i32(-1)))
+    order = g.select(ov_ops.greater(total, kth), ov_ops.add(key, g.i32((W + 1) * (W * K + 1))),
+                   g.select(ov_ops.equal(total, kth), key, g.i32(-1)))
     pick = g.out(ov_ops.topk(order, g.i64(W), 1, "max", "none", "i32").output(1))  # [B, W]
     src = g.out(ov_ops.divide(pick, g.i32(K)))
     c = g.out(ov_ops.subtract(pick, ov_ops.multiply(src, g.i32(K))))
@@ -1112,7 +1080,7 @@ def _ctc_beam_step(state, lp, active, *, W, T, K, blank):
 
     L_src = _ctc_take(L, src)
     pos = g.const(np.arange(T), "int32")
-    new_P = _where(ov_ops.logical_and(ov_ops.equal(pos, _ctc_col(L_src)), _ctc_col(grows)),
+    new_P = g.select(ov_ops.logical_and(ov_ops.equal(pos, _ctc_col(L_src)), _ctc_col(grows)),
                    _ctc_col(c), _ctc_take(P, src))
     new_L = g.out(ov_ops.add(L_src, g.cast(grows, "int32")))
     new_E, new_Mk = _ctc_take(emit, pick), _ctc_take(mask, pick)
@@ -1126,18 +1094,18 @@ def _ctc_beam_step(state, lp, active, *, W, T, K, blank):
         ov_ops.greater(_ctc_row(new_L), _ctc_col(new_L)))
     stay_prefix = ov_ops.logical_or(was_prefix, ov_ops.logical_and(
         _ctc_row(grows), ov_ops.equal(_ctc_col(src), _ctc_row(src))))
-    new_prefix = g.out(ov_ops.logical_and(_where(_ctc_col(grows), ext_prefix, stay_prefix),
+    new_prefix = g.out(ov_ops.logical_and(g.select(_ctc_col(grows), ext_prefix, stay_prefix),
                                           ov_ops.logical_and(_ctc_col(valid), _ctc_row(valid))))
-    new = [new_P, new_L, _where(grows, c, _ctc_take(tail, src)), new_E, new_Mk, new_prefix,
+    new = [new_P, new_L, g.select(grows, c, _ctc_take(tail, src)), new_E, new_Mk, new_prefix,
            _ctc_rank(_ctc_take(key, pick), valid)]
-    return [_where(ov_ops.reshape(active, g.i64([-1] + [1] * (g.rank(n) - 1)), False), n, o)
+    return [g.select(ov_ops.reshape(active, g.i64([-1] + [1] * (g.rank(n) - 1)), False), n, o)
             for n, o in zip(new, state)]
 
 
 def _ctc_beam_search(x, lengths, *, beam_width, top_paths, mask_index):
     _, T, K = g.static_shape(x)
     W = beam_width
-    neg_inf = _c(-np.inf, x)
+    neg_inf = g.const_like(-np.inf, x)
     logp = g.out(ov_ops.log_softmax(x, 2))
     dims = dict(W=W, T=T, K=K, blank=mask_index)
     state = _ctc_beam_init(g.out(ov_ops.gather(logp, g.i64(0), g.i64(1))), **dims)
@@ -1159,7 +1127,7 @@ def _ctc_beam_search(x, lengths, *, beam_width, top_paths, mask_index):
                        stable=True)
     scores = g.out(best.output(0))
     paths = _ctc_take(P, _ctc_take(by_rank, g.out(best.output(1))))  # [B, n, T]
-    paths = _where(ov_ops.unsqueeze(ov_ops.equal(scores, neg_inf), g.i64(2)), g.i32(-1), paths)
+    paths = g.select(ov_ops.unsqueeze(ov_ops.equal(scores, neg_inf), g.i64(2)), g.i32(-1), paths)
     if top_paths > n:  # fewer slots than paths asked for: the rest are empty, as in JAX
         paths = g.out(ov_ops.concat([paths, _ctc_fill(-1, x, [top_paths - n, T], "int32")], 1))
         scores = g.out(ov_ops.concat(
@@ -1172,9 +1140,7 @@ def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_
                merge_repeated=True, mask_index=0):
     op = "ctc_decode"
     x = to_tensor(inputs, op=op)
-    from keras.src.backend.common.dtypes import result_type
-
-    x = to_tensor(x, result_type(x.dtype, "float32"), op=op)
+    x = to_tensor(x, dtypes.result_type(x.dtype, "float32"), op=op)
     lengths = to_tensor(sequence_lengths, "int32", op=op)
     if strategy not in ("greedy", "beam_search"):
         raise ValueError(
@@ -1216,8 +1182,8 @@ def _psnr(x1, x2, max_val, *, dtype):
     x1, x2, max_val = g.cast(x1, dtype), g.cast(x2, dtype), g.cast(max_val, dtype)
     mse = ov_ops.reduce_mean(ov_ops.squared_difference(x1, x2),
                              g.i64(list(range(g.rank(x1)))), False)
-    ten_over_ln10 = _c(10.0 / math.log(10.0), x1)
-    db = ov_ops.subtract(ov_ops.multiply(_c(2, x1), ov_ops.log(max_val)), ov_ops.log(mse))
+    ten_over_ln10 = g.const_like(10.0 / math.log(10.0), x1)
+    db = ov_ops.subtract(ov_ops.multiply(g.const_like(2, x1), ov_ops.log(max_val)), ov_ops.log(mse))
     return g.out(ov_ops.multiply(ten_over_ln10, db))
 
 
@@ -1228,7 +1194,7 @@ def psnr(x1, x2, max_val):
         raise ValueError(
             f"Input shapes {x1.shape} and {x2.shape} must match for PSNR calculation. "
         )
-    dtype = _float_dtype(x1, x2)
+    dtype = dtypes.promote_inexact(x1, x2)
     max_val = _as(max_val, dtype, "psnr")
     return apply("nn.psnr", _psnr, [_as(x1, dtype, "psnr"), _as(x2, dtype, "psnr"), max_val],
                  dtype=dtype)
@@ -1260,10 +1226,10 @@ def _attention(q, k, v, *rest, has_bias, has_mask, is_causal, scale, soft_cap, d
             broadcast_spec="BIDIRECTIONAL"),
             [-1 if B is None else B, N, S, g.static_shape(t)[3]]) for t in (k, v))
     rest = list(rest)
-    logits = ov_ops.multiply(ov_ops.matmul(q, k, False, True), _c(scale, q))
+    logits = ov_ops.multiply(ov_ops.matmul(q, k, False, True), g.const_like(scale, q))
     if soft_cap is not None:  # Keras: logits / (1 + |logits| / cap)
-        logits = ov_ops.divide(logits, ov_ops.add(_c(1, q), ov_ops.divide(
-            ov_ops.abs(logits), _c(soft_cap, q))))
+        logits = ov_ops.divide(logits, ov_ops.add(g.const_like(1, q), ov_ops.divide(
+            ov_ops.abs(logits), g.const_like(soft_cap, q))))
     if has_bias:
         logits = ov_ops.add(logits, g.cast(_grouped_mask(rest.pop(0), N), f32))
     keep = None
@@ -1274,7 +1240,7 @@ def _attention(q, k, v, *rest, has_bias, has_mask, is_causal, scale, soft_cap, d
         keep = tril if keep is None else g.out(ov_ops.logical_and(keep, tril))
     if keep is not None:
         big = -0.7 * float(np.finfo(dtypes.to_numpy(dtype)).max)
-        logits = ov_ops.select(keep, logits, _c(big, g.out(logits)))
+        logits = ov_ops.select(keep, logits, g.const_like(big, g.out(logits)))
     probs = g.cast(g.out(ov_ops.softmax(logits, 3)), dtype)
     out = ov_ops.matmul(probs, g.cast(v, dtype), False, False)
     return g.transpose(g.out(out), [0, 2, 1, 3])
@@ -1384,7 +1350,7 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
             f"`{op}`: output_size {(oh, ow)} is not exactly covered by the blocks"
         )
     if not dtypes.is_float(x.dtype):
-        x = to_tensor(x, _floatx(), op=op)
+        x = to_tensor(x, dtypes.floatx(), op=op)
     return apply(f"nn.{op}", _fold, [x], grid=(nh, nw), kernel=(kh, kw), dilation=(dh, dw),
                  padding=(ph, pw), stride=(sh, sw))
 
@@ -1401,7 +1367,7 @@ def _depth_space_op(op, x, block_size, data_format, to_space):
     x = to_tensor(x, op=op)
     if x.ndim != 4:
         raise ValueError(f"`{op}`: input must be 4-D, got shape {x.shape}")
-    channels_last = _data_format(data_format) == "channels_last"
+    channels_last = g.data_format(data_format) == "channels_last"
     return apply(f"nn.{op}", _depth_space, [x], to_space=to_space, block=int(block_size),
                  channels_last=channels_last)
 

@@ -50,7 +50,6 @@ def as_index(idx, dtype=None):
 # OpenVINO's reference kernels lack these element types for Gather and
 # ScatterNDUpdate; the data is widened to int32 around them (exactly).
 _GATHER_WIDEN = ("int16", "uint16")
-_SCATTER_WIDEN = ("int8", "int16", "uint8", "uint16")
 
 
 def gather(x, idx, axis, batch_dims=0):
@@ -64,7 +63,7 @@ def gather(x, idx, axis, batch_dims=0):
 
 def scatter_nd(x, idx, updates, reduction="none"):
     x, dt = g.out(x), g.dtype(x)
-    if dt in _SCATTER_WIDEN:
+    if dt in dtypes.NARROW_INTS:
         x, updates = g.cast(x, "int32"), g.cast(updates, "int32")
     y = g.out(ov_ops.scatter_nd_update(x, as_index(idx), updates, reduction))
     return g.cast(y, dt)
@@ -660,12 +659,10 @@ host_path("numpy.view", "OpenVINO has no bitcast op; `view` reinterprets the byt
 
 @register("numpy")
 def view(x, dtype=None):
-    from keras.src.backend.common.variables import standardize_dtype
-
     x = to_tensor(x, op="view")
     if dtype is None:
         return x
-    dtype = standardize_dtype(dtype)
+    dtype = dtypes.standardize(dtype)
     if x.is_symbolic:
         raise NotImplementedError("`view`: a symbolic tensor cannot be reinterpreted (OpenVINO has no bitcast)")
     data = x.data

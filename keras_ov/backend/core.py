@@ -233,7 +233,7 @@ def custom_gradient(fun):
 
 
 def remat(f):
-    warnings.warn(
+    warnings.warn(  # noqa: B028  (the default stacklevel, as before the lint)
         "keras-ov: rematerialization is a training memory optimisation; the "
         "OpenVINO backend runs the function unchanged"
     )

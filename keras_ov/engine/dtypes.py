@@ -131,7 +131,7 @@ def is_wide(dtype):
 # package) while it loads, so each is imported lazily, once.
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _floatx_getter():
     # lazy: keras loads keras_ov.backend, which loads this module
     from keras.src.backend.config import floatx
@@ -144,7 +144,7 @@ def floatx():
     return _floatx_getter()()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _standardize_getter():
     # lazy: keras loads keras_ov.backend, which loads this module
     from keras.src.backend.common.variables import standardize_dtype

@@ -20,7 +20,6 @@ eager graphs.
 """
 
 import numpy as np
-import openvino as ov
 from openvino import opset15 as op
 from openvino._offline_transformations import apply_moc_transformations
 from openvino.passes import ConstantFolding, Manager

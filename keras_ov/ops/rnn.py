@@ -91,7 +91,8 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
                         held = states[-1][0]
                 output = where(_expand_like(is_masked, output), held, output)
                 new_states = tree.map_structure(
-                    lambda s, n: where(_expand_like(is_masked, n), s, n), states, new_states)
+                    lambda s, n: where(_expand_like(is_masked, n), s, n),  # noqa: B023  (called at once)
+                    states, new_states)
             states = new_states
             outputs.append(output)
 

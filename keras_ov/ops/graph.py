@@ -234,3 +234,11 @@ def data_format(data_format):
     from keras.src.backend.config import standardize_data_format
 
     return standardize_data_format(data_format)
+
+
+def one_hot(x, *, depth, axis, dtype):
+    """One-hot of integer ``x`` along a new ``axis``, 1/0 in ``dtype``."""
+    on, off = const(1, dtype), const(0, dtype)
+    wide = dtypes.from_ov(x.get_element_type()) in ("int64", "uint64")  # (`dtype` is the argument)
+    idx = x if wide else cast(x, "int32")
+    return out(ov_ops.one_hot(idx, i64(depth), on, off, axis))

@@ -168,6 +168,8 @@ def _no_session():
 # (as TensorFlow's backend clears its kernel cache there).
 session_token = _no_session
 _cache_session = [None]
+# Other per-session state to drop with the cache (e.g. ``registry``'s flags).
+on_new_session = []
 
 
 def _check_session():
@@ -175,6 +177,8 @@ def _check_session():
     if token is not _cache_session[0]:
         if _cache_session[0] is not None:
             cache.clear()
+            for clear in on_new_session:
+                clear()
         _cache_session[0] = token
 
 

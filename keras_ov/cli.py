@@ -28,8 +28,9 @@ DEMO_SEED = 1234
 
 
 def _versions():
+    # lazy: importing keras (and openvino) takes seconds; `--help` should not
     import keras
-    import openvino as ov
+    import openvino as ov  # lazy: as keras
 
     return {
         "keras-ov": keras_ov.__version__,
@@ -41,7 +42,7 @@ def _versions():
 
 
 def _cache_line():
-    from keras_ov.engine import execute
+    from keras_ov.engine import execute  # lazy: loads openvino (see the keras imports)
 
     s = execute.cache.stats()
     return (
@@ -132,8 +133,9 @@ def _features_line():
 
 def build_demo_model():
     """A small CNN with fixed weights: conv -> max-pool -> dense -> softmax."""
+    # lazy: importing keras (and openvino) takes seconds; `--help` should not
     import keras
-    from keras import layers
+    from keras import layers  # lazy: as keras
 
     model = keras.Sequential(
         [
@@ -170,9 +172,10 @@ def numpy_reference(model, x):
 
 
 def cmd_demo(args):
+    # lazy: importing keras (and openvino) takes seconds; `--help` should not
     import keras
 
-    from keras_ov.engine import execute
+    from keras_ov.engine import execute  # lazy: loads openvino, as keras
 
     versions = _versions()
     print(f"keras-ov {versions['keras-ov']} | keras {versions['keras']} "
@@ -209,9 +212,10 @@ def cmd_demo(args):
 
 
 def cmd_info(args):
+    # lazy: importing keras (and openvino) takes seconds; `--help` should not
     import keras
 
-    from keras_ov.engine import execute
+    from keras_ov.engine import execute  # lazy: loads openvino, as keras
 
     for name, version in _versions().items():
         print(f"{name:10s} {version}")

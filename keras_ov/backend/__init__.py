@@ -6,7 +6,7 @@ Loaded by Keras as ``keras.src.backend.openvino`` (see ``keras_ov._activation``)
 from keras.src.backend.common.name_scope import name_scope  # noqa: F401
 
 from keras_ov.backend import core  # noqa: F401
-from keras_ov.backend import tensor_methods  # noqa: F401
+from keras_ov.engine import execute as _execute  # private: Keras star-imports this package
 from keras_ov.backend import image  # noqa: F401
 from keras_ov.backend import linalg  # noqa: F401
 from keras_ov.backend import math  # noqa: F401
@@ -43,9 +43,7 @@ def _wire_session():
     # compiled-model cache starts afresh with it.
     from keras.src.backend.common import global_state
 
-    from keras_ov.engine import execute
-
-    execute.session_token = lambda: global_state.GLOBAL_STATE_TRACKER
+    _execute.session_token = lambda: global_state.GLOBAL_STATE_TRACKER
 
 
 _wire_session()

@@ -26,6 +26,7 @@ from keras.src.backend.common.stateless_scope import StatelessScope
 
 from keras_ov.engine import compiled, execute, layout
 from keras_ov.engine.tensor import OVTensor
+from keras_ov.ops.coerce import to_tensor
 
 PRECISIONS = ("f32", "bf16", "f16")
 
@@ -59,6 +60,7 @@ class OpenvinoExportArchive:
 
 def _specs(model, input_signature):
     if input_signature is None:
+        # lazy: keras.src.export loads TensorFlow-facing modules; only needed here
         from keras.src.export.export_utils import get_input_signature
 
         input_signature = get_input_signature(model)
@@ -135,8 +137,6 @@ def _output_names(model):
 
 
 def _as_tensor(value):
-    from keras_ov.ops.coerce import to_tensor
-
     return to_tensor(value, op="export")
 
 

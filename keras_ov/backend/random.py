@@ -11,7 +11,7 @@ def __getattr__(name):
     # JAX backend re-exports them); imported lazily to avoid an import cycle.
     # Layer.__setattr__ asks for SeedGenerator on every assignment: resolve once.
     if name in ("SeedGenerator", "draw_seed", "make_default_seed"):
-        from keras.src.random import seed_generator
+        from keras.src.random import seed_generator  # lazy: keras.src.random imports this module
 
         value = globals()[name] = getattr(seed_generator, name)
         return value

@@ -45,6 +45,16 @@ INTS = SIGNED + UNSIGNED
 # Types the CPU plugin does not compute exactly: it lowers i64/u64 to 32 bits,
 # saturates u32 and runs f64 in f32.  Graphs touching them are evaluated with
 # OpenVINO's reference kernels instead (see engine.execute).
+# Narrow integers: their arithmetic runs in int32 and is converted back, so it
+# wraps as NumPy's does (and the CPU plugin has few 8/16-bit kernels).
+NARROW_INTS = ("int8", "int16", "uint8", "uint16")
+
+
+def int32_if_narrow(dtype):
+    """int32 for the narrow integers (``NARROW_INTS``), else ``dtype``."""
+    return "int32" if dtype in NARROW_INTS else dtype
+
+
 WIDE = frozenset(("int64", "uint64", "uint32", "float64"))
 # float8 graphs run on the reference kernels too: the CPU plugin rounds
 # float32 -> float8 twice (through float16) and, in a compiled graph, also
@@ -117,24 +127,46 @@ def is_wide(dtype):
     return dtype in WIDE
 
 
-def _keras_result_type(*dtypes):
-    return _cached_result_type(_floatx(), *dtypes)
+# Keras's own dtype rules.  Keras imports keras_ov.backend (and so the whole
+# package) while it loads, so each is imported lazily, once.
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _floatx_getter():
+    # lazy: keras loads keras_ov.backend, which loads this module
     from keras.src.backend.config import floatx
 
     return floatx
 
 
-def _floatx():
+def floatx():
+    """Keras's default float dtype (``keras.config.floatx()``)."""
     return _floatx_getter()()
+
+
+@functools.cache
+def _standardize_getter():
+    # lazy: keras loads keras_ov.backend, which loads this module
+    from keras.src.backend.common.variables import standardize_dtype
+
+    return standardize_dtype
+
+
+def standardize(dtype):
+    """A dtype name as Keras spells it (``standardize_dtype``: np.float32 -> "float32")."""
+    return _standardize_getter()(dtype)
+
+
+def result_type(*dtypes):
+    """Keras's ``result_type`` of dtypes and Python types (floats promote to floatx)."""
+    return _cached_result_type(floatx(), *dtypes)
+
 
 
 @functools.lru_cache(maxsize=4096)
 def _cached_result_type(floatx, *dtypes):
     # floatx is part of the key: Python floats promote to it.
+    # lazy: keras loads keras_ov.backend, which loads this module
     from keras.src.backend.common.dtypes import result_type
 
     return result_type(*dtypes)
@@ -147,7 +179,7 @@ def dtype_of(x):
     they have the result type of their items (ints -> int32, floats -> floatx).
     """
     if isinstance(x, (list, tuple)):
-        return _keras_result_type(*(dtype_of(i) for i in x)) if x else _floatx()
+        return result_type(*(dtype_of(i) for i in x)) if x else floatx()
     d = getattr(x, "dtype", None)
     if d is None:
         return type(x)
@@ -158,13 +190,13 @@ def dtype_of(x):
 
 def promote(*xs):
     """Keras's result type of the arguments, Python scalars weakly typed."""
-    return _keras_result_type(*(dtype_of(x) for x in xs))
+    return result_type(*(dtype_of(x) for x in xs))
 
 
 def promote_inexact(*xs):
     """Result type promoted to a float (``sin``, ``mean``, ``divide``)."""
     dtype = promote(*xs)
-    return dtype if dtype in FLOATS else _keras_result_type(dtype, float)
+    return dtype if dtype in FLOATS else result_type(dtype, float)
 
 
 def canonical(dtype):
@@ -173,4 +205,25 @@ def canonical(dtype):
     Keras (like JAX without x64) defines some ops' results in this dtype even
     for 64-bit inputs; those ops compute in it.
     """
-    return _keras_result_type(dtype)
+    return result_type(dtype)
+
+
+def join_dtype(*xs):
+    """The dtype tensors are joined in (concatenate, stack, select, ...).
+
+    Keras's promotion, except that it never narrows 64-bit inputs: Keras maps
+    int64 to int32 and float64 to float32 (JAX without x64), which would
+    silently change values when joining data, so they keep 64 bits.
+    """
+    kinds = [dtype_of(x) for x in xs]
+    tensors = [k for k in kinds if isinstance(k, str)]
+    if tensors and all(k == tensors[0] for k in tensors) and (
+        len(tensors) == len(kinds) or tensors[0] in WIDE
+    ):
+        return tensors[0]
+    dt = promote(*xs)
+    if dt in ("int32", "uint32") and any(k in ("int64", "uint64") for k in tensors):
+        return "uint64" if all(k in UNSIGNED for k in tensors) else "int64"
+    if dt in FLOATS and "float64" in tensors:
+        return "float64"
+    return dt

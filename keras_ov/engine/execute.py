@@ -21,6 +21,7 @@ import threading
 
 import numpy as np
 import openvino as ov
+from openvino import opset15
 
 from keras_ov.engine import dtypes, float64
 from keras_ov.engine.tensor import from_ov_tensor, to_ov_tensor
@@ -167,6 +168,8 @@ def _no_session():
 # (as TensorFlow's backend clears its kernel cache there).
 session_token = _no_session
 _cache_session = [None]
+# Other per-session state to drop with the cache (e.g. ``registry``'s flags).
+on_new_session = []
 
 
 def _check_session():
@@ -174,6 +177,8 @@ def _check_session():
     if token is not _cache_session[0]:
         if _cache_session[0] is not None:
             cache.clear()
+            for clear in on_new_session:
+                clear()
         _cache_session[0] = token
 
 
@@ -635,8 +640,6 @@ def _evaluate_isnan(op, outputs, inputs):
     Equal and LogicalNot kernels instead."""
     if op.get_type_name() != "IsNaN":
         return False
-    from openvino import opset15
-
     x = inputs[0]
     p = opset15.parameter(list(x.shape), x.element_type)
     equal = opset15.equal(p, p)
@@ -766,8 +769,6 @@ def make_executable(model, properties=None):
 
 
 def make_parameter(shape, dtype):
-    from openvino import opset15
-
     return opset15.parameter(list(shape), dtypes.to_ov(dtype))
 
 

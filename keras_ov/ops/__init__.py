@@ -14,6 +14,8 @@ from keras_ov.ops import sorting  # noqa: F401
 from keras_ov.ops import linalg  # noqa: F401
 from keras_ov.ops import math  # noqa: F401
 from keras_ov.ops import nn  # noqa: F401
+from keras_ov.ops import ctc  # noqa: F401
 from keras_ov.ops import image  # noqa: F401
 from keras_ov.ops import random  # noqa: F401
 from keras_ov.ops import functional  # noqa: F401
+from keras_ov.ops import operators  # noqa: F401  (Python operators on OVTensor)

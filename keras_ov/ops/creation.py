@@ -14,21 +14,13 @@ from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.graph import ov_ops
 from keras_ov.ops.registry import apply, register
-from keras_ov.ops.shape import static_ints, arange_of, ravel, reshape
-
-
-def _floatx():
-    from keras.src.backend import config
-
-    return config.floatx()
+from keras_ov.ops.shape import arange_of, broadcast_to, ravel, reshape, static_ints
 
 
 def _dtype(dtype, default=None):
     if dtype is None:
         return default
-    from keras.src.backend.common.variables import standardize_dtype
-
-    dtype = standardize_dtype(dtype)
+    dtype = dtypes.standardize(dtype)
     dtypes.to_ov(dtype)  # raises a clear error for unsupported dtypes
     return dtype
 
@@ -68,7 +60,7 @@ def _fill_like(value, x):
 @register("numpy")
 def full(shape, fill_value, dtype=None):
     shape = _shape(shape, "full")
-    return _apply_fill(to_tensor(fill_value, _dtype(dtype, _floatx()), op="full"), shape)
+    return _apply_fill(to_tensor(fill_value, _dtype(dtype, dtypes.floatx()), op="full"), shape)
 
 
 @register("numpy")
@@ -100,12 +92,12 @@ def _apply_fill(value, shape):
 
 @register("numpy")
 def zeros(shape, dtype=None):
-    return _constant_fill(0, _dtype(dtype, _floatx()), shape=_shape(shape, "zeros"))
+    return _constant_fill(0, _dtype(dtype, dtypes.floatx()), shape=_shape(shape, "zeros"))
 
 
 @register("numpy")
 def ones(shape, dtype=None):
-    return _constant_fill(1, _dtype(dtype, _floatx()), shape=_shape(shape, "ones"))
+    return _constant_fill(1, _dtype(dtype, dtypes.floatx()), shape=_shape(shape, "ones"))
 
 
 @register("numpy")
@@ -150,7 +142,7 @@ def _grid_mask(op, N, M, k, dtype, relation):
     if isinstance(k, float) or isinstance(N, float) or isinstance(M, float):
         raise TypeError(f"`{op}`: N, M and k must be integers, got N={N!r}, M={M!r}, k={k!r}")
     return apply(f"numpy.{op}", _diagonal_mask, [], n=n, m=m, k=int(k),
-                 relation=relation, dtype=_dtype(dtype, _floatx()))
+                 relation=relation, dtype=_dtype(dtype, dtypes.floatx()))
 
 
 @register("numpy")
@@ -171,7 +163,7 @@ def tri(N, M=None, k=0, dtype=None):
 # -- ranges -----------------------------------------------------------------
 
 
-def _compute_dtype(dtype):
+def _range_compute_dtype(dtype):
     """Ranges are computed in float32/float64/int64 and converted."""
     if dtype == "float64":
         return "float64"
@@ -190,7 +182,7 @@ def _host_scalar(a, op):
 
 
 def _arange(*, start, stop, step, dtype, count):
-    work = _compute_dtype(dtype)
+    work = _range_compute_dtype(dtype)
     c = lambda v: g.const(v, work)  # noqa: E731
     if work != "float32":  # int64 and float64 Ranges count their length exactly
         return g.cast(g.out(ov_ops.range(c(start), c(stop), c(step), dtypes.to_ov(work))), dtype)
@@ -203,11 +195,9 @@ def _arange(*, start, stop, step, dtype, count):
 
 @register("numpy")
 def arange(start, stop=None, step=None, dtype=None):
-    from keras.src.backend.common.dtypes import result_type
-
     args = [a for a in (start, stop, step) if a is not None]
     if dtype is None:
-        dtype = result_type(*[getattr(a, "dtype", type(a)) for a in args])
+        dtype = dtypes.result_type(*[getattr(a, "dtype", type(a)) for a in args])
     dtype = _dtype(dtype)
     start, stop, step = (_host_scalar(a, "arange") for a in (start, stop, step))
     if stop is None:
@@ -268,8 +258,6 @@ def _space_inputs(start, stop, dtype, op):
     src = dtypes.promote(start, stop)
     start, stop = to_tensor(start, src, op=op), to_tensor(stop, src, op=op)
     if start.shape != stop.shape:
-        from keras_ov.ops.shape import broadcast_to
-
         shape = np.broadcast_shapes(start.shape, stop.shape)
         start, stop = broadcast_to(start, shape), broadcast_to(stop, shape)
     return start, stop, dtype
@@ -363,8 +351,6 @@ def meshgrid(*x, indexing="xy"):
     lengths = [v.shape[0] for v in xs]
     if indexing == "xy" and n >= 2:
         lengths[0], lengths[1] = lengths[1], lengths[0]
-    from keras_ov.ops.shape import broadcast_to
-
     outs = []
     for i, v in enumerate(xs):
         pos = i if indexing == "ij" or n < 2 or i > 1 else 1 - i
@@ -476,7 +462,7 @@ def _kaiser(beta, *, m, dtype):
 
 def _window(name, x, translator, extra=(), **attrs):
     m = _size(x, name, "window length")
-    dtype = _floatx()
+    dtype = dtypes.floatx()
     if m < 1:
         return zeros((0,), dtype)
     if m == 1:

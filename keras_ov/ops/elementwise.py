@@ -31,22 +31,14 @@ from keras_ov.engine import dtypes
 from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.graph import ov_ops
-from keras_ov.ops.registry import REGISTRY, alias, apply, register
+from keras_ov.ops.registry import alias, apply, register
 from keras_ov.ops.skeletons import binary, unary
-
-_NARROW_INTS = ("int8", "int16", "uint8", "uint16")
-
+from keras_ov.ops.sorting import nonzero
 
 # -- dtype rules (functions of the promoted dtype) -------------------------------
-def _floatx():
-    from keras.src.backend import config
-
-    return config.floatx()
-
-
 def _wrap(dt):
     """Integer arithmetic on narrow ints runs in int32 so it wraps like NumPy."""
-    return "int32" if dt in _NARROW_INTS else dt
+    return dtypes.int32_if_narrow(dt)
 
 
 def _bool_to_int32(dt):
@@ -58,43 +50,30 @@ def _wrap_bool_int32(dt):
 
 
 def _int_to_floatx(dt):
-    return dt if dtypes.is_float(dt) else _floatx()
+    return dt if dtypes.is_float(dt) else dtypes.floatx()
 
 
 # -- small graph helpers ---------------------------------------------------------
-def _dt(x):
-    return g.dtype(x)
-
-
-def _k(value, like):
-    """A scalar constant of ``like``'s dtype."""
-    return g.const(value, _dt(like))
-
-
 def _full(value, like, dtype=None):
     """``value`` broadcast to ``like``'s runtime shape."""
-    return g.broadcast_to_shape(g.const(value, dtype or _dt(like)), g.shape_of(like))
+    return g.broadcast_to_shape(g.const(value, dtype or g.dtype(like)), g.shape_of(like))
 
 
 def _sel(cond, a, b):
     """Select; for int32 data as ``b + cond * (a - b)`` in wrapping arithmetic, since
     the CPU plugin fuses Select with comparisons into float32 kernels that round
     int32 data above 2**24."""
-    if _dt(a) != "int32":
+    if g.dtype(a) != "int32":
         return g.out(ov_ops.select(cond, a, b))
-    return _o(ov_ops.add(b, ov_ops.multiply(g.cast(cond, "int32"), ov_ops.subtract(a, b))))
-
-
-def _o(node):
-    return g.out(node)
+    return g.out(ov_ops.add(b, ov_ops.multiply(g.cast(cond, "int32"), ov_ops.subtract(a, b))))
 
 
 def _isnan(x):
-    return _o(ov_ops.is_nan(x))
+    return g.out(ov_ops.is_nan(x))
 
 
 def _require_ints(op, x, allow_bool=True):
-    dt = _dt(x)
+    dt = g.dtype(x)
     if dt in dtypes.FLOATS or (dt == "bool" and not allow_bool):
         raise TypeError(f"`{op}` requires integer{' or bool' if allow_bool else ''} "
                         f"inputs, got {dt}")
@@ -102,32 +81,32 @@ def _require_ints(op, x, allow_bool=True):
 
 def _signbit(x):
     """Sign bit of a float, -0.0 included: min(x, 1/x) < 0 (NaN's sign is not observable)."""
-    return _o(ov_ops.less(ov_ops.minimum(x, ov_ops.divide(_k(1, x), x)), _k(0, x)))
+    return g.out(ov_ops.less(ov_ops.minimum(x, ov_ops.divide(g.const_like(1, x), x)), g.const_like(0, x)))
 
 
 # -- exact int32 comparisons ----------------------------------------------------------
 # The CPU plugin compares int32 through float32 (16777217 == 16777216 there).
 # Wrapping subtraction and Maximum are exact, and comparing with 0 is too.
 def _equal(a, b):
-    if _dt(a) != "int32":
-        return _o(ov_ops.equal(a, b))
-    return _o(ov_ops.equal(ov_ops.subtract(a, b), _k(0, a)))
+    if g.dtype(a) != "int32":
+        return g.out(ov_ops.equal(a, b))
+    return g.out(ov_ops.equal(ov_ops.subtract(a, b), g.const_like(0, a)))
 
 
 def _less(a, b):
-    if _dt(a) != "int32":
-        return _o(ov_ops.less(a, b))
-    return _o(ov_ops.not_equal(ov_ops.subtract(ov_ops.maximum(a, b), a), _k(0, a)))
+    if g.dtype(a) != "int32":
+        return g.out(ov_ops.less(a, b))
+    return g.out(ov_ops.not_equal(ov_ops.subtract(ov_ops.maximum(a, b), a), g.const_like(0, a)))
 
 
 def _less_equal(a, b):
-    if _dt(a) != "int32":
-        return _o(ov_ops.less_equal(a, b))
-    return _o(ov_ops.equal(ov_ops.subtract(ov_ops.maximum(a, b), b), _k(0, a)))
+    if g.dtype(a) != "int32":
+        return g.out(ov_ops.less_equal(a, b))
+    return g.out(ov_ops.equal(ov_ops.subtract(ov_ops.maximum(a, b), b), g.const_like(0, a)))
 
 
 def _not_equal(a, b):
-    return _o(ov_ops.logical_not(_equal(a, b)))
+    return g.out(ov_ops.logical_not(_equal(a, b)))
 
 
 def _greater(a, b):
@@ -145,86 +124,86 @@ def int_divmod(a, b):
     A float32 estimate of the quotient is corrected twice with exact (wrapping)
     int32 arithmetic, so the result is exact for every int32 input.
     """
-    zero = _o(ov_ops.equal(b, _k(0, b)))
-    b = _sel(zero, _k(1, b), b)
+    zero = g.out(ov_ops.equal(b, g.const_like(0, b)))
+    b = _sel(zero, g.const_like(1, b), b)
     fb = g.cast(b, "float32")
 
     def estimate(n):
-        return g.cast(_o(ov_ops.floor(ov_ops.divide(g.cast(n, "float32"), fb))), "int32")
+        return g.cast(g.out(ov_ops.floor(ov_ops.divide(g.cast(n, "float32"), fb))), "int32")
 
     q = estimate(a)
-    r = _o(ov_ops.subtract(a, ov_ops.multiply(q, b)))
-    q = _o(ov_ops.add(q, estimate(r)))
-    r = _o(ov_ops.subtract(a, ov_ops.multiply(q, b)))
+    r = g.out(ov_ops.subtract(a, ov_ops.multiply(q, b)))
+    q = g.out(ov_ops.add(q, estimate(r)))
+    r = g.out(ov_ops.subtract(a, ov_ops.multiply(q, b)))
     # q is now within 1 of floor(a / b): r must be 0 or carry b's sign, |r| < |b|.
-    b_neg = _o(ov_ops.less(b, _k(0, b)))
-    r_neg = _o(ov_ops.less(r, _k(0, r)))
-    low = _o(ov_ops.logical_and(ov_ops.not_equal(r, _k(0, r)), ov_ops.not_equal(r_neg, b_neg)))
+    b_neg = g.out(ov_ops.less(b, g.const_like(0, b)))
+    r_neg = g.out(ov_ops.less(r, g.const_like(0, r)))
+    low = g.out(ov_ops.logical_and(ov_ops.not_equal(r, g.const_like(0, r)), ov_ops.not_equal(r_neg, b_neg)))
     high = _sel(b_neg, _less_equal(r, b), _greater_equal(r, b))
-    one = _k(1, q)
-    q = _sel(low, _o(ov_ops.subtract(q, one)), _sel(high, _o(ov_ops.add(q, one)), q))
-    r = _sel(low, _o(ov_ops.add(r, b)), _sel(high, _o(ov_ops.subtract(r, b)), r))
-    zeros = _k(0, q)
+    one = g.const_like(1, q)
+    q = _sel(low, g.out(ov_ops.subtract(q, one)), _sel(high, g.out(ov_ops.add(q, one)), q))
+    r = _sel(low, g.out(ov_ops.add(r, b)), _sel(high, g.out(ov_ops.subtract(r, b)), r))
+    zeros = g.const_like(0, q)
     return _sel(zero, zeros, q), _sel(zero, zeros, r)
 
 
 def _floor_divide(a, b):
-    dt = _dt(a)
+    dt = g.dtype(a)
     if dt in dtypes.FLOATS:
         return ov_ops.floor(ov_ops.divide(a, b))
     if dtypes.is_wide(dt):  # reference kernels: exact, floor semantics
-        zero = _o(ov_ops.equal(b, _k(0, b)))
-        return _sel(zero, _k(0, a), _o(ov_ops.divide(a, _sel(zero, _k(1, b), b))))
+        zero = g.out(ov_ops.equal(b, g.const_like(0, b)))
+        return _sel(zero, g.const_like(0, a), g.out(ov_ops.divide(a, _sel(zero, g.const_like(1, b), b))))
     return int_divmod(a, b)[0]
 
 
 def _mod(a, b):
-    dt = _dt(a)
+    dt = g.dtype(a)
     if dt in dtypes.FLOATS:
         return ov_ops.floor_mod(a, b)
     if dtypes.is_wide(dt):
-        zero = _o(ov_ops.equal(b, _k(0, b)))
-        return _sel(zero, _k(0, a), _o(ov_ops.floor_mod(a, _sel(zero, _k(1, b), b))))
+        zero = g.out(ov_ops.equal(b, g.const_like(0, b)))
+        return _sel(zero, g.const_like(0, a), g.out(ov_ops.floor_mod(a, _sel(zero, g.const_like(1, b), b))))
     return int_divmod(a, b)[1]
 
 
 def _fmod(a, b):
-    dt = _dt(a)
+    dt = g.dtype(a)
     if dt in dtypes.FLOATS:
         return ov_ops.mod(a, b)
     if dtypes.is_wide(dt):
-        zero = _o(ov_ops.equal(b, _k(0, b)))
-        return _sel(zero, _k(0, a), _o(ov_ops.mod(a, _sel(zero, _k(1, b), b))))
+        zero = g.out(ov_ops.equal(b, g.const_like(0, b)))
+        return _sel(zero, g.const_like(0, a), g.out(ov_ops.mod(a, _sel(zero, g.const_like(1, b), b))))
     r = int_divmod(a, b)[1]
     # C remainder takes the dividend's sign: undo the floor adjustment.
-    flip = _o(ov_ops.logical_and(
-        ov_ops.not_equal(r, _k(0, r)),
-        ov_ops.not_equal(ov_ops.less(r, _k(0, r)), ov_ops.less(a, _k(0, a)))))
-    return _sel(flip, _o(ov_ops.subtract(r, b)), r)
+    flip = g.out(ov_ops.logical_and(
+        ov_ops.not_equal(r, g.const_like(0, r)),
+        ov_ops.not_equal(ov_ops.less(r, g.const_like(0, r)), ov_ops.less(a, g.const_like(0, a)))))
+    return _sel(flip, g.out(ov_ops.subtract(r, b)), r)
 
 
 # -- exact integer power ------------------------------------------------------------
 def _int_power(base, exp):
     """``base ** exp`` for int32 by squaring (wraps like NumPy; x ** -n -> 0 unless |x| == 1)."""
-    zero, one = _k(0, base), _k(1, base)
-    negative = _o(ov_ops.less(exp, zero))
+    zero, one = g.const_like(0, base), g.const_like(1, base)
+    negative = g.out(ov_ops.less(exp, zero))
     e = _sel(negative, zero, exp)
     result = _full(1, base)
     b = base
     for _ in range(31):
-        bit = _o(ov_ops.equal(ov_ops.bitwise_and(e, one), one))
-        result = _sel(bit, _o(ov_ops.multiply(result, b)), result)
-        b = _o(ov_ops.multiply(b, b))
-        e = _o(ov_ops.bitwise_right_shift(e, one))
-    odd = _o(ov_ops.equal(ov_ops.bitwise_and(exp, one), one))
-    minus_one = _k(-1, base)
-    inverse = _sel(_o(ov_ops.equal(base, one)), one,
-                   _sel(_o(ov_ops.equal(base, minus_one)), _sel(odd, minus_one, one), zero))
+        bit = g.out(ov_ops.equal(ov_ops.bitwise_and(e, one), one))
+        result = _sel(bit, g.out(ov_ops.multiply(result, b)), result)
+        b = g.out(ov_ops.multiply(b, b))
+        e = g.out(ov_ops.bitwise_right_shift(e, one))
+    odd = g.out(ov_ops.equal(ov_ops.bitwise_and(exp, one), one))
+    minus_one = g.const_like(-1, base)
+    inverse = _sel(g.out(ov_ops.equal(base, one)), one,
+                   _sel(g.out(ov_ops.equal(base, minus_one)), _sel(odd, minus_one, one), zero))
     return _sel(negative, inverse, result)
 
 
 def _power(a, b):
-    dt = _dt(a)
+    dt = g.dtype(a)
     if dt in dtypes.FLOATS or dtypes.is_wide(dt):
         return ov_ops.power(a, b)
     return _int_power(a, b)
@@ -232,63 +211,63 @@ def _power(a, b):
 
 # -- arithmetic -----------------------------------------------------------------------
 def _add(a, b):
-    return ov_ops.logical_or(a, b) if _dt(a) == "bool" else ov_ops.add(a, b)
+    return ov_ops.logical_or(a, b) if g.dtype(a) == "bool" else ov_ops.add(a, b)
 
 
 def _subtract(a, b):
-    if _dt(a) == "bool":
+    if g.dtype(a) == "bool":
         raise TypeError("`subtract` does not support bool inputs; use `logical_xor`")
     return ov_ops.subtract(a, b)
 
 
 def _multiply(a, b):
-    return ov_ops.logical_and(a, b) if _dt(a) == "bool" else ov_ops.multiply(a, b)
+    return ov_ops.logical_and(a, b) if g.dtype(a) == "bool" else ov_ops.multiply(a, b)
 
 
 def _divide_no_nan(a, b):
-    zero = _o(ov_ops.equal(b, _k(0, b)))
-    return _sel(zero, _k(0, a), _o(ov_ops.divide(a, _sel(zero, _k(1, b), b))))
+    zero = g.out(ov_ops.equal(b, g.const_like(0, b)))
+    return _sel(zero, g.const_like(0, a), g.out(ov_ops.divide(a, _sel(zero, g.const_like(1, b), b))))
 
 
-binary("add", _add, compute=_wrap)
-binary("subtract", _subtract, compute=_wrap)
-binary("multiply", _multiply, compute=_wrap)
-binary("divide", ov_ops.divide, rule="inexact")
-binary("true_divide", ov_ops.divide, rule="inexact")
-binary("divide_no_nan", _divide_no_nan, rule="inexact")
-binary("floor_divide", _floor_divide, compute=_wrap_bool_int32, result=_bool_to_int32)
-binary("mod", _mod, compute=_wrap_bool_int32, result=_bool_to_int32)
-binary("fmod", _fmod, compute=_wrap_bool_int32, result=_bool_to_int32)
-binary("power", _power, compute=_wrap_bool_int32, result=_bool_to_int32)
+add = binary("add", _add, compute=_wrap)
+subtract = binary("subtract", _subtract, compute=_wrap)
+multiply = binary("multiply", _multiply, compute=_wrap)
+divide = binary("divide", ov_ops.divide, rule="inexact")
+true_divide = binary("true_divide", ov_ops.divide, rule="inexact")
+divide_no_nan = binary("divide_no_nan", _divide_no_nan, rule="inexact")
+floor_divide = binary("floor_divide", _floor_divide, compute=_wrap_bool_int32, result=_bool_to_int32)
+mod = binary("mod", _mod, compute=_wrap_bool_int32, result=_bool_to_int32)
+fmod = binary("fmod", _fmod, compute=_wrap_bool_int32, result=_bool_to_int32)
+power = binary("power", _power, compute=_wrap_bool_int32, result=_bool_to_int32)
 
 
 # -- sign and magnitude --------------------------------------------------------------
 def _negative(x):
-    dt = _dt(x)
+    dt = g.dtype(x)
     if dt == "bool":
         raise TypeError("`negative` does not support bool inputs; use `logical_not`")
     if dtypes.is_unsigned(dt):  # (uint32 has no Negative reference kernel)
-        return ov_ops.subtract(_k(0, x), x)
+        return ov_ops.subtract(g.const_like(0, x), x)
     return ov_ops.negative(x)
 
 
 def _absolute(x):
-    dt = _dt(x)
+    dt = g.dtype(x)
     return x if dt == "bool" or dtypes.is_unsigned(dt) else ov_ops.abs(x)
 
 
 def _sign(x):
-    if _dt(x) == "bool":
+    if g.dtype(x) == "bool":
         raise TypeError("`sign` does not support bool inputs")
     return ov_ops.sign(x)
 
 
 def _signbit_op(x):
-    dt = _dt(x)
+    dt = g.dtype(x)
     if dt in dtypes.FLOATS:
         return _signbit(x)
     if dt in dtypes.SIGNED:
-        return ov_ops.less(x, _k(0, x))
+        return ov_ops.less(x, g.const_like(0, x))
     return _full(False, x, "bool")
 
 
@@ -296,86 +275,86 @@ def _square(x):
     return ov_ops.multiply(x, x)
 
 
-unary("negative", _negative, compute=_wrap)
-unary("absolute", _absolute, compute=_wrap)
-alias("numpy", "abs", REGISTRY["numpy.absolute"])
-unary("fabs", ov_ops.abs, compute=_int_to_floatx, result=_int_to_floatx)
-unary("sign", _sign)
-unary("signbit", _signbit_op, result="bool")
-unary("square", _square, compute=_wrap_bool_int32, result=_bool_to_int32)
+negative = unary("negative", _negative, compute=_wrap)
+absolute = unary("absolute", _absolute, compute=_wrap)
+alias("numpy", "abs", absolute)
+fabs = unary("fabs", ov_ops.abs, compute=_int_to_floatx, result=_int_to_floatx)
+sign = unary("sign", _sign)
+signbit = unary("signbit", _signbit_op, result="bool")
+square = unary("square", _square, compute=_wrap_bool_int32, result=_bool_to_int32)
 
 
 # -- powers, exponentials, logarithms -----------------------------------------------------
 def _cbrt(x):
-    third = _k(1.0 / 3.0, x)
+    third = g.const_like(1.0 / 3.0, x)
     return ov_ops.multiply(ov_ops.sign(x), ov_ops.power(ov_ops.abs(x), third))
 
 
 def _reciprocal(x):
-    return ov_ops.divide(_k(1, x), x)
+    return ov_ops.divide(g.const_like(1, x), x)
 
 
 def _exp2(x):
-    return ov_ops.power(_k(2, x), x)
+    return ov_ops.power(g.const_like(2, x), x)
 
 
 def _log1p(x):
     """log(1 + x), accurate near 0: log(u) * x / (u - 1) with u = 1 + x."""
-    one = _k(1, x)
-    u = _o(ov_ops.add(x, one))
-    d = _o(ov_ops.subtract(u, one))
-    exact = _o(ov_ops.equal(d, _k(0, x)))
-    scaled = _o(ov_ops.divide(ov_ops.multiply(ov_ops.log(u), x), _sel(exact, one, d)))
+    one = g.const_like(1, x)
+    u = g.out(ov_ops.add(x, one))
+    d = g.out(ov_ops.subtract(u, one))
+    exact = g.out(ov_ops.equal(d, g.const_like(0, x)))
+    scaled = g.out(ov_ops.divide(ov_ops.multiply(ov_ops.log(u), x), _sel(exact, one, d)))
     # u == inf: log(u) * x / d is inf/inf; log(u) is the answer.
-    scaled = _sel(_o(ov_ops.is_inf(u)), _o(ov_ops.log(u)), scaled)
+    scaled = _sel(g.out(ov_ops.is_inf(u)), g.out(ov_ops.log(u)), scaled)
     return _sel(exact, x, scaled)
 
 
 def _expm1(x):
     """exp(x) - 1, accurate near 0: (u - 1) * x / log(u) with u = exp(x)."""
-    one = _k(1, x)
-    u = _o(ov_ops.exp(x))
-    d = _o(ov_ops.subtract(u, one))
-    lu = _o(ov_ops.log(u))
-    exact = _o(ov_ops.equal(u, one))
-    scaled = _o(ov_ops.divide(ov_ops.multiply(d, x), _sel(exact, one, lu)))
-    scaled = _sel(_o(ov_ops.is_inf(u)), u, scaled)
-    scaled = _sel(_o(ov_ops.equal(d, _k(-1, x))), d, scaled)
+    one = g.const_like(1, x)
+    u = g.out(ov_ops.exp(x))
+    d = g.out(ov_ops.subtract(u, one))
+    lu = g.out(ov_ops.log(u))
+    exact = g.out(ov_ops.equal(u, one))
+    scaled = g.out(ov_ops.divide(ov_ops.multiply(d, x), _sel(exact, one, lu)))
+    scaled = _sel(g.out(ov_ops.is_inf(u)), u, scaled)
+    scaled = _sel(g.out(ov_ops.equal(d, g.const_like(-1, x))), d, scaled)
     return _sel(exact, x, scaled)
 
 
 def _log_base(base):
     def translator(x):
-        return ov_ops.multiply(ov_ops.log(x), _k(1.0 / math.log(base), x))
+        return ov_ops.multiply(ov_ops.log(x), g.const_like(1.0 / math.log(base), x))
 
     return translator
 
 
 def _logaddexp_with(log1p_exp, tie):
     def translator(a, b):
-        m = _o(ov_ops.maximum(a, b))
-        d = _o(ov_ops.negative(ov_ops.abs(ov_ops.subtract(a, b))))
-        r = _o(ov_ops.add(m, log1p_exp(d)))
+        m = g.out(ov_ops.maximum(a, b))
+        d = g.out(ov_ops.negative(ov_ops.abs(ov_ops.subtract(a, b))))
+        r = g.out(ov_ops.add(m, log1p_exp(d)))
         # a == b (infinities included): a + tie; NaN propagates through d.
-        return _sel(_o(ov_ops.equal(a, b)), _o(ov_ops.add(a, _k(tie, a))), r)
+        return _sel(g.out(ov_ops.equal(a, b)), g.out(ov_ops.add(a, g.const_like(tie, a))), r)
 
     return translator
 
 
-unary("sqrt", ov_ops.sqrt, rule="inexact")
-unary("cbrt", _cbrt, rule="inexact")
-unary("reciprocal", _reciprocal, rule="inexact")
-unary("exp", ov_ops.exp, compute=_int_to_floatx, result=_int_to_floatx)
-unary("exp2", _exp2, compute=_int_to_floatx, result=_int_to_floatx)
-unary("expm1", _expm1, compute=_int_to_floatx, result=_int_to_floatx)
-unary("log", ov_ops.log, rule="inexact")
-unary("log2", _log_base(2), rule="inexact")
-unary("log10", _log_base(10), rule="inexact")
-unary("log1p", _log1p, rule="inexact")
-binary("logaddexp", _logaddexp_with(lambda d: _log1p(_o(ov_ops.exp(d))), math.log(2)),
+sqrt = unary("sqrt", ov_ops.sqrt, rule="inexact")
+cbrt = unary("cbrt", _cbrt, rule="inexact")
+reciprocal = unary("reciprocal", _reciprocal, rule="inexact")
+exp = unary("exp", ov_ops.exp, compute=_int_to_floatx, result=_int_to_floatx)
+exp2 = unary("exp2", _exp2, compute=_int_to_floatx, result=_int_to_floatx)
+expm1 = unary("expm1", _expm1, compute=_int_to_floatx, result=_int_to_floatx)
+log = unary("log", ov_ops.log, rule="inexact")
+log2 = unary("log2", _log_base(2), rule="inexact")
+log10 = unary("log10", _log_base(10), rule="inexact")
+log1p = unary("log1p", _log1p, rule="inexact")
+logaddexp = binary("logaddexp", _logaddexp_with(lambda d: _log1p(g.out(ov_ops.exp(d))), math.log(2)),
        rule="inexact")
-binary("logaddexp2", _logaddexp_with(
-    lambda d: _o(ov_ops.multiply(_log1p(_exp2(d)), _k(1 / math.log(2), d))), 1.0),
+logaddexp2 = binary("logaddexp2", _logaddexp_with(
+    lambda d: g.out(ov_ops.multiply(_log1p(_exp2(d)), g.const_like(1 / math.log(2), d))), 1.0),
     rule="inexact")
 
 
@@ -386,22 +365,22 @@ def _arctan2(y, x):
     Equal magnitudes are the special cases: both zero gives 0, both infinite
     (like any finite tie) pi/4.
     """
-    ay, ax = _o(ov_ops.abs(y)), _o(ov_ops.abs(x))
-    tie = _sel(_o(ov_ops.equal(ax, _k(0, x))), _k(0, x), _k(math.pi / 4, x))
-    base = _sel(_o(ov_ops.equal(ay, ax)), tie, _o(ov_ops.atan(ov_ops.divide(ay, ax))))
-    base = _sel(_signbit(x), _o(ov_ops.subtract(_k(math.pi, x), base)), base)
-    return ov_ops.multiply(_sel(_signbit(y), _k(-1, y), _k(1, y)), base)
+    ay, ax = g.out(ov_ops.abs(y)), g.out(ov_ops.abs(x))
+    tie = _sel(g.out(ov_ops.equal(ax, g.const_like(0, x))), g.const_like(0, x), g.const_like(math.pi / 4, x))
+    base = _sel(g.out(ov_ops.equal(ay, ax)), tie, g.out(ov_ops.atan(ov_ops.divide(ay, ax))))
+    base = _sel(_signbit(x), g.out(ov_ops.subtract(g.const_like(math.pi, x), base)), base)
+    return ov_ops.multiply(_sel(_signbit(y), g.const_like(-1, y), g.const_like(1, y)), base)
 
 
 def _sinc(x):
-    px = _o(ov_ops.multiply(x, _k(math.pi, x)))
-    zero = _o(ov_ops.equal(x, _k(0, x)))
-    return _sel(zero, _k(1, x), _o(ov_ops.divide(ov_ops.sin(px), _sel(zero, _k(1, x), px))))
+    px = g.out(ov_ops.multiply(x, g.const_like(math.pi, x)))
+    zero = g.out(ov_ops.equal(x, g.const_like(0, x)))
+    return _sel(zero, g.const_like(1, x), g.out(ov_ops.divide(ov_ops.sin(px), _sel(zero, g.const_like(1, x), px))))
 
 
 def _scale(factor):
     def translator(x):
-        return ov_ops.multiply(x, _k(factor, x))
+        return ov_ops.multiply(x, g.const_like(factor, x))
 
     return translator
 
@@ -414,14 +393,14 @@ for _name, _fn in [
     ("sinc", _sinc), ("deg2rad", _scale(math.pi / 180)), ("rad2deg", _scale(180 / math.pi)),
 ]:
     unary(_name, _fn, rule="inexact")
-binary("arctan2", _arctan2, rule="inexact")
+arctan2 = binary("arctan2", _arctan2, rule="inexact")
 
 
 def _angle(x):
-    return _arctan2(_k(0, x), x)
+    return _arctan2(g.const_like(0, x), x)
 
 
-unary("angle", _angle, rule="inexact")
+angle = unary("angle", _angle, rule="inexact")
 
 
 # -- special functions ----------------------------------------------------------------
@@ -454,84 +433,84 @@ _I0_B = (
 
 def _chebyshev(t, coefficients):
     """Clenshaw's recurrence, as Cephes' chbevl."""
-    b0, b1, b2 = _k(coefficients[0], t), _k(0, t), None
+    b0, b1, b2 = g.const_like(coefficients[0], t), g.const_like(0, t), None
     for c in coefficients[1:]:
         b2, b1 = b1, b0
-        b0 = _o(ov_ops.add(ov_ops.subtract(ov_ops.multiply(t, b1), b2), _k(c, t)))
-    return _o(ov_ops.multiply(ov_ops.subtract(b0, b2), _k(0.5, t)))
+        b0 = g.out(ov_ops.add(ov_ops.subtract(ov_ops.multiply(t, b1), b2), g.const_like(c, t)))
+    return g.out(ov_ops.multiply(ov_ops.subtract(b0, b2), g.const_like(0.5, t)))
 
 
 def _i0(x):
-    a = _o(ov_ops.abs(x))
-    small = _chebyshev(_o(ov_ops.subtract(ov_ops.multiply(a, _k(0.5, a)), _k(2, a))), _I0_A)
-    safe = _o(ov_ops.maximum(a, _k(8, a)))  # keeps 32 / a finite on the unused branch
-    large = _o(ov_ops.divide(
-        _chebyshev(_o(ov_ops.subtract(ov_ops.divide(_k(32, a), safe), _k(2, a))), _I0_B),
+    a = g.out(ov_ops.abs(x))
+    small = _chebyshev(g.out(ov_ops.subtract(ov_ops.multiply(a, g.const_like(0.5, a)), g.const_like(2, a))), _I0_A)
+    safe = g.out(ov_ops.maximum(a, g.const_like(8, a)))  # keeps 32 / a finite on the unused branch
+    large = g.out(ov_ops.divide(
+        _chebyshev(g.out(ov_ops.subtract(ov_ops.divide(g.const_like(32, a), safe), g.const_like(2, a))), _I0_B),
         ov_ops.sqrt(safe)))
-    picked = _sel(_o(ov_ops.less_equal(a, _k(8, a))), small, large)
+    picked = _sel(g.out(ov_ops.less_equal(a, g.const_like(8, a))), small, large)
     return ov_ops.multiply(ov_ops.exp(a), picked)
 
 
-unary("i0", _i0, rule="inexact")
+i0 = unary("i0", _i0, rule="inexact")
 
 
 def _heaviside(x1, x2):
-    zero = _k(0, x1)
-    r = _sel(_o(ov_ops.less(x1, zero)), zero, _sel(_o(ov_ops.equal(x1, zero)), x2, _k(1, x1)))
+    zero = g.const_like(0, x1)
+    r = _sel(g.out(ov_ops.less(x1, zero)), zero, _sel(g.out(ov_ops.equal(x1, zero)), x2, g.const_like(1, x1)))
     return _sel(_isnan(x1), x1, r)
 
 
 def _hypot(a, b):
-    a, b = _o(ov_ops.abs(a)), _o(ov_ops.abs(b))
-    hi, lo = _o(ov_ops.maximum(a, b)), _o(ov_ops.minimum(a, b))
-    zero = _o(ov_ops.equal(hi, _k(0, hi)))
-    ratio = _o(ov_ops.divide(lo, _sel(zero, _k(1, hi), hi)))
-    r = _o(ov_ops.multiply(hi, ov_ops.sqrt(ov_ops.add(_k(1, hi), ov_ops.multiply(ratio, ratio)))))
-    r = _sel(_o(ov_ops.logical_or(_isnan(a), _isnan(b))), _k(float("nan"), a), r)
-    return _sel(_o(ov_ops.logical_or(ov_ops.is_inf(a), ov_ops.is_inf(b))), _k(float("inf"), a), r)
+    a, b = g.out(ov_ops.abs(a)), g.out(ov_ops.abs(b))
+    hi, lo = g.out(ov_ops.maximum(a, b)), g.out(ov_ops.minimum(a, b))
+    zero = g.out(ov_ops.equal(hi, g.const_like(0, hi)))
+    ratio = g.out(ov_ops.divide(lo, _sel(zero, g.const_like(1, hi), hi)))
+    r = g.out(ov_ops.multiply(hi, ov_ops.sqrt(ov_ops.add(g.const_like(1, hi), ov_ops.multiply(ratio, ratio)))))
+    r = _sel(g.out(ov_ops.logical_or(_isnan(a), _isnan(b))), g.const_like(float("nan"), a), r)
+    return _sel(g.out(ov_ops.logical_or(ov_ops.is_inf(a), ov_ops.is_inf(b))), g.const_like(float("inf"), a), r)
 
 
-binary("heaviside", _heaviside, compute=_int_to_floatx, result=_int_to_floatx)
-binary("hypot", _hypot, compute=_int_to_floatx, result=_int_to_floatx)
+heaviside = binary("heaviside", _heaviside, compute=_int_to_floatx, result=_int_to_floatx)
+hypot = binary("hypot", _hypot, compute=_int_to_floatx, result=_int_to_floatx)
 
 
 def _nextafter(x, y):
     """The next float after ``x`` towards ``y``, from the exponent of ``x``."""
-    dt = _dt(x)
+    dt = g.dtype(x)
     info = ml_dtypes.finfo(dtypes.to_numpy(dt))
     mant = int(info.nmant)
-    a = _o(ov_ops.abs(x))
-    tiny = _k(float(info.smallest_subnormal), x)
+    a = g.out(ov_ops.abs(x))
+    tiny = g.const_like(float(info.smallest_subnormal), x)
     # exponent e with 2**e <= |x| < 2**(e+1), repaired after the float log2
-    e = _o(ov_ops.floor(ov_ops.multiply(ov_ops.log(a), _k(1 / math.log(2), x))))
-    two = _k(2, x)
-    p = _o(ov_ops.power(two, e))
-    e = _sel(_o(ov_ops.greater(p, a)), _o(ov_ops.subtract(e, _k(1, x))), e)
-    e = _sel(_o(ov_ops.less_equal(ov_ops.multiply(p, two), a)), _o(ov_ops.add(e, _k(1, x))), e)
-    e = _o(ov_ops.maximum(e, _k(float(info.minexp), x)))
-    ulp = _o(ov_ops.power(two, ov_ops.subtract(e, _k(mant, x))))
+    e = g.out(ov_ops.floor(ov_ops.multiply(ov_ops.log(a), g.const_like(1 / math.log(2), x))))
+    two = g.const_like(2, x)
+    p = g.out(ov_ops.power(two, e))
+    e = _sel(g.out(ov_ops.greater(p, a)), g.out(ov_ops.subtract(e, g.const_like(1, x))), e)
+    e = _sel(g.out(ov_ops.less_equal(ov_ops.multiply(p, two), a)), g.out(ov_ops.add(e, g.const_like(1, x))), e)
+    e = g.out(ov_ops.maximum(e, g.const_like(float(info.minexp), x)))
+    ulp = g.out(ov_ops.power(two, ov_ops.subtract(e, g.const_like(mant, x))))
     # stepping towards zero from an exact power of two takes half an ulp
-    towards_zero = _o(ov_ops.less(ov_ops.abs(y), a))
-    at_power = _o(ov_ops.equal(a, ov_ops.power(two, e)))
-    halve = _o(ov_ops.logical_and(ov_ops.logical_and(towards_zero, at_power),
-                                  ov_ops.greater(e, _k(float(info.minexp), x))))
-    ulp = _sel(halve, _o(ov_ops.multiply(ulp, _k(0.5, x))), ulp)
-    direction = _o(ov_ops.sign(ov_ops.subtract(y, x)))
-    r = _o(ov_ops.add(x, ov_ops.multiply(direction, ulp)))
-    r = _sel(_o(ov_ops.equal(x, _k(0, x))), _o(ov_ops.multiply(direction, tiny)), r)
-    r = _sel(_o(ov_ops.equal(x, y)), y, r)
-    any_nan = _o(ov_ops.logical_or(_isnan(x), _isnan(y)))
-    return _sel(any_nan, _k(float("nan"), x), r)
+    towards_zero = g.out(ov_ops.less(ov_ops.abs(y), a))
+    at_power = g.out(ov_ops.equal(a, ov_ops.power(two, e)))
+    halve = g.out(ov_ops.logical_and(ov_ops.logical_and(towards_zero, at_power),
+                                  ov_ops.greater(e, g.const_like(float(info.minexp), x))))
+    ulp = _sel(halve, g.out(ov_ops.multiply(ulp, g.const_like(0.5, x))), ulp)
+    direction = g.out(ov_ops.sign(ov_ops.subtract(y, x)))
+    r = g.out(ov_ops.add(x, ov_ops.multiply(direction, ulp)))
+    r = _sel(g.out(ov_ops.equal(x, g.const_like(0, x))), g.out(ov_ops.multiply(direction, tiny)), r)
+    r = _sel(g.out(ov_ops.equal(x, y)), y, r)
+    any_nan = g.out(ov_ops.logical_or(_isnan(x), _isnan(y)))
+    return _sel(any_nan, g.const_like(float("nan"), x), r)
 
 
-binary("nextafter", _nextafter, rule="inexact")
+nextafter = binary("nextafter", _nextafter, rule="inexact")
 
 
 def _ldexp(x1, x2):
     # two factors keep 2 ** x2 finite where x1 * 2 ** x2 still is
-    half = g.cast(_o(ov_ops.divide(x2, g.const(2, _dt(x2)))), _dt(x1))
-    rest = _o(ov_ops.subtract(g.cast(x2, _dt(x1)), half))
-    two = _k(2, x1)
+    half = g.cast(g.out(ov_ops.divide(x2, g.const(2, g.dtype(x2)))), g.dtype(x1))
+    rest = g.out(ov_ops.subtract(g.cast(x2, g.dtype(x1)), half))
+    two = g.const_like(2, x1)
     return ov_ops.multiply(ov_ops.multiply(x1, ov_ops.power(two, half)), ov_ops.power(two, rest))
 
 
@@ -547,31 +526,31 @@ def ldexp(x1, x2):
 
 # -- rounding ---------------------------------------------------------------------------
 def _trunc(x):
-    if _dt(x) not in dtypes.FLOATS:
+    if g.dtype(x) not in dtypes.FLOATS:
         return x
-    return _sel(_o(ov_ops.less(x, _k(0, x))), _o(ov_ops.ceiling(x)), _o(ov_ops.floor(x)))
+    return _sel(g.out(ov_ops.less(x, g.const_like(0, x))), g.out(ov_ops.ceiling(x)), g.out(ov_ops.floor(x)))
 
 
-unary("floor", ov_ops.floor, rule="inexact")
-unary("ceil", ov_ops.ceiling, rule="inexact")
-unary("trunc", _trunc)
+floor = unary("floor", ov_ops.floor, rule="inexact")
+ceil = unary("ceil", ov_ops.ceiling, rule="inexact")
+trunc = unary("trunc", _trunc)
 
 
 def _round(x, decimals, result):
     if decimals == 0:
         out = ov_ops.round(x, "half_to_even")
-    elif _dt(x) in dtypes.FLOATS:
-        f = _k(10.0 ** abs(decimals), x)
+    elif g.dtype(x) in dtypes.FLOATS:
+        f = g.const_like(10.0 ** abs(decimals), x)
         scale, unscale = (ov_ops.multiply, ov_ops.divide) if decimals > 0 else (ov_ops.divide, ov_ops.multiply)
         out = unscale(ov_ops.round(scale(x, f), "half_to_even"), f)
     else:  # integers, decimals < 0: exact half-to-even on multiples of 10**-decimals
-        f = _k(10 ** -decimals, x)
+        f = g.const_like(10 ** -decimals, x)
         q = _floor_divide(x, f)
-        r = _o(ov_ops.subtract(x, ov_ops.multiply(q, f)))
-        twice = _o(ov_ops.multiply(r, _k(2, r)))
-        odd = _o(ov_ops.equal(_mod(q, _k(2, q)), _k(1, q)))
-        up = _o(ov_ops.logical_or(_greater(twice, f), ov_ops.logical_and(_equal(twice, f), odd)))
-        out = ov_ops.multiply(_sel(up, _o(ov_ops.add(q, _k(1, q))), q), f)
+        r = g.out(ov_ops.subtract(x, ov_ops.multiply(q, f)))
+        twice = g.out(ov_ops.multiply(r, g.const_like(2, r)))
+        odd = g.out(ov_ops.equal(_mod(q, g.const_like(2, q)), g.const_like(1, q)))
+        up = g.out(ov_ops.logical_or(_greater(twice, f), ov_ops.logical_and(_equal(twice, f), odd)))
+        out = ov_ops.multiply(_sel(up, g.out(ov_ops.add(q, g.const_like(1, q))), q), f)
     return g.cast(g.out(out), result)
 
 
@@ -587,7 +566,7 @@ def round(x, decimals=0):
         if decimals >= 0:
             return to_tensor(x, dt)
         if 10 ** -decimals > np.iinfo(dtypes.to_numpy(dt)).max:
-            return REGISTRY["numpy.multiply"](x, 0)
+            return multiply(x, 0)
         compute = _wrap(dt)
     else:
         compute = "float32" if dt in ("float16", "bfloat16") and decimals else dt
@@ -598,8 +577,8 @@ def round(x, decimals=0):
 # -- comparisons and selection -----------------------------------------------------------
 def _nan_propagating(fn):
     def translator(a, b):
-        r = _o(fn(a, b))
-        if _dt(a) in dtypes.FLOATS:
+        r = g.out(fn(a, b))
+        if g.dtype(a) in dtypes.FLOATS:
             r = _sel(_isnan(a), a, _sel(_isnan(b), b, r))
         return r
 
@@ -608,8 +587,8 @@ def _nan_propagating(fn):
 
 def _nan_ignoring(fn):
     def translator(a, b):
-        r = _o(fn(a, b))
-        if _dt(a) in dtypes.FLOATS:
+        r = g.out(fn(a, b))
+        if g.dtype(a) in dtypes.FLOATS:
             r = _sel(_isnan(a), b, _sel(_isnan(b), a, r))
         return r
 
@@ -618,23 +597,24 @@ def _nan_ignoring(fn):
 
 def _bool_or(fn, bool_fn):
     def translator(a, b):
-        return bool_fn(a, b) if _dt(a) == "bool" else fn(a, b)
+        return bool_fn(a, b) if g.dtype(a) == "bool" else fn(a, b)
 
     return translator
 
 
 _maximum = _bool_or(_nan_propagating(ov_ops.maximum), ov_ops.logical_or)
 _minimum = _bool_or(_nan_propagating(ov_ops.minimum), ov_ops.logical_and)
-binary("maximum", _maximum)
-binary("minimum", _minimum)
-binary("fmax", _bool_or(_nan_ignoring(ov_ops.maximum), ov_ops.logical_or))
-binary("fmin", _bool_or(_nan_ignoring(ov_ops.minimum), ov_ops.logical_and))
+maximum = binary("maximum", _maximum)
+minimum = binary("minimum", _minimum)
+fmax = binary("fmax", _bool_or(_nan_ignoring(ov_ops.maximum), ov_ops.logical_or))
+fmin = binary("fmin", _bool_or(_nan_ignoring(ov_ops.minimum), ov_ops.logical_and))
 
-for _name, _fn in [
-    ("equal", _equal), ("not_equal", _not_equal), ("less", _less),
-    ("less_equal", _less_equal), ("greater", _greater), ("greater_equal", _greater_equal),
-]:
-    binary(_name, _fn, result="bool")
+equal = binary("equal", _equal, result="bool")
+not_equal = binary("not_equal", _not_equal, result="bool")
+less = binary("less", _less, result="bool")
+less_equal = binary("less_equal", _less_equal, result="bool")
+greater = binary("greater", _greater, result="bool")
+greater_equal = binary("greater_equal", _greater_equal, result="bool")
 
 
 def _clip(x, lo, hi):
@@ -662,20 +642,20 @@ def clip(x, x_min, x_max):
 
 
 def _isclose(a, b, rtol, atol, equal_nan):
-    if _dt(a) not in dtypes.FLOATS:
+    if g.dtype(a) not in dtypes.FLOATS:
         return _equal(a, b)
-    diff = _o(ov_ops.abs(ov_ops.subtract(a, b)))
-    bound = _o(ov_ops.add(_k(atol, a), ov_ops.multiply(_k(rtol, a), ov_ops.abs(b))))
-    close = _o(ov_ops.logical_or(ov_ops.equal(a, b), ov_ops.less_equal(diff, bound)))
+    diff = g.out(ov_ops.abs(ov_ops.subtract(a, b)))
+    bound = g.out(ov_ops.add(g.const_like(atol, a), ov_ops.multiply(g.const_like(rtol, a), ov_ops.abs(b))))
+    close = g.out(ov_ops.logical_or(ov_ops.equal(a, b), ov_ops.less_equal(diff, bound)))
     if equal_nan:
-        close = _o(ov_ops.logical_or(close, ov_ops.logical_and(_isnan(a), _isnan(b))))
+        close = g.out(ov_ops.logical_or(close, ov_ops.logical_and(_isnan(a), _isnan(b))))
     return close
 
 
 def _isclose_inputs(op, x1, x2, rtol, atol):
     dt = dtypes.promote(x1, x2)
     if dtypes.is_int(dt) and (rtol or atol):
-        dt = _floatx()  # tolerances apply to integers too, as in NumPy
+        dt = dtypes.floatx()  # tolerances apply to integers too, as in NumPy
     for name, value in (("rtol", rtol), ("atol", atol)):
         if not isinstance(value, (int, float, np.number)) or isinstance(value, bool):
             raise TypeError(f"`{op}`: {name} must be a number, got {value!r}")
@@ -690,7 +670,7 @@ def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
 
 
 def _allclose(a, b, rtol, atol, equal_nan):
-    close = _o(_isclose(a, b, rtol, atol, equal_nan))
+    close = g.out(_isclose(a, b, rtol, atol, equal_nan))
     flat = g.reshape(close, (-1,))
     return ov_ops.reduce_logical_and(flat, g.i64([0]), False)
 
@@ -709,9 +689,7 @@ def _where(condition, x1, x2):
 @register("numpy")
 def where(condition, x1=None, x2=None):
     if x1 is None and x2 is None:
-        if "numpy.nonzero" not in REGISTRY:
-            raise NotImplementedError("`where(condition)` needs `nonzero`, not available yet")
-        return REGISTRY["numpy.nonzero"](condition)
+        return nonzero(condition)
     if x1 is None or x2 is None:
         raise ValueError("`where`: `x1` and `x2` either both should be `None` or both "
                          f"should have non-None value; got x1={x1!r}, x2={x2!r}")
@@ -725,7 +703,7 @@ def where(condition, x1=None, x2=None):
 def _float_test(fn, other):
     """``fn(x)`` for floats; the constant ``other`` for integers and bools."""
     def translator(x):
-        if _dt(x) in dtypes.FLOATS:
+        if g.dtype(x) in dtypes.FLOATS:
             return fn(x)
         return _full(other, x, "bool")
 
@@ -733,27 +711,27 @@ def _float_test(fn, other):
 
 
 def _isneginf(x):
-    return ov_ops.logical_and(ov_ops.is_inf(x), ov_ops.less(x, _k(0, x)))
+    return ov_ops.logical_and(ov_ops.is_inf(x), ov_ops.less(x, g.const_like(0, x)))
 
 
 def _isposinf(x):
-    return ov_ops.logical_and(ov_ops.is_inf(x), ov_ops.greater(x, _k(0, x)))
+    return ov_ops.logical_and(ov_ops.is_inf(x), ov_ops.greater(x, g.const_like(0, x)))
 
 
-unary("isfinite", _float_test(ov_ops.is_finite, True), result="bool")
-unary("isinf", _float_test(ov_ops.is_inf, False), result="bool")
-unary("isnan", _float_test(ov_ops.is_nan, False), result="bool")
-unary("isneginf", _float_test(_isneginf, False), result="bool")
-unary("isposinf", _float_test(_isposinf, False), result="bool")
-unary("isreal", lambda x: _full(True, x, "bool"), result="bool")
+isfinite = unary("isfinite", _float_test(ov_ops.is_finite, True), result="bool")
+isinf = unary("isinf", _float_test(ov_ops.is_inf, False), result="bool")
+isnan = unary("isnan", _float_test(ov_ops.is_nan, False), result="bool")
+isneginf = unary("isneginf", _float_test(_isneginf, False), result="bool")
+isposinf = unary("isposinf", _float_test(_isposinf, False), result="bool")
+isreal = unary("isreal", lambda x: _full(True, x, "bool"), result="bool")
 
 
 def _nan_to_num(x, nan, posinf, neginf):
-    if _dt(x) not in dtypes.FLOATS:
+    if g.dtype(x) not in dtypes.FLOATS:
         return x
-    x = _sel(_isnan(x), _k(nan, x), x)
-    x = _sel(_o(_isposinf(x)), _k(posinf, x), x)
-    return _sel(_o(_isneginf(x)), _k(neginf, x), x)
+    x = _sel(_isnan(x), g.const_like(nan, x), x)
+    x = _sel(g.out(_isposinf(x)), g.const_like(posinf, x), x)
+    return _sel(g.out(_isneginf(x)), g.const_like(neginf, x), x)
 
 
 @register("numpy")
@@ -772,23 +750,23 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
 for _name, _fn in [("logical_and", ov_ops.logical_and), ("logical_or", ov_ops.logical_or),
                    ("logical_xor", ov_ops.logical_xor)]:
     binary(_name, _fn, compute="bool", result="bool")
-unary("logical_not", ov_ops.logical_not, compute="bool", result="bool")
+logical_not = unary("logical_not", ov_ops.logical_not, compute="bool", result="bool")
 
 
 def _bits(x, n):
     """``x`` split into its ``n`` low bits along a new last axis, arithmetically."""
-    powers = g.const([2 ** i for i in range(n)], _dt(x))
+    powers = g.const([2 ** i for i in range(n)], g.dtype(x))
     column = g.unsqueeze_axes(x, [g.rank(x)])
-    return _o(ov_ops.floor_mod(ov_ops.divide(column, powers), _k(2, x))), powers
+    return g.out(ov_ops.floor_mod(ov_ops.divide(column, powers), g.const_like(2, x))), powers
 
 
 def _bitwise_arith(combine):
     """A bitwise op on data with no bitwise kernels (uint32 on reference kernels)."""
     def translator(a, b):
-        n = 8 * dtypes.to_numpy(_dt(a)).itemsize
+        n = 8 * dtypes.to_numpy(g.dtype(a)).itemsize
         bits_a, powers = _bits(a, n)
         bits_b, _ = _bits(b, n)
-        picked = _o(combine(bits_a, bits_b))
+        picked = g.out(combine(bits_a, bits_b))
         return ov_ops.reduce_sum(ov_ops.multiply(picked, powers), g.i64([-1]), False)
 
     return translator
@@ -799,64 +777,64 @@ def _bitwise(op_name, fn, arith_combine):
 
     def translator(a, b):
         _require_ints(op_name, a)
-        return arith(a, b) if dtypes.is_wide(_dt(a)) else fn(a, b)
+        return arith(a, b) if dtypes.is_wide(g.dtype(a)) else fn(a, b)
 
     return translator
 
 
-binary("bitwise_and", _bitwise("bitwise_and", ov_ops.bitwise_and, ov_ops.multiply),
+bitwise_and = binary("bitwise_and", _bitwise("bitwise_and", ov_ops.bitwise_and, ov_ops.multiply),
        params=("x", "y"))
-binary("bitwise_or", _bitwise("bitwise_or", ov_ops.bitwise_or, ov_ops.maximum),
+bitwise_or = binary("bitwise_or", _bitwise("bitwise_or", ov_ops.bitwise_or, ov_ops.maximum),
        params=("x", "y"))
-binary("bitwise_xor", _bitwise("bitwise_xor", ov_ops.bitwise_xor,
-                               lambda x, y: g.cast(_o(ov_ops.not_equal(x, y)), _dt(x))),
+bitwise_xor = binary("bitwise_xor", _bitwise("bitwise_xor", ov_ops.bitwise_xor,
+                               lambda x, y: g.cast(g.out(ov_ops.not_equal(x, y)), g.dtype(x))),
        params=("x", "y"))
 
 
 def _bitwise_invert(x):
     _require_ints("bitwise_invert", x)
-    dt = _dt(x)
+    dt = g.dtype(x)
     if dt == "bool":
         return ov_ops.logical_not(x)
     if dtypes.is_wide(dt) and dtypes.is_unsigned(dt):
-        return ov_ops.subtract(_k(np.iinfo(dtypes.to_numpy(dt)).max, x), x)
+        return ov_ops.subtract(g.const_like(np.iinfo(dtypes.to_numpy(dt)).max, x), x)
     if dtypes.is_wide(dt):  # ~x == -x - 1 in two's complement
-        return ov_ops.subtract(ov_ops.negative(x), _k(1, x))
+        return ov_ops.subtract(ov_ops.negative(x), g.const_like(1, x))
     return ov_ops.bitwise_not(x)
 
 
-unary("bitwise_invert", _bitwise_invert)
-alias("numpy", "bitwise_not", REGISTRY["numpy.bitwise_invert"])
+bitwise_invert = unary("bitwise_invert", _bitwise_invert)
+alias("numpy", "bitwise_not", bitwise_invert)
 
 
 def _shift(op_name, left):
     def translator(x, s):
         _require_ints(op_name, x)
-        dt = _dt(x)
+        dt = g.dtype(x)
         n = 8 * dtypes.to_numpy(dt).itemsize
-        out_of_range = _o(ov_ops.logical_or(ov_ops.less(s, _k(0, s)),
-                                            ov_ops.greater_equal(s, _k(n, s))))
-        s_safe = _sel(out_of_range, _k(0, s), s)
+        out_of_range = g.out(ov_ops.logical_or(ov_ops.less(s, g.const_like(0, s)),
+                                            ov_ops.greater_equal(s, g.const_like(n, s))))
+        s_safe = _sel(out_of_range, g.const_like(0, s), s)
         if dtypes.is_wide(dt):  # no shift kernels: multiply/divide by 2 ** s
-            factor = _o(ov_ops.power(_k(2, x), s_safe))
-            shifted = _o(ov_ops.multiply(x, factor) if left else ov_ops.divide(x, factor))
+            factor = g.out(ov_ops.power(g.const_like(2, x), s_safe))
+            shifted = g.out(ov_ops.multiply(x, factor) if left else ov_ops.divide(x, factor))
         else:
             fn = ov_ops.bitwise_left_shift if left else ov_ops.bitwise_right_shift
-            shifted = _o(fn(x, s_safe))
-        fill = _k(0, x)
+            shifted = g.out(fn(x, s_safe))
+        fill = g.const_like(0, x)
         if not left and dt in dtypes.SIGNED:
-            fill = _sel(_o(ov_ops.less(x, _k(0, x))), _k(-1, x), fill)
+            fill = _sel(g.out(ov_ops.less(x, g.const_like(0, x))), g.const_like(-1, x), fill)
         return _sel(out_of_range, fill, shifted)
 
     return translator
 
 
-binary("bitwise_left_shift", _shift("bitwise_left_shift", True),
+bitwise_left_shift = binary("bitwise_left_shift", _shift("bitwise_left_shift", True),
        compute=_wrap_bool_int32, result=_bool_to_int32, params=("x", "y"))
-binary("bitwise_right_shift", _shift("bitwise_right_shift", False),
+bitwise_right_shift = binary("bitwise_right_shift", _shift("bitwise_right_shift", False),
        compute=_bool_to_int32, result=_bool_to_int32, params=("x", "y"))
-alias("numpy", "left_shift", REGISTRY["numpy.bitwise_left_shift"])
-alias("numpy", "right_shift", REGISTRY["numpy.bitwise_right_shift"])
+alias("numpy", "left_shift", bitwise_left_shift)
+alias("numpy", "right_shift", bitwise_right_shift)
 
 
 # -- gcd / lcm -------------------------------------------------------------------------------
@@ -867,19 +845,19 @@ def _gcd(a, b):
     int32 Loop bodies inexactly (gcd(2**30 - 1, 2**30) came out 2**30).
     """
     _require_ints("gcd", a, allow_bool=False)
-    dt = _dt(a)
+    dt = g.dtype(a)
     a, b = g.cast(a, "int64"), g.cast(b, "int64")
-    shape = g.shape_of(_o(ov_ops.add(a, b)))
-    a = g.broadcast_to_shape(_o(ov_ops.abs(a)), shape)
-    b = g.broadcast_to_shape(_o(ov_ops.abs(b)), shape)
+    shape = g.shape_of(g.out(ov_ops.add(a, b)))
+    a = g.broadcast_to_shape(g.out(ov_ops.abs(a)), shape)
+    b = g.broadcast_to_shape(g.out(ov_ops.abs(b)), shape)
 
     def unfinished(r):
-        flat = g.reshape(_o(ov_ops.not_equal(r, _k(0, r))), (-1,))
-        return _o(ov_ops.reduce_logical_or(flat, g.i64([0]), False))
+        flat = g.reshape(g.out(ov_ops.not_equal(r, g.const_like(0, r))), (-1,))
+        return g.out(ov_ops.reduce_logical_or(flat, g.i64([0]), False))
 
     pa = ov_ops.parameter(a.get_partial_shape(), a.get_element_type())
     pb = ov_ops.parameter(b.get_partial_shape(), b.get_element_type())
-    done = _o(ov_ops.equal(pb.output(0), _k(0, b)))  # finished pairs stay put
+    done = g.out(ov_ops.equal(pb.output(0), g.const_like(0, b)))  # finished pairs stay put
     na = _sel(done, pa.output(0), pb.output(0))
     nb = _mod(pa.output(0), pb.output(0))  # a mod 0 == 0
     loop = ov_ops.loop(g.i64(64), unfinished(b))
@@ -888,19 +866,19 @@ def _gcd(a, b):
     loop.set_merged_input(pa, a, na)
     loop.set_merged_input(pb, b, nb)
     a, b = loop.get_iter_value(na, -1), loop.get_iter_value(nb, -1)
-    return g.cast(_o(ov_ops.maximum(a, b)), dt)  # b is 0 unless the loop never ran
+    return g.cast(g.out(ov_ops.maximum(a, b)), dt)  # b is 0 unless the loop never ran
 
 
 def _lcm(a, b):
     _require_ints("lcm", a, allow_bool=False)
     d = _gcd(a, b)
-    zero = _o(ov_ops.equal(d, _k(0, d)))
-    q = _floor_divide(_o(ov_ops.abs(a)), _sel(zero, _k(1, d), d))
-    return _sel(zero, _k(0, d), _o(ov_ops.multiply(q, ov_ops.abs(b))))
+    zero = g.out(ov_ops.equal(d, g.const_like(0, d)))
+    q = _floor_divide(g.out(ov_ops.abs(a)), _sel(zero, g.const_like(1, d), d))
+    return _sel(zero, g.const_like(0, d), g.out(ov_ops.multiply(q, ov_ops.abs(b))))
 
 
-binary("gcd", _gcd, compute=_wrap)
-binary("lcm", _lcm, compute=_wrap)
+gcd = binary("gcd", _gcd, compute=_wrap)
+lcm = binary("lcm", _lcm, compute=_wrap)
 
 
 # -- complex parts and copies (real tensors only) ------------------------------------------------
@@ -914,6 +892,6 @@ def _identity(name):
 
 for _name in ("real", "conjugate", "conj", "copy"):
     _identity(_name)
-unary("imag", lambda x: _full(0, x))
+imag = unary("imag", lambda x: _full(0, x))
 
 del _name, _fn

@@ -3,7 +3,9 @@
 from keras.src.backend.common.backend_utils import vectorize_impl
 
 from keras_ov.ops.coerce import to_tensor
-from keras_ov.ops.registry import REGISTRY, register
+from keras_ov.ops.indexing import take
+from keras_ov.ops.registry import register
+from keras_ov.ops.shape import stack
 
 
 def _vmap(fn, in_axes):
@@ -21,12 +23,10 @@ def _vmap(fn, in_axes):
         n = args[batched[0]].shape[0]
         if n is None:
             raise ValueError("`vectorize` needs a static size along the mapped axis")
-        take = REGISTRY["numpy.take"]
         outs = [
             fn(*[take(a, k, axis=0) if i in batched else a for i, a in enumerate(args)])
             for k in range(n)
         ]
-        stack = REGISTRY["numpy.stack"]
         if isinstance(outs[0], (tuple, list)):
             return type(outs[0])(stack([o[j] for o in outs]) for j in range(len(outs[0])))
         return stack(outs)

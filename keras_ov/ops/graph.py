@@ -24,6 +24,11 @@ def const(value, dtype):
     return constant(np.asarray(value, dtype=dtypes.to_numpy(dtype)), dtype)
 
 
+def const_like(value, like):
+    """A scalar Constant of ``like``'s dtype."""
+    return const(value, dtype(like))
+
+
 def i64(values):
     """An int64 Constant, for shapes, axes and indices."""
     return constant(np.asarray(values, dtype=np.int64), "int64")
@@ -285,3 +290,19 @@ def loop(count, body, carried, invariants=(), until=None):
     for p, v in zip(i_params, invariants):
         loop.set_invariant_input(p, v)
     return [loop.get_iter_value(n, -1) for n in new]
+
+
+def data_format(data_format):
+    """``"channels_last"``/``"channels_first"``; ``None`` -> Keras's image_data_format."""
+    # lazy: keras loads keras_ov.backend, which loads this module
+    from keras.src.backend.config import standardize_data_format
+
+    return standardize_data_format(data_format)
+
+
+def one_hot(x, *, depth, axis, dtype):
+    """One-hot of integer ``x`` along a new ``axis``, 1/0 in ``dtype``."""
+    on, off = const(1, dtype), const(0, dtype)
+    wide = dtypes.from_ov(x.get_element_type()) in ("int64", "uint64")  # (`dtype` is the argument)
+    idx = x if wide else cast(x, "int32")
+    return out(ov_ops.one_hot(idx, i64(depth), on, off, axis))

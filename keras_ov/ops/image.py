@@ -13,22 +13,21 @@ resampling) for the cubic and Lanczos kernels.
 import itertools
 import math
 
+import ml_dtypes
 import numpy as np
 
 from keras_ov.engine import dtypes
 from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
+from keras_ov.ops.creation import ones_like, zeros_like
 from keras_ov.ops.graph import ov_ops
+from keras_ov.ops.linalg import solve
+from keras_ov.ops.random import normal
 from keras_ov.ops.registry import apply, register
+from keras_ov.ops.shape import concatenate, expand_dims, squeeze, stack
 
 _FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
 _ORDERS = {"nearest": 0, "bilinear": 1}
-
-
-def _data_format(data_format):
-    from keras.src.backend.config import standardize_data_format
-
-    return standardize_data_format(data_format)
 
 
 def _check_images(op, x):
@@ -43,11 +42,7 @@ def _f32(v):
     return g.const(v, "float32")
 
 
-def _c(v, like):
-    return g.const(v, g.dtype(like))
-
-
-def _compute_dtype(dtype):
+def _float32_unless_float(dtype):
     return dtype if dtypes.is_float(dtype) else "float32"
 
 
@@ -67,7 +62,7 @@ def _from_nhwc(x, channels_last, batched):
 
 def _grayscale(x, *, axis):
     dtype = g.dtype(x)
-    work = g.cast(x, _compute_dtype(dtype))
+    work = g.cast(x, _float32_unless_float(dtype))
     shape = [1] * g.rank(x)
     shape[axis] = 3
     w = g.const(np.array([0.2989, 0.5870, 0.1140]).reshape(shape), g.dtype(work))
@@ -79,7 +74,7 @@ def _grayscale(x, *, axis):
 def rgb_to_grayscale(images, data_format=None):
     x = to_tensor(images, op="rgb_to_grayscale")
     _check_images("rgb_to_grayscale", x)
-    axis = x.ndim - 1 if _data_format(data_format) == "channels_last" else x.ndim - 3
+    axis = x.ndim - 1 if g.data_format(data_format) == "channels_last" else x.ndim - 3
     if x.shape[axis] not in (1, 3):
         raise ValueError(
             "Invalid channel size: expected 3 (RGB) or 1 (Grayscale). Received input "
@@ -100,18 +95,18 @@ def _stack_planes(planes, axis):
 
 
 def _rgb_to_hsv(x, *, axis, eps):
-    zero, one = _c(0, x), _c(1, x)
-    x = ov_ops.select(ov_ops.less(ov_ops.abs(x), _c(eps, x)), zero, x)
+    zero, one = g.const_like(0, x), g.const_like(1, x)
+    x = ov_ops.select(ov_ops.less(ov_ops.abs(x), g.const_like(eps, x)), zero, x)
     r, gr, b = _planes(g.out(x), axis)
     value = ov_ops.maximum(ov_ops.maximum(r, gr), b)
     span = ov_ops.subtract(value, ov_ops.minimum(ov_ops.minimum(r, gr), b))
     safe_value = ov_ops.select(ov_ops.greater(value, zero), value, one)
     safe_span = ov_ops.select(ov_ops.greater(span, zero), span, one)
     sat = ov_ops.select(ov_ops.greater(value, zero), ov_ops.divide(span, safe_value), zero)
-    norm = ov_ops.divide(one, ov_ops.multiply(_c(6, x), safe_span))
+    norm = ov_ops.divide(one, ov_ops.multiply(g.const_like(6, x), safe_span))
 
     def part(a, c, offset):
-        return ov_ops.add(ov_ops.multiply(norm, ov_ops.subtract(a, c)), _c(offset, x))
+        return ov_ops.add(ov_ops.multiply(norm, ov_ops.subtract(a, c)), g.const_like(offset, x))
 
     hue = ov_ops.select(ov_ops.equal(value, gr), part(b, r, 2 / 6), part(r, gr, 4 / 6))
     hue = ov_ops.select(ov_ops.equal(value, r), part(gr, b, 0.0), hue)
@@ -122,14 +117,14 @@ def _rgb_to_hsv(x, *, axis, eps):
 
 def _hsv_to_rgb(x, *, axis):
     h, s, v = _planes(x, axis)
-    dh = ov_ops.multiply(ov_ops.floor_mod(h, _c(1, x)), _c(6, x))
+    dh = ov_ops.multiply(ov_ops.floor_mod(h, g.const_like(1, x)), g.const_like(6, x))
 
     def channel(a, b, sign):
-        t = ov_ops.abs(ov_ops.subtract(dh, _c(b, x)))
-        t = ov_ops.subtract(t, _c(1, x)) if sign > 0 else ov_ops.subtract(_c(2, x), t)
+        t = ov_ops.abs(ov_ops.subtract(dh, g.const_like(b, x)))
+        t = ov_ops.subtract(t, g.const_like(1, x)) if sign > 0 else ov_ops.subtract(g.const_like(2, x), t)
         return ov_ops.clamp(t, 0.0, 1.0)
 
-    one_minus_s = ov_ops.subtract(_c(1, x), s)
+    one_minus_s = ov_ops.subtract(g.const_like(1, x), s)
     rgb = [ov_ops.multiply(v, ov_ops.add(one_minus_s, ov_ops.multiply(s, d)))
            for d in (channel(0, 3, 1), channel(0, 2, -1), channel(0, 4, -1))]
     return _stack_planes(rgb, axis)
@@ -142,15 +137,13 @@ def _color_op(op, translator, images, data_format, **attrs):
         raise ValueError(
             f"Invalid images dtype: expected float dtype. Received: images.dtype={x.dtype}"
         )
-    axis = x.ndim - 1 if _data_format(data_format) == "channels_last" else x.ndim - 3
+    axis = x.ndim - 1 if g.data_format(data_format) == "channels_last" else x.ndim - 3
     return apply(f"image.{op}", translator, [x], axis=axis, **attrs)
 
 
 @register("image")
 def rgb_to_hsv(images, data_format=None):
     x = to_tensor(images, op="rgb_to_hsv")
-    import ml_dtypes
-
     eps = float(ml_dtypes.finfo(dtypes.to_numpy(x.dtype)).eps) if dtypes.is_float(x.dtype) else 0.0
     return _color_op("rgb_to_hsv", _rgb_to_hsv, x, data_format, eps=eps)
 
@@ -254,7 +247,7 @@ def scale_and_translate(images, output_shape, scale, translation, spatial_dims, 
 
 
 def _interpolate_resize(x, *, axes, size, interpolation, antialias, dtype):
-    work = g.cast(x, _compute_dtype(dtype))
+    work = g.cast(x, _float32_unless_float(dtype))
     if interpolation == "nearest":
         y = ov_ops.interpolate(work, g.i64(list(size)), "nearest", "sizes",
                                coordinate_transformation_mode="tf_half_pixel_for_nn",
@@ -278,7 +271,7 @@ def _crop_or_pad(x, *, axes, box, pad, fill_value):
     hi = [0] * g.rank(x)
     for a, (before, after) in zip(axes, box):
         lo[a], hi[a] = before, after
-    return g.out(ov_ops.pad(x, g.i64(lo), g.i64(hi), "constant", _c(fill_value, x)))
+    return g.out(ov_ops.pad(x, g.i64(lo), g.i64(hi), "constant", g.const_like(fill_value, x)))
 
 
 @register("image")
@@ -307,7 +300,7 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
     x = to_tensor(images, op=op)
     _check_images(op, x)
     th, tw = (int(s) for s in size)
-    axes = (x.ndim - 3, x.ndim - 2) if _data_format(data_format) == "channels_last" else (
+    axes = (x.ndim - 3, x.ndim - 2) if g.data_format(data_format) == "channels_last" else (
         x.ndim - 2, x.ndim - 1)
     h, w = x.shape[axes[0]], x.shape[axes[1]]
     if crop_to_aspect_ratio or pad_to_aspect_ratio:
@@ -369,7 +362,7 @@ def _taps(coord, order):
     lower = ov_ops.floor(coord)
     upper_w = ov_ops.subtract(coord, lower)
     idx = g.cast(g.out(lower), "int32")
-    return [(idx, ov_ops.subtract(_c(1, coord), upper_w)),
+    return [(idx, ov_ops.subtract(g.const_like(1, coord), upper_w)),
             (g.out(ov_ops.add(idx, g.i32(1))), upper_w)]
 
 
@@ -382,7 +375,7 @@ def _interpolate(data, coords, sizes, *, order, mode, fill, batch_dims):
     work = g.dtype(coords[0])
     rest = g.rank(data) - batch_dims - len(sizes)
     data = g.cast(data, work)
-    cval = _c(fill, coords[0])
+    cval = g.const_like(fill, coords[0])
     per_axis = []
     for coord, size in zip(coords, sizes):
         taps = []
@@ -424,7 +417,7 @@ def _finish(y, dtype):
 
 def _map_coordinates(x, coords, *, order, mode, fill):
     dtype = g.dtype(x)
-    coords = g.cast(coords, _compute_dtype(dtype) if dtype != "float64" else "float64")
+    coords = g.cast(coords, _float32_unless_float(dtype) if dtype != "float64" else "float64")
     n = g.rank(x)
     parts = [g.out(ov_ops.squeeze(p, g.i64([0]))) for p in ov_ops.split(coords, g.i64(0), n).outputs()]
     y = _interpolate(x, parts, g.static_shape(x), order=order, mode=mode, fill=fill, batch_dims=0)
@@ -522,24 +515,21 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
             f"transforms). Received input with shape: transform.shape={t.shape}"
         )
     return apply(f"image.{op}", _warp, [x, t],
-                 channels_last=_data_format(data_format) == "channels_last",
+                 channels_last=g.data_format(data_format) == "channels_last",
                  batched=x.ndim == 4, order=_ORDERS[interpolation], mode=fill_mode,
                  fill=float(fill_value), projective=False)
 
 
 def _homography(start, end):
     """The 8 projective coefficients mapping ``end`` points onto ``start`` points."""
-    from keras_ov.ops.registry import REGISTRY
-
-    np_ = lambda n: REGISTRY[f"numpy.{n}"]  # noqa: E731
     sx, sy = start[..., 0], start[..., 1]
     ex, ey = end[..., 0], end[..., 1]
-    zeros, ones = np_("zeros_like")(ex), np_("ones_like")(ex)
-    x_rows = np_("stack")([ex, ey, ones, zeros, zeros, zeros, -sx * ex, -sx * ey], axis=-1)
-    y_rows = np_("stack")([zeros, zeros, zeros, ex, ey, ones, -sy * ex, -sy * ey], axis=-1)
-    a = np_("concatenate")([x_rows, y_rows], axis=1)
-    b = np_("expand_dims")(np_("concatenate")([sx, sy], axis=-1), -1)
-    return np_("squeeze")(REGISTRY["linalg.solve"](a, b), -1)
+    zeros, ones = zeros_like(ex), ones_like(ex)
+    x_rows = stack([ex, ey, ones, zeros, zeros, zeros, -sx * ex, -sx * ey], axis=-1)
+    y_rows = stack([zeros, zeros, zeros, ex, ey, ones, -sy * ex, -sy * ey], axis=-1)
+    a = concatenate([x_rows, y_rows], axis=1)
+    b = expand_dims(concatenate([sx, sy], axis=-1), -1)
+    return squeeze(solve(a, b), -1)
 
 
 @register("image")
@@ -569,14 +559,12 @@ def perspective_transform(images, start_points, end_points, interpolation="bilin
             "start_points and end_points must have the same shape. Received start_points."
             f"shape={start.shape}, end_points.shape={end.shape}"
         )
-    from keras_ov.ops.registry import REGISTRY
-
     if start.ndim == 2:
-        start = REGISTRY["numpy.expand_dims"](start, 0)
-        end = REGISTRY["numpy.expand_dims"](end, 0)
+        start = expand_dims(start, 0)
+        end = expand_dims(end, 0)
     transform = _homography(start, end)
     return apply(f"image.{op}", _warp, [x, transform],
-                 channels_last=_data_format(data_format) == "channels_last",
+                 channels_last=g.data_format(data_format) == "channels_last",
                  batched=x.ndim == 4, order=_ORDERS[interpolation], mode="constant",
                  fill=float(fill_value), projective=True)
 
@@ -612,9 +600,7 @@ def _gaussian_blur(x, sigma, *, kernel_size, channels_last, batched):
 def _sigma_pair(sigma, op):
     s = to_tensor(sigma, "float32", op=op)
     if s.ndim == 0:
-        from keras_ov.ops.registry import REGISTRY
-
-        s = REGISTRY["numpy.stack"]([s, s])
+        s = stack([s, s])
     return s
 
 
@@ -626,7 +612,7 @@ def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None
     ks = (int(kernel_size),) * 2 if isinstance(kernel_size, (int, np.integer)) else tuple(
         int(k) for k in kernel_size)
     return apply(f"image.{op}", _gaussian_blur, [x, _sigma_pair(sigma, op)], kernel_size=ks,
-                 channels_last=_data_format(data_format) == "channels_last",
+                 channels_last=g.data_format(data_format) == "channels_last",
                  batched=x.ndim == 4)
 
 
@@ -658,15 +644,13 @@ def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear",
     _check_interpolation(interpolation, fill_mode)
     x = to_tensor(images, op=op)
     _check_images(op, x)
-    channels_last = _data_format(data_format) == "channels_last"
+    channels_last = g.data_format(data_format) == "channels_last"
     shape = x.shape if x.ndim == 4 else (1,) + x.shape
     b, h, w = (shape[0], shape[1], shape[2]) if channels_last else (shape[0], shape[2], shape[3])
     if None in (b, h, w):
         raise ValueError(f"`{op}`: images must have a static shape, got {x.shape}")
     sigma_f = float(sigma)
     k = int(6 * sigma_f) | 1
-    from keras_ov.ops.random import normal
-
     noise = normal((2, b, h, w), seed=seed, dtype="float32")
     return apply(f"image.{op}", _elastic,
                  [x, noise, to_tensor(sigma_f, "float32"), to_tensor(float(alpha), "float32")],
@@ -680,7 +664,7 @@ _SOBEL_X = ((-1, 0, 1), (-2, 0, 2), (-1, 0, 1))
 
 def _sobel(x, *, channels_last):
     dtype = g.dtype(x)
-    work = _compute_dtype(dtype)
+    work = _float32_unless_float(dtype)
     img = g.cast(_to_nhwc(x, channels_last, True), work)
     nchw = g.transpose(img, [0, 3, 1, 2])
     c = g.static_shape(nchw)[1]
@@ -700,7 +684,7 @@ def sobel_edges(images, data_format=None):
     x = to_tensor(images, op="sobel_edges")
     if x.ndim != 4:
         raise ValueError(f"`sobel_edges` expects 4-D images, got shape {x.shape}")
-    channels_last = _data_format(data_format) == "channels_last"
+    channels_last = g.data_format(data_format) == "channels_last"
     if (x.shape[3] if channels_last else x.shape[1]) is None:
         raise ValueError(f"`sobel_edges` needs a static channel dimension, got shape {x.shape}")
     return apply("image.sobel_edges", _sobel, [x], channels_last=channels_last)

@@ -13,13 +13,14 @@ import builtins
 import numpy as np
 
 from keras_ov.engine import dtypes
+from keras_ov.engine.dtypes import join_dtype
 from keras_ov.engine.tensor import OVTensor
 from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.graph import ov_ops
 from keras_ov.ops.registry import apply, register
 from keras_ov.ops.shape import (
-    along, arange_of, as_index, flatten, gather, index_dtype, join_dtype, ravel, scalar,
+    along, arange_of, as_index, flatten, gather, index_dtype, ravel, scalar,
     scatter_nd, static_ints, take_last, transpose,
 )
 

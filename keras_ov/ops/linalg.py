@@ -23,7 +23,7 @@ from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.graph import ov_ops
 from keras_ov.ops.registry import apply, register
-from keras_ov.ops.shape import take_last
+from keras_ov.ops.shape import ravel, take_last
 
 _EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23, "float64": 2.0**-52}
 
@@ -35,15 +35,6 @@ def _mm(a, b, ta=False, tb=False):
 
 def _sum(x, axes, keepdims=False):
     return g.out(ov_ops.reduce_sum(x, g.i64(list(np.atleast_1d(axes))), keepdims))
-
-
-def _where(cond, a, b):
-    return g.out(ov_ops.select(cond, a, b))
-
-
-def _k(value, like):
-    """A scalar constant of ``like``'s dtype."""
-    return g.const(value, g.dtype(like))
 
 
 def _onehot(index, n, like):
@@ -126,15 +117,10 @@ def _product_dtype(*xs):
     return dtypes.promote(*xs)
 
 
-def _compute_dtype(result):
+def _int32_if_bool_or_narrow(result):
     """Booleans and narrow ints are computed in int32 and converted back
     (Convert wraps, like NumPy's narrow integer arithmetic)."""
     return "int32" if result in ("bool", "int8", "int16", "uint8", "uint16") else result
-
-
-def _float_dtype(x):
-    """Float dtype for a linalg op on ``x`` (Keras's promotion: ints -> floatx)."""
-    return dtypes.promote_inexact(x)
 
 
 def _finish(x, result):
@@ -199,7 +185,7 @@ def matmul(x1, x2):
     a, b = to_tensor(x1, op="matmul"), to_tensor(x2, op="matmul")
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"`matmul`: inputs must not be scalars, got shapes {a.shape} and {b.shape}")
-    return apply("numpy.matmul", _matmul, [a, b], compute=_compute_dtype(result), result=result)
+    return apply("numpy.matmul", _matmul, [a, b], compute=_int32_if_bool_or_narrow(result), result=result)
 
 
 def _tensordot(a, b, *, axes_a, axes_b, compute, result):
@@ -248,7 +234,7 @@ def _contract(name, x1, x2, axes_fn):
         if None not in (a.shape[i], b.shape[j]) and a.shape[i] != b.shape[j]:
             raise ValueError(f"`{name}`: shapes {a.shape} and {b.shape} are not aligned")
     return apply("numpy.tensordot", _tensordot, [a, b], axes_a=axes_a, axes_b=axes_b,
-                 compute=_compute_dtype(result), result=result)
+                 compute=_int32_if_bool_or_narrow(result), result=result)
 
 
 @register("numpy")
@@ -263,7 +249,7 @@ def _multiply(a, b, *, compute, result):
 def _scalar_product(name, x1, x2):
     result = _product_dtype(x1, x2)
     a, b = to_tensor(x1, op=name), to_tensor(x2, op=name)
-    return apply("numpy.multiply_product", _multiply, [a, b], compute=_compute_dtype(result), result=result)
+    return apply("numpy.multiply_product", _multiply, [a, b], compute=_int32_if_bool_or_narrow(result), result=result)
 
 
 @register("numpy")
@@ -288,12 +274,10 @@ def vdot(x1, x2):
     b = g_ravel(to_tensor(x2, op="vdot"))
     result = _product_dtype(x1, x2)
     return apply("numpy.tensordot", _tensordot, [a, b], axes_a=(0,), axes_b=(0,),
-                 compute=_compute_dtype(result), result=result)
+                 compute=_int32_if_bool_or_narrow(result), result=result)
 
 
 def g_ravel(x):
-    from keras_ov.ops.shape import ravel
-
     return ravel(x)
 
 
@@ -306,7 +290,7 @@ def _outer_tr(a, b, *, compute, result):
 def outer(x1, x2):
     result = _product_dtype(x1, x2)
     a, b = to_tensor(x1, op="outer"), to_tensor(x2, op="outer")
-    return apply("numpy.outer", _outer_tr, [a, b], compute=_compute_dtype(result), result=result)
+    return apply("numpy.outer", _outer_tr, [a, b], compute=_int32_if_bool_or_narrow(result), result=result)
 
 
 def _kron(a, b, *, compute, result):
@@ -326,7 +310,7 @@ def _kron(a, b, *, compute, result):
 def kron(x1, x2):
     result = _product_dtype(x1, x2)
     a, b = to_tensor(x1, op="kron"), to_tensor(x2, op="kron")
-    return apply("numpy.kron", _kron, [a, b], compute=_compute_dtype(result), result=result)
+    return apply("numpy.kron", _kron, [a, b], compute=_int32_if_bool_or_narrow(result), result=result)
 
 
 def _cross(a, b, *, na, nb, axisc, compute, result):
@@ -378,7 +362,7 @@ def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
     batch_rank = max(a.ndim, b.ndim) - 1
     out_rank = batch_rank if na == nb == 2 else batch_rank + 1
     axisc = 0 if out_rank == batch_rank else g.normalize_axis(axisc, out_rank, "cross")
-    compute = _compute_dtype(result)
+    compute = _int32_if_bool_or_narrow(result)
     return apply("numpy.cross", _cross, [a, b], na=na, nb=nb, axisc=axisc, compute=compute, result=result)
 
 
@@ -489,7 +473,7 @@ def einsum(subscripts, *operands, **kwargs):
     xs = [to_tensor(x, op="einsum") for x in operands]
     equation = _explicit_equation(subscripts, [x.ndim for x in xs])
     return apply("numpy.einsum", _einsum, xs, equation=equation,
-                 compute=_compute_dtype(result), result=result)
+                 compute=_int32_if_bool_or_narrow(result), result=result)
 
 
 def _trace(x, *, offset, compute, result):
@@ -526,7 +510,7 @@ def _correlate(a, v, *, mode, swap, compute, result):
     pads = {"valid": (0, 0), "same": (m // 2, (m - 1) // 2), "full": (m - 1, m - 1)}[mode]
     if swap and mode == "same":
         pads = pads[::-1]
-    a = g.out(ov_ops.pad(a, g.i64([pads[0]]), g.i64([pads[1]]), "constant", _k(0, a)))
+    a = g.out(ov_ops.pad(a, g.i64([pads[0]]), g.i64([pads[1]]), "constant", g.const_like(0, a)))
     count = n + sum(pads) - m + 1
     frames = g.out(ov_ops.gather(a, g.i64(np.arange(count)[:, None] + np.arange(m)[None]), g.i64(0)))
     out = _mat_vec(frames, v)
@@ -569,7 +553,7 @@ def _lu(a, b=None):
         a, piv = carried[:2]
         ek_m, ek_n = _onehot(k, m, a), _onehot(k, n, a)
         col = _mat_vec(a, ek_n)
-        score = _where(g.out(ov_ops.greater_equal(rows, k)), g.out(ov_ops.abs(col)), _k(-1, a))
+        score = g.select(g.out(ov_ops.greater_equal(rows, k)), g.out(ov_ops.abs(col)), g.const_like(-1, a))
         p = ov_ops.topk(score, g.i64(1), g.rank(score) - 1, "max", "value", "i64", stable=True).output(1)
         ep = g.cast(g.out(ov_ops.equal(rows, p)), g.dtype(a))
         swap = g.out(ov_ops.subtract(ek_m, ep))
@@ -582,14 +566,14 @@ def _lu(a, b=None):
         row_k = _vec_mm(ek_m, a)
         pivot = _sum(g.out(ov_ops.multiply(row_k, ek_n)), -1, keepdims=True)
         below = g.out(ov_ops.greater(rows, k))
-        ok = g.out(ov_ops.logical_and(below, g.out(ov_ops.not_equal(pivot, _k(0, a)))))
-        l = _where(ok, g.out(ov_ops.divide(_mat_vec(a, ek_n), pivot)), _k(0, a))
+        ok = g.out(ov_ops.logical_and(below, g.out(ov_ops.not_equal(pivot, g.const_like(0, a)))))
+        l = g.select(ok, g.out(ov_ops.divide(_mat_vec(a, ek_n), pivot)), g.const_like(0, a))
         after = g.cast(g.out(ov_ops.greater(g.i64(np.arange(n)), k)), g.dtype(a))
         a = g.out(ov_ops.subtract(a, _outer(l, g.out(ov_ops.multiply(row_k, after)))))
         in_col = g.out(ov_ops.logical_and(g.unsqueeze_axes(below, [1]),
                                           g.out(ov_ops.equal(g.i64(np.arange(n)), k))))
-        a = _where(in_col, g.unsqueeze_axes(l, [g.rank(l)]), a)
-        piv = g.out(ov_ops.add(piv, _where(g.out(ov_ops.equal(g.i64(np.arange(steps)), k)), p, g.i64(0))))
+        a = g.select(in_col, g.unsqueeze_axes(l, [g.rank(l)]), a)
+        piv = g.out(ov_ops.add(piv, g.select(g.out(ov_ops.equal(g.i64(np.arange(steps)), k)), p, g.i64(0))))
         new = [a, piv]
         if len(carried) > 2:
             x = swap_rows(carried[2])
@@ -635,7 +619,7 @@ def _cholesky(a):
         e = _onehot(k, n, a)
         col = _mat_vec(a, e)
         akk = _sum(g.out(ov_ops.multiply(col, e)), -1, keepdims=True)
-        c = _where(g.out(ov_ops.greater_equal(rows, k)), col, _k(0, a))
+        c = g.select(g.out(ov_ops.greater_equal(rows, k)), col, g.const_like(0, a))
         c = g.out(ov_ops.divide(c, g.out(ov_ops.sqrt(akk))))
         l = g.out(ov_ops.add(l, _outer(c, e)))
         a = g.out(ov_ops.subtract(a, _outer(c, c)))
@@ -651,18 +635,18 @@ def _householder(a):
 
     def body(k, carried, _):
         r, q = carried
-        zero = _k(0, r)
-        x = _where(g.out(ov_ops.greater_equal(rows, k)), _mat_vec(r, _onehot(k, n, r)), zero)
+        zero = g.const_like(0, r)
+        x = g.select(g.out(ov_ops.greater_equal(rows, k)), _mat_vec(r, _onehot(k, n, r)), zero)
         ek = _onehot(k, m, r)
         alpha = _sum(g.out(ov_ops.multiply(x, ek)), -1, keepdims=True)
-        tail = _where(g.out(ov_ops.greater(rows, k)), x, zero)
+        tail = g.select(g.out(ov_ops.greater(rows, k)), x, zero)
         xnorm2 = _sum(g.out(ov_ops.multiply(tail, tail)), -1, keepdims=True)
         norm = g.out(ov_ops.sqrt(g.out(ov_ops.add(g.out(ov_ops.multiply(alpha, alpha)), xnorm2))))
-        beta = _where(g.out(ov_ops.greater_equal(alpha, zero)), g.out(ov_ops.negative(norm)), norm)
+        beta = g.select(g.out(ov_ops.greater_equal(alpha, zero)), g.out(ov_ops.negative(norm)), norm)
         v = g.out(ov_ops.subtract(x, g.out(ov_ops.multiply(beta, ek))))
         vtv = _sum(g.out(ov_ops.multiply(v, v)), -1, keepdims=True)
         reflect = g.out(ov_ops.greater(xnorm2, zero))
-        tau = _where(reflect, g.out(ov_ops.divide(_k(2, r), _where(reflect, vtv, _k(1, r)))), zero)
+        tau = g.select(reflect, g.out(ov_ops.divide(g.const_like(2, r), g.select(reflect, vtv, g.const_like(1, r)))), zero)
         tv = g.out(ov_ops.multiply(tau, v))
         r = g.out(ov_ops.subtract(r, _outer(tv, _vec_mm(v, r))))
         q = g.out(ov_ops.subtract(q, _outer(_mat_vec(q, v), tv)))
@@ -688,15 +672,15 @@ def _round_robin(n):
 
 def _rotation(app, aqq, apq):
     """Jacobi rotation (c, s) annihilating ``apq`` (Golub & Van Loan, sym.schur2)."""
-    zero = _k(0, apq)
-    one = _k(1, apq)
+    zero = g.const_like(0, apq)
+    one = g.const_like(1, apq)
     nz = g.out(ov_ops.not_equal(apq, zero))
     tau = g.out(ov_ops.divide(g.out(ov_ops.subtract(aqq, app)),
-                              g.out(ov_ops.multiply(_k(2, apq), _where(nz, apq, one)))))
-    sign = _where(g.out(ov_ops.greater_equal(tau, zero)), one, _k(-1, apq))
+                              g.out(ov_ops.multiply(g.const_like(2, apq), g.select(nz, apq, one)))))
+    sign = g.select(g.out(ov_ops.greater_equal(tau, zero)), one, g.const_like(-1, apq))
     root = g.out(ov_ops.sqrt(g.out(ov_ops.add(one, g.out(ov_ops.multiply(tau, tau))))))
     t = g.out(ov_ops.divide(sign, g.out(ov_ops.add(g.out(ov_ops.abs(tau)), root))))
-    t = _where(nz, t, zero)
+    t = g.select(nz, t, zero)
     c = g.out(ov_ops.divide(one, g.out(ov_ops.sqrt(g.out(ov_ops.add(one, g.out(ov_ops.multiply(t, t))))))))
     return c, g.out(ov_ops.multiply(t, c))
 
@@ -706,7 +690,7 @@ def _rotation_matrix(pm, qm, c, s, n):
     def term(left, w, right):
         return _mm(left, g.out(ov_ops.multiply(g.unsqueeze_axes(w, [g.rank(w)]), right)), True, False)
 
-    cm1 = g.out(ov_ops.subtract(c, _k(1, c)))
+    cm1 = g.out(ov_ops.subtract(c, g.const_like(1, c)))
     j = g.out(ov_ops.add(term(pm, cm1, pm), term(qm, cm1, qm)))
     j = g.out(ov_ops.add(j, g.out(ov_ops.subtract(term(pm, s, qm), term(qm, s, pm)))))
     return g.out(ov_ops.add(j, _eye(n, n, g.dtype(c))))
@@ -739,7 +723,7 @@ def _jacobi(a, one_sided, max_sweeps=30):
         offd = g.out(ov_ops.multiply(gram, g.const(1 - np.eye(n), dt)))
         off = _sum(g.out(ov_ops.multiply(offd, offd)), [-2 % g.rank(offd), g.rank(offd) - 1])
         diag = _sum(g.out(ov_ops.multiply(_diag(gram), _diag(gram))), -1)
-        go = g.out(ov_ops.greater(off, g.out(ov_ops.multiply(diag, _k(tol, diag)))))
+        go = g.out(ov_ops.greater(off, g.out(ov_ops.multiply(diag, g.const_like(tol, diag)))))
         go = g.out(ov_ops.reduce_logical_or(g.reshape(go, [-1]), g.i64([0]), False))
         return [a, v, go]
 
@@ -757,9 +741,9 @@ def _svd_core(a):
     s = g.out(ov_ops.sqrt(_sum(g.out(ov_ops.multiply(av, av)), -2 % g.rank(av))))
     s, idx = _sort_last(s, n, descending=True)
     av, v = _take_columns(av, idx), _take_columns(v, idx)
-    zero = _k(0, s)
+    zero = g.const_like(0, s)
     pos = g.out(ov_ops.greater(s, zero))
-    inv_s = _where(pos, g.out(ov_ops.divide(_k(1, s), _where(pos, s, _k(1, s)))), zero)
+    inv_s = g.select(pos, g.out(ov_ops.divide(g.const_like(1, s), g.select(pos, s, g.const_like(1, s)))), zero)
     u0 = g.out(ov_ops.multiply(av, g.unsqueeze_axes(inv_s, [g.rank(inv_s) - 1])))
     return u0, s, v
 
@@ -768,9 +752,9 @@ def _complete_basis(u0, full):
     """Orthonormal columns extending ``u0`` (..., m, n) (zero columns replaced)."""
     m, n = g.static_shape(u0)[-2:]
     q, r = _householder(u0)
-    sign = _where(g.out(ov_ops.less(_diag(_slice(r, g.rank(r) - 2, 0, n)), _k(0, r))),
-                  _k(-1, r), _k(1, r))
-    fix = _concat([sign, g.out(ov_ops.broadcast(_k(1, r), _concat([_dims(sign, 0, g.rank(sign) - 1),
+    sign = g.select(g.out(ov_ops.less(_diag(_slice(r, g.rank(r) - 2, 0, n)), g.const_like(0, r))),
+                  g.const_like(-1, r), g.const_like(1, r))
+    fix = _concat([sign, g.out(ov_ops.broadcast(g.const_like(1, r), _concat([_dims(sign, 0, g.rank(sign) - 1),
                                                                      g.i64([m - n])])))], -1)
     q = g.out(ov_ops.multiply(q, g.unsqueeze_axes(fix, [g.rank(fix) - 1])))
     return q if full else _slice(q, g.rank(q) - 1, 0, n)
@@ -811,7 +795,7 @@ def _matrix(x, op):
 
 def _float_input(x, op):
     x = to_tensor(x, op=op)
-    return to_tensor(x, dtype=_float_dtype(x), op=op)
+    return to_tensor(x, dtype=dtypes.promote_inexact(x), op=op)
 
 
 def _cholesky_tr(a, *, upper):
@@ -1010,9 +994,9 @@ def _pinv_parts(a, rcond, absolute=False):
     smax = g.out(ov_ops.reduce_max(s, g.i64([-1]), True))
     if rcond is None:
         rcond = max(m, n) * _EPS[g.dtype(a)]
-    cutoff = g.out(ov_ops.multiply(smax, _k(rcond, s)))
+    cutoff = g.out(ov_ops.multiply(smax, g.const_like(rcond, s)))
     keep = g.out(ov_ops.greater(s, cutoff))
-    inv_s = _where(keep, g.out(ov_ops.divide(_k(1, s), _where(keep, s, _k(1, s)))), _k(0, s))
+    inv_s = g.select(keep, g.out(ov_ops.divide(g.const_like(1, s), g.select(keep, s, g.const_like(1, s)))), g.const_like(0, s))
     vs = g.out(ov_ops.multiply(v, g.unsqueeze_axes(inv_s, [g.rank(inv_s) - 1])))
     p = _mm(vs, u0, False, True)
     return _transpose_last(p) if wide else p
@@ -1054,9 +1038,9 @@ def _matrix_rank_tr(a, *, tol):
     _, s, _, _ = _svd_any(a)
     if tol is None:
         smax = g.out(ov_ops.reduce_max(s, g.i64([-1]), True))
-        cutoff = g.out(ov_ops.multiply(smax, _k(max(m, n) * _EPS[g.dtype(a)], s)))
+        cutoff = g.out(ov_ops.multiply(smax, g.const_like(max(m, n) * _EPS[g.dtype(a)], s)))
     else:
-        cutoff = _k(tol, s)
+        cutoff = g.const_like(tol, s)
     return _sum(g.cast(g.out(ov_ops.greater(s, cutoff)), "int32"), -1)
 
 
@@ -1080,12 +1064,12 @@ def _vector_norm(x, *, ord, axes, keepdims):
     if ord == -np.inf:
         return g.out(ov_ops.reduce_min(a, ax, keepdims))
     if ord == 0:
-        return g.out(ov_ops.reduce_sum(g.cast(g.out(ov_ops.not_equal(x, _k(0, x))), g.dtype(x)), ax, keepdims))
+        return g.out(ov_ops.reduce_sum(g.cast(g.out(ov_ops.not_equal(x, g.const_like(0, x))), g.dtype(x)), ax, keepdims))
     if ord == 1:
         return g.out(ov_ops.reduce_sum(a, ax, keepdims))
-    p = _k(ord, x)
+    p = g.const_like(ord, x)
     total = g.out(ov_ops.reduce_sum(g.out(ov_ops.power(a, p)), ax, keepdims))
-    return g.out(ov_ops.power(total, _k(1.0 / ord, x)))
+    return g.out(ov_ops.power(total, g.const_like(1.0 / ord, x)))
 
 
 def _matrix_norm(x, *, ord, axes, keepdims):
@@ -1115,7 +1099,7 @@ def _matrix_norm(x, *, ord, axes, keepdims):
 @register("linalg")
 def norm(x, ord=None, axis=None, keepdims=False):
     x = to_tensor(x, op="norm")
-    dt = _float_dtype(x)
+    dt = dtypes.promote_inexact(x)
     x = to_tensor(x, dtype=dt, op="norm")
     if axis is None:
         axes = tuple(range(x.ndim))

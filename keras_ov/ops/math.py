@@ -54,10 +54,10 @@ def _erfinv(x):
     return g.select(edge, g.out(ov_ops.multiply(x, k(np.inf))), out)
 
 
-unary("rsqrt", _rsqrt, rule="inexact", namespace="math")
-unary("erf", ov_ops.erf, rule="inexact", namespace="math")
-unary("erfc", _erfc, rule="inexact", namespace="math")
-unary("erfinv", _erfinv, rule="inexact", namespace="math")
+rsqrt = unary("rsqrt", _rsqrt, rule="inexact", namespace="math")
+erf = unary("erf", ov_ops.erf, rule="inexact", namespace="math")
+erfc = unary("erfc", _erfc, rule="inexact", namespace="math")
+erfinv = unary("erfinv", _erfinv, rule="inexact", namespace="math")
 
 
 # -- segment reductions ---------------------------------------------------------------

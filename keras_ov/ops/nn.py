@@ -1,5 +1,7 @@
 """nn ops: activations, convolution and pooling, losses, normalisation, attention.
 
+CTC (``ctc_loss``, ``ctc_decode``) lives in ``ctc.py``.
+
 Layout: Keras hands us channels_last by default while OpenVINO's Convolution,
 pooling and DepthToSpace work on NC(spatial).  Translators transpose the data
 once on the way in and once on the way out; kernels are transposed on their own
@@ -17,27 +19,7 @@ from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.graph import ov_ops
 from keras_ov.ops.registry import apply, register, with_params
-
-
-def _floatx():
-    from keras.src.backend.config import floatx
-
-    return floatx()
-
-
-def _data_format(data_format):
-    from keras.src.backend.config import standardize_data_format
-
-    return standardize_data_format(data_format)
-
-
-def _c(value, like):
-    """A constant of ``like``'s element type."""
-    return g.const(value, g.dtype(like))
-
-
-def _float_dtype(*xs):
-    return dtypes.promote_inexact(*xs)
+from keras_ov.ops.shape import squeeze
 
 
 def _as(x, dtype, op):
@@ -61,7 +43,7 @@ def _activation(name, build, rule="inexact"):
 
     def op(x, **params):
         x = to_tensor(x, op=name)
-        dtype = _float_dtype(x) if rule == "inexact" else dtypes.promote(x)
+        dtype = dtypes.promote_inexact(x) if rule == "inexact" else dtypes.promote(x)
         x = to_tensor(x, dtype, op=name)
         return apply(f"nn.{name}", translator, [x], dtype=dtype, **params)
 
@@ -74,31 +56,27 @@ def _square(x):
     return ov_ops.multiply(x, x)
 
 
-def _where(cond, a, b):
-    return g.out(ov_ops.select(cond, a, b))
-
-
 def _soft_shrink(x, threshold):
-    t = _c(threshold, x)
-    return _where(ov_ops.greater(x, t), ov_ops.subtract(x, t),
-                  _where(ov_ops.less(x, ov_ops.negative(t)), ov_ops.add(x, t), _c(0, x)))
+    t = g.const_like(threshold, x)
+    return g.select(ov_ops.greater(x, t), ov_ops.subtract(x, t),
+                  g.select(ov_ops.less(x, ov_ops.negative(t)), ov_ops.add(x, t), g.const_like(0, x)))
 
 
 def _sparse_plus(x):
-    quad = ov_ops.multiply(_square(ov_ops.add(x, _c(1, x))), _c(0.25, x))
-    return _where(ov_ops.less_equal(x, _c(-1, x)), _c(0, x),
-                  _where(ov_ops.greater_equal(x, _c(1, x)), x, quad))
+    quad = ov_ops.multiply(_square(ov_ops.add(x, g.const_like(1, x))), g.const_like(0.25, x))
+    return g.select(ov_ops.less_equal(x, g.const_like(-1, x)), g.const_like(0, x),
+                  g.select(ov_ops.greater_equal(x, g.const_like(1, x)), x, quad))
 
 
 def _squareplus(x, b):
-    root = ov_ops.sqrt(ov_ops.add(_square(x), _c(b, x)))
-    return ov_ops.multiply(ov_ops.add(x, root), _c(0.5, x))
+    root = ov_ops.sqrt(ov_ops.add(_square(x), g.const_like(b, x)))
+    return ov_ops.multiply(ov_ops.add(x, root), g.const_like(0.5, x))
 
 
 def _celu(x, alpha):
-    a = _c(alpha, x)
-    neg = ov_ops.multiply(a, ov_ops.subtract(ov_ops.exp(ov_ops.divide(x, a)), _c(1, x)))
-    return _where(ov_ops.greater(x, _c(0, x)), x, neg)
+    a = g.const_like(alpha, x)
+    neg = ov_ops.multiply(a, ov_ops.subtract(ov_ops.exp(ov_ops.divide(x, a)), g.const_like(1, x)))
+    return g.select(ov_ops.greater(x, g.const_like(0, x)), x, neg)
 
 
 def _log1p_small(e):
@@ -107,12 +85,12 @@ def _log1p_small(e):
     The Maximum keeps OpenVINO's SoftPlusFusion from turning log(exp(.) + 1)
     into its SoftPlus kernel, which is inaccurate in the tails on CPU.
     """
-    one = _c(1, e)
+    one = g.const_like(1, e)
     u = ov_ops.add(e, one)
     log_u = ov_ops.log(ov_ops.maximum(u, one))
     du = ov_ops.subtract(u, one)
-    safe = ov_ops.select(ov_ops.equal(du, _c(0, e)), one, du)
-    return ov_ops.select(ov_ops.equal(du, _c(0, e)), e,
+    safe = ov_ops.select(ov_ops.equal(du, g.const_like(0, e)), one, du)
+    return ov_ops.select(ov_ops.equal(du, g.const_like(0, e)), e,
                          ov_ops.multiply(log_u, ov_ops.divide(e, safe)))
 
 
@@ -130,17 +108,17 @@ _UNARY = {
     "relu6": (lambda x: ov_ops.clamp(x, 0.0, 6.0), "same"),
     "sigmoid": (ov_ops.sigmoid, "inexact"),
     "sparse_sigmoid": (lambda x: ov_ops.clamp(
-        ov_ops.multiply(ov_ops.add(x, _c(1, x)), _c(0.5, x)), 0.0, 1.0), "inexact"),
+        ov_ops.multiply(ov_ops.add(x, g.const_like(1, x)), g.const_like(0.5, x)), 0.0, 1.0), "inexact"),
     "tanh": (ov_ops.tanh, "inexact"),
     "tanh_shrink": (lambda x: ov_ops.subtract(x, ov_ops.tanh(x)), "inexact"),
     "softplus": (_softplus, "inexact"),
     "softsign": (ov_ops.softsign, "inexact"),
     "sparse_plus": (_sparse_plus, "inexact"),
-    "silu": (lambda x: ov_ops.swish(x, _c(1.0, x)), "inexact"),
+    "silu": (lambda x: ov_ops.swish(x, g.const_like(1.0, x)), "inexact"),
     "log_sigmoid": (lambda x: ov_ops.negative(_softplus(g.out(ov_ops.negative(x)))), "inexact"),
     "hard_sigmoid": (ov_ops.hsigmoid, "inexact"),
     "hard_silu": (ov_ops.hswish, "inexact"),
-    "selu": (lambda x: ov_ops.selu(x, _c(_SELU_ALPHA, x), _c(_SELU_SCALE, x)), "inexact"),
+    "selu": (lambda x: ov_ops.selu(x, g.const_like(_SELU_ALPHA, x), g.const_like(_SELU_SCALE, x)), "inexact"),
     "hard_tanh": (lambda x: ov_ops.clamp(x, -1.0, 1.0), "inexact"),
 }
 
@@ -149,14 +127,14 @@ for _name, (_build, _rule) in _UNARY.items():
 
 _soft_shrink_op = _activation("soft_shrink", _soft_shrink)
 _squareplus_op = _activation("squareplus", _squareplus)
-_leaky_relu_op = _activation("leaky_relu", lambda x, slope: ov_ops.prelu(x, _c(slope, x)))
+_leaky_relu_op = _activation("leaky_relu", lambda x, slope: ov_ops.prelu(x, g.const_like(slope, x)))
 _elu_op = _activation("elu", lambda x, alpha: ov_ops.elu(x, alpha))
 _gelu_op = _activation("gelu", lambda x, mode: ov_ops.gelu(x, mode))
 _celu_op = _activation("celu", _celu)
-_hard_shrink_op = _activation("hard_shrink", lambda x, threshold: _where(
-    ov_ops.greater(ov_ops.abs(x), _c(threshold, x)), x, _c(0, x)))
-_threshold_op = _activation("threshold", lambda x, threshold, default: _where(
-    ov_ops.greater(x, _c(threshold, x)), x, _c(default, x)))
+_hard_shrink_op = _activation("hard_shrink", lambda x, threshold: g.select(
+    ov_ops.greater(ov_ops.abs(x), g.const_like(threshold, x)), x, g.const_like(0, x)))
+_threshold_op = _activation("threshold", lambda x, threshold, default: g.select(
+    ov_ops.greater(x, g.const_like(threshold, x)), x, g.const_like(default, x)))
 
 
 @register("nn")
@@ -212,7 +190,7 @@ def glu(x, axis=-1):
         raise ValueError(
             f"`glu`: axis {axis} must have an even size, got shape {x.shape}"
         )
-    return apply("nn.glu", _glu, [_as(x, _float_dtype(x), "glu")], axis=axis, dtype=_float_dtype(x))
+    return apply("nn.glu", _glu, [_as(x, dtypes.promote_inexact(x), "glu")], axis=axis, dtype=dtypes.promote_inexact(x))
 
 
 def _softmax(x, *, axis, dtype, log):
@@ -229,7 +207,7 @@ def _softmax_op(name, x, axis, log):
         axis = g.normalize_axis(axis, x.ndim, name)
     else:
         axis = None
-    dtype = _float_dtype(x)
+    dtype = dtypes.promote_inexact(x)
     return apply(f"nn.{name}", _softmax, [_as(x, dtype, name)], axis=axis, dtype=dtype, log=log)
 
 
@@ -256,11 +234,11 @@ def _sparsemax(x, *, axis, dtype):
     srt = ov_ops.topk(x, g.i64(n), axis, "max", "value").output(0)
     csum = ov_ops.cumsum(srt, g.i64(axis))
     r = _axis_iota(n, g.rank(x), axis, x, start=1)
-    support = ov_ops.greater(ov_ops.multiply(srt, r), ov_ops.subtract(csum, _c(1, x)))
+    support = ov_ops.greater(ov_ops.multiply(srt, r), ov_ops.subtract(csum, g.const_like(1, x)))
     k = ov_ops.reduce_sum(g.cast(g.out(support), dtype), g.i64([axis]), True)
-    top = ov_ops.reduce_sum(_where(support, srt, _c(0, x)), g.i64([axis]), True)
-    tau = ov_ops.divide(ov_ops.subtract(top, _c(1, x)), k)
-    return g.out(ov_ops.maximum(ov_ops.subtract(x, tau), _c(0, x)))
+    top = ov_ops.reduce_sum(g.select(support, srt, g.const_like(0, x)), g.i64([axis]), True)
+    tau = ov_ops.divide(ov_ops.subtract(top, g.const_like(1, x)), k)
+    return g.out(ov_ops.maximum(ov_ops.subtract(x, tau), g.const_like(0, x)))
 
 
 @register("nn")
@@ -269,7 +247,7 @@ def sparsemax(x, axis=-1):
     axis = g.normalize_axis(axis, x.ndim, "sparsemax")
     if x.shape[axis] is None:
         raise ValueError("`sparsemax`: the normalised axis must have a static size")
-    dtype = _float_dtype(x)
+    dtype = dtypes.promote_inexact(x)
     return apply("nn.sparsemax", _sparsemax, [_as(x, dtype, "sparsemax")], axis=axis, dtype=dtype)
 
 
@@ -337,9 +315,9 @@ def _pool_op(kind, inputs, pool_size, strides, padding, data_format):
     kernel = _spatial(pool_size, n, op, "pool_size")
     strides = kernel if strides is None else _spatial(strides, n, op, "strides")
     if dtypes.is_float(x.dtype) or kind == "average":
-        x = _as(x, _float_dtype(x), op)
+        x = _as(x, dtypes.promote_inexact(x), op)
     return apply(f"nn.{op}", _pool, [x], kind=kind, n=n,
-                 channels_last=_data_format(data_format) == "channels_last",
+                 channels_last=g.data_format(data_format) == "channels_last",
                  kernel=kernel, strides=strides, pad=_auto_pad(padding, op))
 
 
@@ -367,9 +345,9 @@ def _adaptive_op(kind, inputs, output_size, data_format):
     x = to_tensor(inputs, op=op)
     _check_rank(x, op)
     n = x.ndim - 2
-    x = _as(x, _float_dtype(x), op)
+    x = _as(x, dtypes.promote_inexact(x), op)
     return apply(f"nn.{op}", _adaptive_pool, [x], kind=kind, n=n,
-                 channels_last=_data_format(data_format) == "channels_last",
+                 channels_last=g.data_format(data_format) == "channels_last",
                  size=_spatial(output_size, n, op, "output_size"))
 
 
@@ -422,8 +400,8 @@ def _conv_args(op, inputs, kernel, strides, padding, data_format, dilation_rate)
             f"`{op}`: kernel must have rank {n + 2} for inputs of rank {x.ndim}, "
             f"got kernel shape {k.shape}"
         )
-    channels_last = _data_format(data_format) == "channels_last"
-    dtype = dtypes.promote(k) if dtypes.is_float(k.dtype) else _float_dtype(x, k)
+    channels_last = g.data_format(data_format) == "channels_last"
+    dtype = dtypes.promote(k) if dtypes.is_float(k.dtype) else dtypes.promote_inexact(x, k)
     x, k = _as(x, dtype, op), _as(k, dtype, op)
     attrs = dict(n=n, channels_last=channels_last, pad=_auto_pad(padding, op),
                  strides=_spatial(strides, n, op, "strides"),
@@ -524,6 +502,7 @@ def _conv_transpose(x, kernel, *, n, channels_last, strides, dilations, pads_beg
 @register("nn")
 def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None,
                    data_format=None, dilation_rate=1):
+    # lazy: keras loads keras_ov.backend, which loads this module
     from keras.src.backend.common.backend_utils import (
         compute_conv_transpose_padding_args_for_jax,
     )
@@ -558,37 +537,25 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
 # -- encodings -------------------------------------------------------------------------
 
 
-def _one_hot(x, *, depth, axis, dtype):
-    on, off = g.const(1, dtype), g.const(0, dtype)
-    idx = x if g.dtype(x) in ("int64", "uint64") else g.cast(x, "int32")
-    return g.out(ov_ops.one_hot(idx, g.i64(depth), on, off, axis))
-
-
 def _one_hot_args(op, x, num_classes, axis, dtype, sparse):
     if sparse:
         raise ValueError(f"`{op}`: `sparse=True` is not supported by the OpenVINO backend")
     x = to_tensor(x, op=op)
     num_classes = int(num_classes)
-    dtype = _floatx() if dtype is None else _std_dtype(dtype)
+    dtype = dtypes.floatx() if dtype is None else dtypes.standardize(dtype)
     return x, num_classes, dtype
-
-
-def _std_dtype(dtype):
-    from keras.src.backend.common import standardize_dtype
-
-    return standardize_dtype(dtype)
 
 
 @register("nn")
 def one_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     x, depth, dtype = _one_hot_args("one_hot", x, num_classes, axis, dtype, sparse)
     axis = g.normalize_axis(axis, x.ndim + 1, "one_hot")
-    return apply("nn.one_hot", _one_hot, [x], depth=depth, axis=axis, dtype=dtype)
+    return apply("nn.one_hot", g.one_hot, [x], depth=depth, axis=axis, dtype=dtype)
 
 
 def _multi_hot(x, *, depth, axis, reduce_axis, dtype):
     work = "float32" if dtype == "bool" else dtype  # ReduceMax has no boolean form
-    hot = _one_hot(x, depth=depth, axis=axis, dtype=work)
+    hot = g.one_hot(x, depth=depth, axis=axis, dtype=work)
     return g.cast(g.out(ov_ops.reduce_max(hot, g.i64([reduce_axis]), False)), dtype)
 
 
@@ -605,7 +572,7 @@ def multi_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
 
 
 def _epsilon():
-    from keras.src.backend.config import epsilon
+    from keras.src.backend.config import epsilon  # lazy: keras loads keras_ov.backend
 
     return epsilon()
 
@@ -640,14 +607,14 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
             f"target.shape={target.shape}, output.shape={output.shape}"
         )
     axis = g.normalize_axis(axis, output.ndim, op)
-    dtype = _float_dtype(target, output)
+    dtype = dtypes.promote_inexact(target, output)
     return apply(f"nn.{op}", _categorical_ce, [_as(target, dtype, op), _as(output, dtype, op)],
                  axis=axis, from_logits=bool(from_logits), eps=_epsilon(), dtype=dtype)
 
 
 def _sparse_ce(target, output, *, axis, depth, from_logits, eps, dtype):
     output = g.cast(output, dtype)
-    hot = _one_hot(target, depth=depth, axis=axis, dtype=dtype)
+    hot = g.one_hot(target, depth=depth, axis=axis, dtype=dtype)
     logp = _log_probs(output, axis, from_logits, eps)
     return g.out(ov_ops.negative(ov_ops.reduce_sum(ov_ops.multiply(hot, logp),
                                                    g.i64([axis]), False)))
@@ -659,9 +626,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     target = to_tensor(target, "int32", op=op)  # class ids, int32 as in Keras
     output = to_tensor(output, op=op)
     if target.ndim == output.ndim and target.ndim and target.shape[-1] == 1:
-        from keras_ov.ops.registry import REGISTRY
-
-        target = REGISTRY["numpy.squeeze"](target, axis=-1)
+        target = squeeze(target, axis=-1)
     if output.ndim < 1:
         raise ValueError(
             f"Argument `output` must be at least rank 1. Received: output.shape={output.shape}"
@@ -674,7 +639,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     axis = g.normalize_axis(axis, output.ndim, op)
     if output.shape[axis] is None:
         raise ValueError(f"`{op}`: the class axis of `output` must have a static size")
-    dtype = _float_dtype(output)
+    dtype = dtypes.promote_inexact(output)
     return apply(f"nn.{op}", _sparse_ce, [target, _as(output, dtype, op)], axis=axis,
                  depth=output.shape[axis], from_logits=bool(from_logits), eps=_epsilon(),
                  dtype=dtype)
@@ -682,7 +647,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
 def _binary_ce(target, output, *, from_logits, eps, dtype):
     target, output = g.cast(target, dtype), g.cast(output, dtype)
-    one = _c(1, output)
+    one = g.const_like(1, output)
     if from_logits:
         # log(sigmoid(z)) = -softplus(-z);  log(1 - sigmoid(z)) = -softplus(z)
         pos = ov_ops.multiply(target, _softplus(g.out(ov_ops.negative(output))))
@@ -704,7 +669,7 @@ def binary_crossentropy(target, output, from_logits=False):
             "Arguments `target` and `output` must have the same shape. Received: "
             f"target.shape={target.shape}, output.shape={output.shape}"
         )
-    dtype = _float_dtype(target, output)
+    dtype = dtypes.promote_inexact(target, output)
     return apply(f"nn.{op}", _binary_ce, [_as(target, dtype, op), _as(output, dtype, op)],
                  from_logits=bool(from_logits), eps=_epsilon(), dtype=dtype)
 
@@ -734,7 +699,7 @@ def moments(x, axes, keepdims=False, synchronized=False):
             "`moments`: `synchronized=True` is not supported by the OpenVINO backend"
         )
     x = to_tensor(x, op="moments")
-    dtype = _float_dtype(x)
+    dtype = dtypes.promote_inexact(x)
     compute = "float32" if dtype in ("float16", "bfloat16") else dtype
     axes = g.normalize_axes(axes, x.ndim, "moments")
     return apply("nn.moments", _moments, [_as(x, dtype, "moments")], axes=axes, keepdims=bool(keepdims),
@@ -753,7 +718,7 @@ def _batch_norm(x, mean, variance, *rest, axis, has_offset, has_scale, epsilon, 
     offset = col(rest.pop(0)) if has_offset else None
     scale = col(rest.pop(0)) if has_scale else None
     x = g.cast(x, dtype)
-    inv = ov_ops.divide(_c(1, x), ov_ops.sqrt(ov_ops.add(col(variance), _c(epsilon, x))))
+    inv = ov_ops.divide(g.const_like(1, x), ov_ops.sqrt(ov_ops.add(col(variance), g.const_like(epsilon, x))))
     if scale is not None:
         inv = ov_ops.multiply(inv, scale)
     res = ov_ops.multiply(ov_ops.negative(col(mean)), inv)
@@ -773,441 +738,10 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
     if scale is not None:
         inputs.append(to_tensor(scale, op=op))
     axis = g.normalize_axis(axis, x.ndim, op)
-    dtype = _float_dtype(x, mean, variance)
+    dtype = dtypes.promote_inexact(x, mean, variance)
     return apply(f"nn.{op}", _batch_norm, [_as(t, dtype, op) for t in inputs], axis=axis,
                  has_offset=offset is not None, has_scale=scale is not None,
                  epsilon=float(epsilon), dtype=dtype)
-
-
-# -- CTC -------------------------------------------------------------------------------------
-
-_LOG_EPS = -1e5
-
-
-def _logaddexp(a, b):
-    m = ov_ops.maximum(a, b)
-    d = ov_ops.negative(ov_ops.abs(ov_ops.subtract(a, b)))
-    return ov_ops.add(m, ov_ops.log(ov_ops.add(ov_ops.exp(d), _c(1, g.out(m)))))
-
-
-def _ctc_loss(target, output, target_length, output_length, *, mask_index, dtype):
-    """The forward (alpha) recursion, unrolled over the static time axis."""
-    B, T, K = g.static_shape(output)
-    N = g.static_shape(target)[1]
-    x = g.cast(output, dtype)
-    target = g.cast(target, "int32")
-    logp = g.out(ov_ops.log_softmax(x, 2))
-    one = _c(1, x)
-
-    def pad_mask(lengths, length):  # 1.0 where padded
-        idx = g.const(np.arange(length)[None, :], "int32")
-        return g.cast(g.out(ov_ops.greater_equal(idx, ov_ops.unsqueeze(
-            g.cast(lengths, "int32"), g.i64(1)))), dtype)
-
-    out_pad = pad_mask(output_length, T)  # [B, T]
-    label_len = ov_ops.minimum(g.cast(target_length, "int32"), g.i32(N))
-    if N > 1:
-        same = ov_ops.equal(g.out(ov_ops.slice(target, g.i64([0, 0]), g.i64([B, N - 1]),
-                                               g.i64([1, 1]))),
-                            g.out(ov_ops.slice(target, g.i64([0, 1]), g.i64([B, N]),
-                                               g.i64([1, 1]))))
-        repeat = ov_ops.concat([g.cast(g.out(same), dtype), g.const(np.zeros((B, 1)), dtype)], 1)
-    else:
-        repeat = g.const(np.zeros((B, N)), dtype)
-    phi_lp = ov_ops.gather(logp, g.i64(mask_index), g.i64(2))  # [B, T]
-    hot = _one_hot(target, depth=K, axis=2, dtype=dtype)  # [B, N, K]
-    emit_lp = ov_ops.matmul(logp, hot, False, True)  # [B, T, N]
-
-    phi = g.const(np.concatenate([np.zeros((B, 1)), np.full((B, N), _LOG_EPS)], 1), dtype)
-    emit = g.const(np.full((B, N), _LOG_EPS), dtype)
-
-    def update_phi(p, added):
-        head = ov_ops.slice(p, g.i64([0, 0]), g.i64([B, 1]), g.i64([1, 1]))
-        tail = ov_ops.slice(p, g.i64([0, 1]), g.i64([B, N + 1]), g.i64([1, 1]))
-        return ov_ops.concat([head, _logaddexp(tail, added)], 1)
-
-    log_eps = _c(_LOG_EPS, x)
-    for t in range(T):
-        lp_emit = ov_ops.gather(emit_lp, g.i64(t), g.i64(1))  # [B, N]
-        lp_phi = ov_ops.unsqueeze(ov_ops.gather(phi_lp, g.i64(t), g.i64(1)), g.i64(1))
-        pad = ov_ops.unsqueeze(ov_ops.gather(out_pad, g.i64(t), g.i64(1)), g.i64(1))
-        prev_phi, prev_emit = phi, emit
-        phi_in = update_phi(prev_phi, ov_ops.add(prev_emit, ov_ops.multiply(log_eps, repeat)))
-        head = ov_ops.slice(phi_in, g.i64([0, 0]), g.i64([B, N]), g.i64([1, 1]))
-        next_emit = _logaddexp(ov_ops.add(head, lp_emit), ov_ops.add(prev_emit, lp_emit))
-        next_phi = update_phi(ov_ops.add(phi_in, lp_phi), ov_ops.add(
-            ov_ops.add(prev_emit, lp_phi),
-            ov_ops.multiply(log_eps, ov_ops.subtract(one, repeat))))
-        keep = ov_ops.subtract(one, pad)
-        emit = ov_ops.add(ov_ops.multiply(pad, prev_emit), ov_ops.multiply(keep, next_emit))
-        phi = ov_ops.add(ov_ops.multiply(pad, prev_phi), ov_ops.multiply(keep, next_phi))
-    last = update_phi(phi, emit)
-    picked = ov_ops.gather_elements(last, ov_ops.unsqueeze(label_len, g.i64(1)), 1)
-    return g.out(ov_ops.negative(ov_ops.squeeze(picked, g.i64([1]))))
-
-
-@register("nn")
-def ctc_loss(target, output, target_length, output_length, mask_index=0):
-    op = "ctc_loss"
-    target = to_tensor(target, "int32", op=op)
-    output = to_tensor(output, op=op)
-    target_length = to_tensor(target_length, "int32", op=op)
-    output_length = to_tensor(output_length, "int32", op=op)
-    if output.ndim != 3 or target.ndim != 2 or None in output.shape + target.shape:
-        raise ValueError(
-            f"`{op}`: expected static output (batch, time, classes) and target "
-            f"(batch, labels), got {output.shape} and {target.shape}"
-        )
-    from keras.src.backend.common.dtypes import result_type
-
-    dtype = result_type(output.dtype, "float32")
-    output = _as(output, dtype, op)
-    return apply(f"nn.{op}", _ctc_loss, [target, output, target_length, output_length],
-                 mask_index=int(mask_index), dtype=dtype)
-
-
-def _ctc_greedy(x, lengths, *, merge_repeated, mask_index):
-    B, T, K = g.static_shape(x)
-    best = ov_ops.topk(x, g.i64(1), 2, "max", "none", "i32")
-    idx = g.out(ov_ops.squeeze(best.output(1), g.i64([2])))  # [B, T]
-    score = g.out(ov_ops.squeeze(best.output(0), g.i64([2])))
-    steps = g.const(np.arange(T)[None, :], "int32")
-    beyond = ov_ops.greater_equal(steps, ov_ops.unsqueeze(g.cast(lengths, "int32"),
-                                                          g.i64(1)))
-    blank = g.i32(mask_index)
-    idx = _where(beyond, blank, idx)
-    score = _where(beyond, _c(0, score), score)
-    if merge_repeated and T > 1:
-        prev = ov_ops.slice(idx, g.i64([0, 0]), g.i64([B, T - 1]), g.i64([1, 1]))
-        cur = ov_ops.slice(idx, g.i64([0, 1]), g.i64([B, T]), g.i64([1, 1]))
-        rep = ov_ops.concat([g.const(np.zeros((B, 1), bool), "bool"),
-                             ov_ops.equal(prev, cur)], 1)
-        idx = _where(rep, blank, idx)
-    invalid = ov_ops.equal(idx, blank)
-    idx = _where(invalid, g.i32(-1), idx)
-    # stable move of blanks to the end: sort by (invalid, position)
-    order_key = _where(invalid, g.i32(T), g.i32(np.broadcast_to(np.arange(T), (B, T))))
-    order = ov_ops.topk(order_key, g.i32(T), 1, "min", "value", "i32", stable=True).output(1)
-    idx = ov_ops.gather_elements(idx, order, 1)
-    total = ov_ops.negative(ov_ops.reduce_sum(score, g.i64([1]), True))
-    return [g.out(ov_ops.unsqueeze(idx, g.i64(0))), g.out(total)]
-
-
-# -- CTC beam search ---------------------------------------------------------------------------
-#
-# Prefix beam search giving the results of Keras's JAX backend.  The beam is
-# ``W`` slots per batch row; slot ``i`` holds a label path ``P[i]`` (int32, padded
-# with -1), its length ``L`` and last label ``tail``, two log-scores, ``E`` (the
-# last frame emitted the last label) and ``Mk`` (the last frame was blank), and
-# two relations used for merging and tie-breaking: ``prefix[i, q]`` (``P[i]`` is a
-# proper prefix of ``P[q]``) and ``rank[i]`` (``P[i]``'s place in JAX's path order,
-# below).  A slot whose scores are both -inf is empty.  Frames after the first
-# run in an OpenVINO Loop, so the graph does not grow with the time axis.
-#
-# Each frame makes ``W * K`` candidates ``(i, c)``: for the blank class ``c`` the
-# path ``P[i]`` itself ("stay"), otherwise ``P[i] + [c]`` ("extend"; a repeat of
-# the last label extends only from ``Mk``).  An extension equal to another slot's
-# path (``P[i]`` is its parent) is merged into that slot's stay.  The scores of
-# one candidate are combined as JAX combines them, ``log(sum(exp(s - m))) + m``
-# with ``m`` the largest score of that kind over the frame.
-#
-# Ties: JAX orders unique paths lexicographically with the labels flipped (a
-# smaller label sorts higher, a prefix sorts before its extensions) and, among
-# equal scores, keeps the paths that sort higher.  A candidate's place in that
-# order follows from its parent's rank without comparing paths: ``P[i] + [c]``
-# sorts after the beam paths up to and including ``P[i]`` and after those
-# extending ``P[i]`` with a label above ``c``; candidates falling between the
-# same two beam paths sort by parent rank (descending), then by label
-# (descending).  Those three numbers make one int32 key.
-
-
-def _ctc_batch(x):
-    """The batch size as an int64 scalar."""
-    return g.out(ov_ops.squeeze(g.dim(x, 0), g.i64([0])))
-
-
-def _ctc_fill(value, batch_ref, tail, dtype):
-    """A ``(batch, *tail)`` tensor of ``value``; the batch size is read from ``batch_ref``."""
-    shape = ov_ops.concat([g.dim(batch_ref, 0), g.i64(list(tail))], 0)
-    return g.out(ov_ops.broadcast(g.const(value, dtype), shape))
-
-
-def _ctc_take(x, index):
-    """``x[b, index[b, j]]`` for ``x`` (batch, n, ...) and ``index`` (batch, m).
-
-    One flat Gather with row offsets: Gather with ``batch_dims`` crashes the
-    CPU plugin when the batch is 1, and GatherElements has no reference kernel.
-    """
-    x, index = g.out(x), g.out(index)
-    shape = g.static_shape(x)
-    n = shape[1]
-    offsets = ov_ops.range(g.i64(0), ov_ops.multiply(_ctc_batch(x), g.i64(n)), g.i64(n), "i32")
-    flat = ov_ops.add(index, ov_ops.unsqueeze(offsets, g.i64(1)))
-    return g.out(ov_ops.gather(g.reshape(x, [-1, *shape[2:]]), flat, g.i64(0)))
-
-
-def _ctc_take2(x, index):
-    """``x[b, index[b, j], index[b, k]]`` for ``x`` (batch, n, n)."""
-    rows = g.transpose(_ctc_take(x, index), (0, 2, 1))
-    return g.transpose(_ctc_take(rows, index), (0, 2, 1))
-
-
-def _ctc_count(mask, axis):
-    """Number of True along ``axis`` as int32, summed in float32 (exact for these
-    small counts; the CPU plugin's int32 ReduceSum is not exact)."""
-    total = ov_ops.reduce_sum(g.cast(g.out(mask), "float32"), g.i64([axis]), False)
-    return g.cast(g.out(total), "int32")
-
-
-def _ctc_rank(key, valid):
-    """For each slot, the number of valid slots with a smaller ``key``."""
-    smaller = ov_ops.less(ov_ops.unsqueeze(key, g.i64(1)), ov_ops.unsqueeze(key, g.i64(2)))
-    return _ctc_count(ov_ops.logical_and(smaller, ov_ops.unsqueeze(valid, g.i64(1))), 2)
-
-
-def _ctc_next_label(P, L):
-    """``nxt[i, q] = P[q, L[i]]``: ``P[q]``'s label after ``P[i]``'s length."""
-    _, W, T = g.static_shape(P)
-    at = ov_ops.minimum(L, g.i32(T - 1))  # a full path is nobody's proper prefix
-    rows = ov_ops.range(g.i64(0), ov_ops.multiply(_ctc_batch(P), g.i64(W * T)), g.i64(T), "i32")
-    flat = ov_ops.add(ov_ops.reshape(rows, g.i64([-1, W, 1]), False),
-                      ov_ops.unsqueeze(at, g.i64(1)))  # (b * W + q) * T + L[b, i]
-    return g.transpose(g.out(ov_ops.gather(g.reshape(P, [-1]), flat, g.i64(0))), (0, 2, 1))
-
-
-def _ctc_max(x, axes):
-    """Largest value over ``axes`` (kept); 0 where all are -inf, so ``x - max`` stays -inf."""
-    m = g.out(ov_ops.reduce_max(x, g.i64(list(axes)), True))
-    return _where(ov_ops.equal(m, _c(-np.inf, m)), _c(0, m), m)
-
-
-def _ctc_lse(a, b, m):
-    """``log(exp(a - m) + exp(b - m)) + m``, JAX's merge of two scores of one path."""
-    s = ov_ops.add(ov_ops.exp(ov_ops.subtract(a, m)), ov_ops.exp(ov_ops.subtract(b, m)))
-    return g.out(ov_ops.add(ov_ops.log(s), m))
-
-
-def _ctc_logaddexp(a, b):
-    a = g.out(a)
-    neg_inf = _c(-np.inf, a)
-    hi, lo = ov_ops.maximum(a, b), ov_ops.minimum(a, b)
-    r = ov_ops.add(hi, ov_ops.log(ov_ops.add(_c(1, a), ov_ops.exp(ov_ops.subtract(lo, hi)))))
-    return _where(ov_ops.equal(hi, neg_inf), neg_inf, r)
-
-
-def _ctc_valid(E, Mk):
-    return g.out(ov_ops.greater(ov_ops.maximum(E, Mk), _c(-np.inf, g.out(E))))
-
-
-def _ctc_beam_init(lp0, *, W, T, K, blank):
-    """The beam after frame 0: the ``min(K, W)`` best classes (ties: lower class)."""
-    n = min(K, W)
-    dt = g.dtype(lp0)
-    neg_inf = _c(-np.inf, lp0)
-    best = ov_ops.topk(lp0, g.i64(n), 1, "max", "value", "i32", stable=True)
-    score, cls = g.out(best.output(0)), g.out(best.output(1))  # [B, n]
-    is_blank = ov_ops.equal(cls, g.i32(blank))
-    label = _where(is_blank, g.i32(-1), cls)
-    E = _where(is_blank, neg_inf, score)
-    Mk = _where(is_blank, score, neg_inf)
-    if n < W:
-        label = g.out(ov_ops.concat([label, _ctc_fill(-1, lp0, [W - n], "int32")], 1))
-        E = g.out(ov_ops.concat([E, _ctc_fill(-np.inf, lp0, [W - n], dt)], 1))
-        Mk = g.out(ov_ops.concat([Mk, _ctc_fill(-np.inf, lp0, [W - n], dt)], 1))
-    L = g.cast(g.out(ov_ops.greater_equal(label, g.i32(0))), "int32")
-    P = ov_ops.unsqueeze(label, g.i64(2))
-    if T > 1:
-        P = ov_ops.concat([P, _ctc_fill(-1, lp0, [W, T - 1], "int32")], 2)
-    valid = _ctc_valid(E, Mk)
-    both = ov_ops.logical_and(ov_ops.unsqueeze(valid, g.i64(2)), ov_ops.unsqueeze(valid, g.i64(1)))
-    prefix = ov_ops.logical_and(both, ov_ops.logical_and(  # the empty path before the others
-        ov_ops.unsqueeze(ov_ops.equal(L, g.i32(0)), g.i64(2)),
-        ov_ops.unsqueeze(ov_ops.equal(L, g.i32(1)), g.i64(1))))
-    key = _where(ov_ops.less(label, g.i32(0)), g.i32(-1), ov_ops.subtract(g.i32(K - 1), label))
-    return [g.out(P), L, label, E, Mk, g.out(prefix), _ctc_rank(key, valid)]
-
-
-def _ctc_col(v):
-    return ov_ops.unsqueeze(v, g.i64(2))  # [B, W] -> [B, W, 1]
-
-
-def _ctc_row(v):
-    return ov_ops.unsqueeze(v, g.i64(1))  # [B, W] -> [B, 1, W]
-
-
-def _ctc_candidate_scores(state, lp, *, K, blank):
-    """Merged emit and blank log-scores of the ``(i, c)`` candidates, each [B, W, K]."""
-    _, L, tail, E, Mk, prefix, _ = state
-    neg_inf, zero = _c(-np.inf, lp), _c(0, lp)
-    cls = g.const(np.arange(K)[None, None, :], "int32")
-    is_blank = ov_ops.equal(cls, g.i32(blank))
-    # emit: a stay repeats its last label from E; an extension comes from E
-    # (unless its label repeats the last one) and from Mk
-    lp_c = _ctc_row(lp)  # [B, 1, K]
-    lp_tail = g.squeeze_axes(_ctc_take(_ctc_col(lp), ov_ops.maximum(tail, g.i32(0))), [2])
-    lp_tail = _where(ov_ops.less(tail, g.i32(0)), neg_inf, lp_tail)
-    repeat = ov_ops.equal(cls, _ctc_col(tail))
-    from_e = _where(is_blank, _ctc_col(ov_ops.add(E, lp_tail)),
-                    _where(repeat, neg_inf, ov_ops.add(_ctc_col(E), lp_c)))
-    from_m = _where(is_blank, neg_inf, ov_ops.add(_ctc_col(Mk), lp_c))
-    m_e = _ctc_max(ov_ops.maximum(from_e, from_m), [1, 2])
-    s = ov_ops.add(ov_ops.exp(ov_ops.subtract(from_e, m_e)),
-                   ov_ops.exp(ov_ops.subtract(from_m, m_e)))
-    # an extension (i, c) equal to beam path q (P[i] is q's parent) joins q's stay
-    parent = ov_ops.logical_and(prefix, ov_ops.equal(_ctc_row(L),
-                                                     ov_ops.add(_ctc_col(L), g.i32(1))))
-    parent = g.cast(g.out(parent), g.dtype(lp))  # [B, W(i), W(q)]
-    last = g.cast(g.out(repeat), g.dtype(lp))  # [B, W(q), K]: q's last label; none if empty
-    joined = ov_ops.reduce_sum(ov_ops.multiply(ov_ops.matmul(parent, s, True, False), last),
-                               g.i64([2]), True)  # [B, W(q), 1]
-    taken = ov_ops.greater(ov_ops.matmul(parent, last, False, False), zero)
-    s = _where(taken, zero, ov_ops.add(s, _where(is_blank, joined, zero)))
-    emit = g.out(ov_ops.add(ov_ops.log(s), m_e))
-    # blank: stays only
-    lp_blank = ov_ops.gather(lp, g.i64([blank]), g.i64(1))  # [B, 1]
-    m_a, m_b = ov_ops.add(Mk, lp_blank), ov_ops.add(E, lp_blank)
-    stay = _ctc_lse(m_a, m_b, _ctc_max(ov_ops.maximum(m_a, m_b), [1]))
-    return emit, _where(is_blank, _ctc_col(stay), neg_inf)
-
-
-def _ctc_candidate_keys(state, *, W, K, blank):
-    """The candidates' places in JAX's path order (see above), [B, W, K] int32; and
-    ``nxt`` (see ``_ctc_next_label``)."""
-    P, L, _, _, _, prefix, rank = state
-    cls = g.const(np.arange(K)[None, None, :], "int32")
-    # later[i, c]: beam paths extending P[i] with a label above c
-    nxt = _ctc_next_label(P, L)
-    hist = ov_ops.scatter_elements_update(
-        _ctc_fill(0, P, [W, K], "float32"), _where(prefix, nxt, g.i32(0)),
-        g.cast(prefix, "float32"), g.i64(2), "sum")
-    later = g.cast(g.out(ov_ops.cum_sum(hist, g.i64(2), True, True)), "int32")
-    r = _ctc_col(rank)
-    gap = W * K + 1  # keys of one gap, then the beam path closing it
-    ext_key = ov_ops.add(ov_ops.multiply(ov_ops.add(ov_ops.add(r, g.i32(1)), later), g.i32(gap)),
-                         ov_ops.add(ov_ops.multiply(ov_ops.subtract(g.i32(W - 1), r), g.i32(K)),
-                                    ov_ops.subtract(g.i32(K - 1), cls)))
-    stay_key = ov_ops.add(ov_ops.multiply(r, g.i32(gap)), g.i32(W * K))
-    return _where(ov_ops.equal(cls, g.i32(blank)), stay_key, ext_key), nxt
-
-
-def _ctc_beam_step(state, lp, active, *, W, T, K, blank):
-    """One frame of prefix beam search; rows with ``active`` False keep their beam."""
-    P, L, tail, _, _, prefix, _ = state
-    emit, mask = _ctc_candidate_scores(state, lp, K=K, blank=blank)
-    key, nxt = _ctc_candidate_keys(state, W=W, K=K, blank=blank)
-
-    # keep the W best; among equal scores the larger keys
-    def flat(v):
-        return g.out(ov_ops.reshape(v, g.i64([0, W * K]), True))
-
-    emit, mask, key = flat(emit), flat(mask), flat(key)
-    total = _ctc_logaddexp(emit, mask)
-    kth = ov_ops.topk(total, g.i64(W), 1, "max", "value", "i32").output(0)
-    kth = ov_ops.gather(kth, g.i64([W - 1]), g.i64(1))
-    order = _where(ov_ops.greater(total, kth), ov_ops.add(key, g.i32((W + 1) * (W * K + 1))),
-                   _where(ov_ops.equal(total, kth), key, g.i32(-1)))
-    pick = g.out(ov_ops.topk(order, g.i64(W), 1, "max", "none", "i32").output(1))  # [B, W]
-    src = g.out(ov_ops.divide(pick, g.i32(K)))
-    c = g.out(ov_ops.subtract(pick, ov_ops.multiply(src, g.i32(K))))
-    grows = g.out(ov_ops.not_equal(c, g.i32(blank)))
-
-    L_src = _ctc_take(L, src)
-    pos = g.const(np.arange(T), "int32")
-    new_P = _where(ov_ops.logical_and(ov_ops.equal(pos, _ctc_col(L_src)), _ctc_col(grows)),
-                   _ctc_col(c), _ctc_take(P, src))
-    new_L = g.out(ov_ops.add(L_src, g.cast(grows, "int32")))
-    new_E, new_Mk = _ctc_take(emit, pick), _ctc_take(mask, pick)
-    valid = _ctc_valid(new_E, new_Mk)
-    # the prefix relation of the new paths, from the old one: P[i] + [c] is a
-    # proper prefix of a new path iff P[i] was a proper prefix of its source
-    # and c comes next; P[i] is one of P[j] + [d] also if i == j
-    was_prefix, was_next = _ctc_take2(prefix, src), _ctc_take2(nxt, src)
-    ext_prefix = ov_ops.logical_and(
-        ov_ops.logical_and(was_prefix, ov_ops.equal(was_next, _ctc_col(c))),
-        ov_ops.greater(_ctc_row(new_L), _ctc_col(new_L)))
-    stay_prefix = ov_ops.logical_or(was_prefix, ov_ops.logical_and(
-        _ctc_row(grows), ov_ops.equal(_ctc_col(src), _ctc_row(src))))
-    new_prefix = g.out(ov_ops.logical_and(_where(_ctc_col(grows), ext_prefix, stay_prefix),
-                                          ov_ops.logical_and(_ctc_col(valid), _ctc_row(valid))))
-    new = [new_P, new_L, _where(grows, c, _ctc_take(tail, src)), new_E, new_Mk, new_prefix,
-           _ctc_rank(_ctc_take(key, pick), valid)]
-    return [_where(ov_ops.reshape(active, g.i64([-1] + [1] * (g.rank(n) - 1)), False), n, o)
-            for n, o in zip(new, state)]
-
-
-def _ctc_beam_search(x, lengths, *, beam_width, top_paths, mask_index):
-    _, T, K = g.static_shape(x)
-    W = beam_width
-    neg_inf = _c(-np.inf, x)
-    logp = g.out(ov_ops.log_softmax(x, 2))
-    dims = dict(W=W, T=T, K=K, blank=mask_index)
-    state = _ctc_beam_init(g.out(ov_ops.gather(logp, g.i64(0), g.i64(1))), **dims)
-
-    def step(it, state, invariants):  # frame it + 1
-        logp, lengths = invariants
-        t = ov_ops.add(it, g.i64(1))
-        active = ov_ops.greater(lengths, g.cast(g.out(t), "int32"))
-        return _ctc_beam_step(state, g.out(ov_ops.gather(logp, t, g.i64(1))), active, **dims)
-
-    if T > 1:
-        state = g.loop(T - 1, step, state, [logp, g.cast(lengths, "int32")])
-    P, _, _, E, Mk, _, rank = state
-    score = _ctc_lse(E, Mk, _ctc_max(ov_ops.maximum(E, Mk), [1]))  # [B, W]
-    # best first; among equal scores the path sorting higher first
-    by_rank = g.out(ov_ops.topk(rank, g.i64(W), 1, "max", "value", "i32", stable=True).output(1))
-    n = min(top_paths, W)
-    best = ov_ops.topk(_ctc_take(score, by_rank), g.i64(n), 1, "max", "value", "i32",
-                       stable=True)
-    scores = g.out(best.output(0))
-    paths = _ctc_take(P, _ctc_take(by_rank, g.out(best.output(1))))  # [B, n, T]
-    paths = _where(ov_ops.unsqueeze(ov_ops.equal(scores, neg_inf), g.i64(2)), g.i32(-1), paths)
-    if top_paths > n:  # fewer slots than paths asked for: the rest are empty, as in JAX
-        paths = g.out(ov_ops.concat([paths, _ctc_fill(-1, x, [top_paths - n, T], "int32")], 1))
-        scores = g.out(ov_ops.concat(
-            [scores, _ctc_fill(-np.inf, x, [top_paths - n], g.dtype(x))], 1))
-    return [g.transpose(paths, (1, 0, 2)), scores]
-
-
-@register("nn")
-def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1,
-               merge_repeated=True, mask_index=0):
-    op = "ctc_decode"
-    x = to_tensor(inputs, op=op)
-    from keras.src.backend.common.dtypes import result_type
-
-    x = to_tensor(x, result_type(x.dtype, "float32"), op=op)
-    lengths = to_tensor(sequence_lengths, "int32", op=op)
-    if strategy not in ("greedy", "beam_search"):
-        raise ValueError(
-            f"Invalid strategy {strategy}. Supported values are 'greedy' and 'beam_search'."
-        )
-    if x.ndim != 3 or None in x.shape[1:]:
-        raise ValueError(
-            f"`{op}`: expected inputs (batch, time, classes) with static time and classes, "
-            f"got {x.shape}"
-        )
-    num_classes = x.shape[2]
-    mask_index = num_classes - 1 if mask_index is None else int(mask_index)
-    if strategy == "beam_search":
-        if not -num_classes <= mask_index < num_classes:
-            raise ValueError(
-                f"`{op}`: mask_index {mask_index} is out of range for {num_classes} classes"
-            )
-        for name, value in (("beam_width", beam_width), ("top_paths", top_paths)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"`{op}`: {name} must be a positive integer, got {value!r}")
-        width = int(beam_width)
-        if 2 * (width + 1) * (width * num_classes + 1) >= 2**31:
-            raise ValueError(
-                f"`{op}`: beam_width {width} with {num_classes} classes is too large for the "
-                "OpenVINO backend's int32 tie-breaking keys"
-            )
-        return apply(f"nn.{op}", _ctc_beam_search, [x, lengths], beam_width=width,
-                     top_paths=int(top_paths), mask_index=mask_index % num_classes)
-    if x.shape[0] is None:
-        raise ValueError(f"`{op}`: greedy decoding needs a static batch size, got {x.shape}")
-    return apply(f"nn.{op}", _ctc_greedy, [x, lengths], merge_repeated=bool(merge_repeated),
-                 mask_index=mask_index)
 
 
 # -- metrics -------------------------------------------------------------------------------------
@@ -1217,8 +751,8 @@ def _psnr(x1, x2, max_val, *, dtype):
     x1, x2, max_val = g.cast(x1, dtype), g.cast(x2, dtype), g.cast(max_val, dtype)
     mse = ov_ops.reduce_mean(ov_ops.squared_difference(x1, x2),
                              g.i64(list(range(g.rank(x1)))), False)
-    ten_over_ln10 = _c(10.0 / math.log(10.0), x1)
-    db = ov_ops.subtract(ov_ops.multiply(_c(2, x1), ov_ops.log(max_val)), ov_ops.log(mse))
+    ten_over_ln10 = g.const_like(10.0 / math.log(10.0), x1)
+    db = ov_ops.subtract(ov_ops.multiply(g.const_like(2, x1), ov_ops.log(max_val)), ov_ops.log(mse))
     return g.out(ov_ops.multiply(ten_over_ln10, db))
 
 
@@ -1229,7 +763,7 @@ def psnr(x1, x2, max_val):
         raise ValueError(
             f"Input shapes {x1.shape} and {x2.shape} must match for PSNR calculation. "
         )
-    dtype = _float_dtype(x1, x2)
+    dtype = dtypes.promote_inexact(x1, x2)
     max_val = _as(max_val, dtype, "psnr")
     return apply("nn.psnr", _psnr, [_as(x1, dtype, "psnr"), _as(x2, dtype, "psnr"), max_val],
                  dtype=dtype)
@@ -1261,10 +795,10 @@ def _attention(q, k, v, *rest, has_bias, has_mask, is_causal, scale, soft_cap, d
             broadcast_spec="BIDIRECTIONAL"),
             [-1 if B is None else B, N, S, g.static_shape(t)[3]]) for t in (k, v))
     rest = list(rest)
-    logits = ov_ops.multiply(ov_ops.matmul(q, k, False, True), _c(scale, q))
+    logits = ov_ops.multiply(ov_ops.matmul(q, k, False, True), g.const_like(scale, q))
     if soft_cap is not None:  # Keras: logits / (1 + |logits| / cap)
-        logits = ov_ops.divide(logits, ov_ops.add(_c(1, q), ov_ops.divide(
-            ov_ops.abs(logits), _c(soft_cap, q))))
+        logits = ov_ops.divide(logits, ov_ops.add(g.const_like(1, q), ov_ops.divide(
+            ov_ops.abs(logits), g.const_like(soft_cap, q))))
     if has_bias:
         logits = ov_ops.add(logits, g.cast(_grouped_mask(rest.pop(0), N), f32))
     keep = None
@@ -1275,7 +809,7 @@ def _attention(q, k, v, *rest, has_bias, has_mask, is_causal, scale, soft_cap, d
         keep = tril if keep is None else g.out(ov_ops.logical_and(keep, tril))
     if keep is not None:
         big = -0.7 * float(np.finfo(dtypes.to_numpy(dtype)).max)
-        logits = ov_ops.select(keep, logits, _c(big, g.out(logits)))
+        logits = ov_ops.select(keep, logits, g.const_like(big, g.out(logits)))
     probs = g.cast(g.out(ov_ops.softmax(logits, 3)), dtype)
     out = ov_ops.matmul(probs, g.cast(v, dtype), False, False)
     return g.transpose(g.out(out), [0, 2, 1, 3])
@@ -1385,7 +919,7 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
             f"`{op}`: output_size {(oh, ow)} is not exactly covered by the blocks"
         )
     if not dtypes.is_float(x.dtype):
-        x = to_tensor(x, _floatx(), op=op)
+        x = to_tensor(x, dtypes.floatx(), op=op)
     return apply(f"nn.{op}", _fold, [x], grid=(nh, nw), kernel=(kh, kw), dilation=(dh, dw),
                  padding=(ph, pw), stride=(sh, sw))
 
@@ -1402,7 +936,7 @@ def _depth_space_op(op, x, block_size, data_format, to_space):
     x = to_tensor(x, op=op)
     if x.ndim != 4:
         raise ValueError(f"`{op}`: input must be 4-D, got shape {x.shape}")
-    channels_last = _data_format(data_format) == "channels_last"
+    channels_last = g.data_format(data_format) == "channels_last"
     return apply(f"nn.{op}", _depth_space, [x], to_space=to_space, block=int(block_size),
                  channels_last=channels_last)
 

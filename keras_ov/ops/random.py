@@ -119,6 +119,7 @@ def _static_shape(shape, op):
 def _seed(seed, op):
     """The Keras seed as an int32 tensor of shape (2,)."""
     if not isinstance(seed, (OVTensor, np.ndarray)) and not hasattr(seed, "value"):
+        # lazy: keras loads keras_ov.backend, which loads this module
         from keras.src.random.seed_generator import draw_seed
 
         seed = draw_seed(seed)
@@ -132,11 +133,8 @@ def _seed(seed, op):
     return t
 
 
-def _float_dtype(dtype, op):
-    from keras.src.backend.common import standardize_dtype
-    from keras.src.backend.config import floatx
-
-    dtype = standardize_dtype(dtype or floatx())
+def _float_dtype_arg(dtype, op):
+    dtype = dtypes.standardize(dtype or dtypes.floatx())
     if not dtypes.is_float(dtype):
         raise ValueError(
             f"`{op}`: `dtype` must be a floating point type, got dtype={dtype}"
@@ -144,10 +142,8 @@ def _float_dtype(dtype, op):
     return dtype
 
 
-def _int_dtype(dtype, op):
-    from keras.src.backend.common import standardize_dtype
-
-    dtype = standardize_dtype(dtype)
+def _int_dtype_arg(dtype, op):
+    dtype = dtypes.standardize(dtype)
     if not dtypes.is_int(dtype):
         raise ValueError(f"`{op}`: `dtype` must be an integer type, got dtype={dtype}")
     return dtype
@@ -247,14 +243,14 @@ def _lerp(u, lo, hi, *, dtype):
 
 @register("random")
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
-    dtype = _float_dtype(dtype, "uniform")
+    dtype = _float_dtype_arg(dtype, "uniform")
     return _draw_mapped("uniform", seed, "uniform", _static_shape(shape, "uniform"), _lerp,
                         [minval, maxval], dtype)
 
 
 @register("random")
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    dtype = _float_dtype(dtype, "normal")
+    dtype = _float_dtype_arg(dtype, "normal")
     return _draw_mapped("normal", seed, "normal", _static_shape(shape, "normal"), _affine,
                         [mean, stddev], dtype)
 
@@ -286,7 +282,7 @@ def _truncated01(seed, shape):
 @register("random")
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     op = "truncated_normal"
-    dtype = _float_dtype(dtype, op)
+    dtype = _float_dtype_arg(dtype, op)
     return _draw_mapped(op, seed, op, _static_shape(shape, op), _affine, [mean, stddev], dtype)
 
 
@@ -305,7 +301,7 @@ def _randint(bits, lo, hi, *, compute, dtype):
 @register("random")
 def randint(shape, minval, maxval, dtype="int32", seed=None):
     op = "randint"
-    dtype = _int_dtype(dtype, op)
+    dtype = _int_dtype_arg(dtype, op)
     lo, hi = to_tensor(minval, op=op), to_tensor(maxval, op=op)
     for t in (lo, hi):
         if not t.is_symbolic and (np.any(t.data < -(2**31)) or np.any(t.data > 2**31 - 1)):
@@ -336,7 +332,7 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     logits = _float32_param(logits, op)
     gumbel = _draw(op, seed, "gumbel", (logits.shape[0], int(num_samples), logits.shape[1]),
                    like=logits)
-    return apply(f"random.{op}", _argmax_noisy, [logits, gumbel], dtype=_int_dtype(dtype, op))
+    return apply(f"random.{op}", _argmax_noisy, [logits, gumbel], dtype=_int_dtype_arg(dtype, op))
 
 
 def _dropout(x, keep, *, rate):
@@ -432,7 +428,7 @@ def _float32_param(value, op):
 
 @register("random")
 def gamma(shape, alpha, dtype=None, seed=None):
-    dtype = _float_dtype(dtype, "gamma")
+    dtype = _float_dtype_arg(dtype, "gamma")
     x = apply("random.gamma", _gamma, [_seed(seed, "gamma"), _float32_param(alpha, "gamma")],
               shape=_static_shape(shape, "gamma"))
     return apply("random.cast", _cast_to, [x], dtype=dtype)
@@ -440,7 +436,7 @@ def gamma(shape, alpha, dtype=None, seed=None):
 
 @register("random")
 def beta(shape, alpha, beta, dtype=None, seed=None):
-    dtype = _float_dtype(dtype, "beta")
+    dtype = _float_dtype_arg(dtype, "beta")
     a, b = _float32_param(alpha, "beta"), _float32_param(beta, "beta")
     x = apply("random.beta", _gamma, [_seed(seed, "beta"), a, b],
               shape=_static_shape(shape, "beta"))
@@ -466,7 +462,7 @@ def _binomial(seed, counts, p, *, shape, max_count):
 @register("random")
 def binomial(shape, counts, probabilities, dtype=None, seed=None):
     op = "binomial"
-    dtype = _float_dtype(dtype, op)
+    dtype = _float_dtype_arg(dtype, op)
     shape = _static_shape(shape, op)
     counts, p = _float32_param(counts, op), _float32_param(probabilities, op)
     if counts.is_symbolic:

@@ -30,18 +30,6 @@ from keras_ov.ops.shape import take_last as _take_last
 from keras_ov.ops.skeletons import reduce, widen
 
 
-def _result_type(*types):
-    from keras.src.backend.common.dtypes import result_type
-
-    return result_type(*types)
-
-
-def _standardize(dtype):
-    from keras.src.backend.common.variables import standardize_dtype
-
-    return standardize_dtype(dtype)
-
-
 # -- graph helpers shared by reductions and sorting ---------------------------
 
 
@@ -145,11 +133,11 @@ def _sum_dtype(dtype):
 
 def _float_dtypes(dtype):
     """(compute, result) for statistics of ``dtype``: float32 work, float result."""
-    return _result_type(dtype, "float32"), _result_type(dtype, float)
+    return dtypes.result_type(dtype, "float32"), dtypes.result_type(dtype, float)
 
 
 def _mean_dtypes(dtype):
-    compute = _result_type(dtype, "float32")
+    compute = dtypes.result_type(dtype, "float32")
     return compute, (dtype if dtypes.is_float(dtype) else compute)
 
 
@@ -201,7 +189,7 @@ nansum = _summing("nansum", _nansum, canonical=True)  # Keras: float64 -> float3
 @register("numpy")
 def prod(x, axis=None, keepdims=False, dtype=None):
     x = to_tensor(x, op="prod")
-    dt = _standardize(dtype) if dtype is not None else _sum_dtype(x.dtype)
+    dt = dtypes.standardize(dtype) if dtype is not None else _sum_dtype(x.dtype)
     return reduce("prod", x, axis, keepdims, ov_ops.reduce_prod, compute=dt, result=dt)
 
 
@@ -442,10 +430,10 @@ def average(x, axis=None, weights=None):
     x = to_tensor(x, op="average")
     others, weight_axis = (), None
     if weights is None:
-        result = _result_type(x.dtype, float)
+        result = dtypes.result_type(x.dtype, float)
     else:
         weights = to_tensor(weights, op="average")
-        result = _result_type(x.dtype, float, weights.dtype)
+        result = dtypes.result_type(x.dtype, float, weights.dtype)
         if weights.shape != x.shape:
             if weights.ndim != 1 or not isinstance(axis, (int, np.integer)):
                 raise ValueError(
@@ -460,7 +448,7 @@ def average(x, axis=None, weights=None):
                     f"{x.shape[weight_axis]}"
                 )
         others = (weights,)
-    compute = _result_type(result, "float32")
+    compute = dtypes.result_type(result, "float32")
     return reduce("average", x, axis, False, None, compute=compute, result=result,
                   translator=_average_translator, others=others, weight_axis=weight_axis)
 
@@ -482,7 +470,7 @@ def _cumulative_op(name, kind, skip_nan=False):
     def op(x, axis=None, dtype=None):
         x = to_tensor(x, op=name)
         if dtype is not None:
-            result = _standardize(dtype)
+            result = dtypes.standardize(dtype)
         else:
             result = "int32" if x.dtype == "bool" else x.dtype
         if axis is not None:
@@ -617,11 +605,9 @@ def _quantile(name, x, q, axis, method, keepdims, skip_nan, percent):
     if q.ndim > 1:
         raise ValueError(f"`{name}`: q must be a scalar or 1-D, got shape {q.shape}")
     if x.dtype == "int64":  # as Keras's JAX backend: quantiles of int64 in floatx
-        from keras.src.backend import floatx
-
-        x = to_tensor(x, floatx(), op=name)
-    result = _result_type(x.dtype, float)
-    compute = _result_type(result, "float32")
+        x = to_tensor(x, dtypes.floatx(), op=name)
+    result = dtypes.result_type(x.dtype, float)
+    compute = dtypes.result_type(result, "float32")
     if isinstance(axis, list):
         axis = tuple(axis)
     return reduce(name, x, axis, keepdims, None, compute=compute, result=result,
@@ -722,7 +708,7 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
         spacing, along = to_tensor(dx, op="trapezoid"), None
         if spacing.ndim != 0:
             raise ValueError(f"`trapezoid`: dx must be a scalar, got shape {spacing.shape}")
-        result = _result_type(y.dtype, float)
+        result = dtypes.result_type(y.dtype, float)
     else:
         spacing = to_tensor(x, op="trapezoid")
         if spacing.ndim == 1:
@@ -734,7 +720,7 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
                 f"`trapezoid`: x must be 1-D or have y's rank, got shapes "
                 f"{spacing.shape} and {y.shape}"
             )
-        result = _result_type(y.dtype, spacing.dtype, float)
-    compute = _result_type(result, "float32")
+        result = dtypes.result_type(y.dtype, spacing.dtype, float)
+    compute = dtypes.result_type(result, "float32")
     return reduce("trapezoid", y, axis, False, None, compute=compute, result=result,
                   translator=_trapezoid_translator, others=(spacing,), along=along)

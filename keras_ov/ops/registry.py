@@ -142,4 +142,7 @@ def apply(name, translator, inputs, **attrs):
     return wrapped if multi else wrapped[0]
 
 
+# Whether an eager op's translator returned a list (kept for cache hits, which
+# do not run the translator); dropped with the compiled models at clear_session.
 _MULTI = {}
+execute.on_new_session.append(_MULTI.clear)

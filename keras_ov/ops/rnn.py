@@ -10,37 +10,31 @@ it repeats the previous output.  Fused ``lstm``/``gru`` raise
 
 from keras.src import tree
 
+from keras_ov.ops import control_flow, creation, elementwise, indexing, reduction
+from keras_ov.ops import shape as shape_ops
 from keras_ov.ops.coerce import to_tensor
-from keras_ov.ops.registry import namespace
-
-
-def _np():
-    return namespace("numpy")
 
 
 def _swap_batch_time(x):
     axes = list(range(x.ndim))
     axes[0], axes[1] = 1, 0
-    return _np()["transpose"](x, axes)
+    return shape_ops.transpose(x, axes)
 
 
 def _step_slices(x, steps):
-    take = _np()["take"]
-    return [take(x, i, axis=0) for i in range(steps)]
+    return [indexing.take(x, i, axis=0) for i in range(steps)]
 
 
 def _expand_like(mask_t, x):
     """``mask_t`` (batch, 1...) with trailing unit axes up to ``x``'s rank."""
-    np_ = _np()
     while mask_t.ndim < x.ndim:
-        mask_t = np_["expand_dims"](mask_t, -1)
+        mask_t = shape_ops.expand_dims(mask_t, -1)
     return mask_t
 
 
 def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None,
         unroll=False, input_length=None, time_major=False, zero_output_for_mask=False,
         return_all_outputs=True):
-    np_ = _np()
     inputs = tree.map_structure(lambda t: to_tensor(t, op="rnn"), inputs)
     if not time_major:
         inputs = tree.map_structure(_swap_batch_time, inputs)
@@ -54,7 +48,7 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
     if mask is not None:
         mask = to_tensor(mask, "bool", op="rnn")
         if mask.ndim == 2:
-            mask = np_["expand_dims"](mask, -1)
+            mask = shape_ops.expand_dims(mask, -1)
         if not time_major:
             mask = _swap_batch_time(mask)
     constants = list(constants or [])
@@ -68,7 +62,7 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
     def input_at(i):
         return tree.pack_sequence_as(inputs, [slices[i] for slices in per_input])
 
-    where = np_["where"]
+    where = elementwise.where
     outputs = []
     if unroll:
         states = tuple(initial_states)
@@ -76,7 +70,7 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
             output, new_states = step_function(input_at(i), states + tuple(constants))
             if masks is not None:
                 m = masks[i]
-                prev = outputs[-1] if outputs else np_["zeros_like"](output)
+                prev = outputs[-1] if outputs else creation.zeros_like(output)
                 output = where(_expand_like(m, output), output, prev)
                 flat_new = [where(_expand_like(m, n), n, s)
                             for s, n in zip(tree.flatten(states), tree.flatten(new_states))]
@@ -88,21 +82,22 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
         for i in order:
             output, new_states = step_function(input_at(i), states)
             if masks is not None:
-                is_masked = np_["all"](np_["logical_not"](masks[i]), axis=-1, keepdims=True)
+                is_masked = reduction.all(elementwise.logical_not(masks[i]), axis=-1, keepdims=True)
                 if zero_output_for_mask:
-                    held = np_["zeros_like"](output)
+                    held = creation.zeros_like(output)
                 else:
                     held = states[0]
                     if tree.is_nested(held):  # stacked cells: first state of the last cell
                         held = states[-1][0]
                 output = where(_expand_like(is_masked, output), held, output)
                 new_states = tree.map_structure(
-                    lambda s, n: where(_expand_like(is_masked, n), s, n), states, new_states)
+                    lambda s, n: where(_expand_like(is_masked, n), s, n),  # noqa: B023  (called at once)
+                    states, new_states)
             states = new_states
             outputs.append(output)
 
     last_output = outputs[-1]
-    stacked = np_["stack"](outputs if return_all_outputs or not unroll else outputs[-1:], axis=0)
+    stacked = shape_ops.stack(outputs if return_all_outputs or not unroll else outputs[-1:], axis=0)
     if not time_major:
         stacked = _swap_batch_time(stacked)
     return last_output, stacked, states
@@ -129,6 +124,4 @@ def cudnn_ok(*args, **kwargs):
 
 
 def unstack(x, axis=0):
-    from keras_ov.backend.core import unstack as _unstack
-
-    return _unstack(x, axis=axis)
+    return control_flow.unstack(x, axis=axis)

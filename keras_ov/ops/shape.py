@@ -14,9 +14,9 @@ import numpy as np
 from keras_ov.engine import dtypes
 from keras_ov.engine.tensor import OVTensor
 from keras_ov.ops import graph as g
-from keras_ov.ops.coerce import to_tensor
+from keras_ov.ops.coerce import concat_tensors, promote_all, stack_tensors, to_tensor
 from keras_ov.ops.graph import ov_ops
-from keras_ov.ops.registry import REGISTRY, apply, host_path, register
+from keras_ov.ops.registry import apply, host_path, register
 
 # -- helpers shared by shape, indexing and creation ops -----------------------
 
@@ -50,7 +50,6 @@ def as_index(idx, dtype=None):
 # OpenVINO's reference kernels lack these element types for Gather and
 # ScatterNDUpdate; the data is widened to int32 around them (exactly).
 _GATHER_WIDEN = ("int16", "uint16")
-_SCATTER_WIDEN = ("int8", "int16", "uint8", "uint16")
 
 
 def gather(x, idx, axis):
@@ -91,7 +90,7 @@ def take_last(x, index, check=True):
 
 def scatter_nd(x, idx, updates, reduction="none"):
     x, dt = g.out(x), g.dtype(x)
-    if dt in _SCATTER_WIDEN:
+    if dt in dtypes.NARROW_INTS:
         x, updates = g.cast(x, "int32"), g.cast(updates, "int32")
     y = g.out(ov_ops.scatter_nd_update(x, as_index(idx), updates, reduction))
     return g.cast(y, dt)
@@ -130,10 +129,6 @@ def flatten(x):
     return reshape_collapsed(x, (-1,)) if g.rank(x) != 1 else x
 
 
-def _same_shape(a, b):
-    return len(a) == len(b) and all(None in (u, v) or u == v for u, v in zip(a, b))
-
-
 def _reshape_like(y, x):
     return g.reshape_to(y, g.shape_of(x))
 
@@ -159,35 +154,6 @@ def static_ints(values, op, what):
 
 def _axis(axis, ndim, op):
     return g.normalize_axis(axis, ndim, op)
-
-
-def join_dtype(*xs):
-    """The dtype tensors are joined in (concatenate, stack, select, ...).
-
-    Keras's promotion, except that it never narrows 64-bit inputs: Keras maps
-    int64 to int32 and float64 to float32 (JAX without x64), which would
-    silently change values when joining data, so they keep 64 bits.
-    """
-    kinds = [dtypes.dtype_of(x) for x in xs]
-    tensors = [k for k in kinds if isinstance(k, str)]
-    if tensors and all(k == tensors[0] for k in tensors) and (
-        len(tensors) == len(kinds) or tensors[0] in dtypes.WIDE
-    ):
-        return tensors[0]
-    dt = dtypes.promote(*xs)
-    if dt in ("int32", "uint32") and any(k in ("int64", "uint64") for k in tensors):
-        return "uint64" if all(k in dtypes.UNSIGNED for k in tensors) else "int64"
-    if dt in dtypes.FLOATS and "float64" in tensors:
-        return "float64"
-    return dt
-
-
-def _promote_all(xs, op):
-    xs = [to_tensor(x, op=op) for x in xs]
-    if not xs:
-        raise ValueError(f"`{op}` needs at least one tensor, got an empty sequence")
-    dt = join_dtype(*xs)
-    return [to_tensor(x, dt, op=op) for x in xs]
 
 
 # -- reshape family -------------------------------------------------------------
@@ -343,20 +309,9 @@ def broadcast_to(x, shape):
     return apply("numpy.broadcast_to", _broadcast_to, [x], shape=shape)
 
 
-def _concat(*xs, axis):
-    return g.out(ov_ops.concat(list(xs), axis))
-
-
-def concat_tensors(xs, axis, op):
-    """Concatenate OVTensors of one dtype along a normalised axis."""
-    if len(xs) == 1:
-        return xs[0]
-    return apply("numpy.concatenate", _concat, xs, axis=axis)
-
-
 @register("numpy")
 def concatenate(xs, axis=0):
-    xs = _promote_all(xs, "concatenate")
+    xs = promote_all(xs, "concatenate")
     if axis is None:
         return concat_tensors([ravel(x) for x in xs], 0, "concatenate")
     ndim = xs[0].ndim
@@ -378,11 +333,7 @@ def concatenate(xs, axis=0):
 
 @register("numpy")
 def stack(x, axis=0):
-    xs = _promote_all(x, "stack")
-    if not all(_same_shape(t.shape, xs[0].shape) for t in xs):
-        raise ValueError(f"`stack`: all inputs must have the same shape, got {[t.shape for t in xs]}")
-    axis = _axis(axis, xs[0].ndim + 1, "stack")
-    return concat_tensors([expand_dims(t, axis) for t in xs], axis, "stack")
+    return stack_tensors(promote_all(x, "stack"), axis, "stack")
 
 
 def _at_least(x, ndim):
@@ -400,24 +351,24 @@ def _at_least(x, ndim):
 
 @register("numpy")
 def hstack(xs):
-    xs = _promote_all(xs, "hstack")
+    xs = promote_all(xs, "hstack")
     xs = [_at_least(x, 1) for x in xs]
     return concatenate(xs, axis=0 if xs[0].ndim == 1 else 1)
 
 
 @register("numpy")
 def vstack(xs):
-    return concatenate([_at_least(x, 2) for x in _promote_all(xs, "vstack")], axis=0)
+    return concatenate([_at_least(x, 2) for x in promote_all(xs, "vstack")], axis=0)
 
 
 @register("numpy")
 def dstack(xs):
-    return concatenate([_at_least(x, 3) for x in _promote_all(xs, "dstack")], axis=2)
+    return concatenate([_at_least(x, 3) for x in promote_all(xs, "dstack")], axis=2)
 
 
 @register("numpy")
 def append(x1, x2, axis=None):
-    x1, x2 = _promote_all([x1, x2], "append")
+    x1, x2 = promote_all([x1, x2], "append")
     if axis is None:
         return concatenate([ravel(x1), ravel(x2)], axis=0)
     return concatenate([x1, x2], axis=axis)
@@ -735,12 +686,10 @@ host_path("numpy.view", "OpenVINO has no bitcast op; `view` reinterprets the byt
 
 @register("numpy")
 def view(x, dtype=None):
-    from keras.src.backend.common.variables import standardize_dtype
-
     x = to_tensor(x, op="view")
     if dtype is None:
         return x
-    dtype = standardize_dtype(dtype)
+    dtype = dtypes.standardize(dtype)
     if x.is_symbolic:
         raise NotImplementedError("`view`: a symbolic tensor cannot be reinterpreted (OpenVINO has no bitcast)")
     data = x.data
@@ -766,8 +715,3 @@ def size(x):
     if x.size is not None:
         return x.size
     return apply("numpy.size", _size, [x])
-
-
-def stack_values(values, op):
-    """Nested lists mixing tensors and scalars, stacked into one tensor."""
-    return REGISTRY["numpy.stack"]([to_tensor(v, op=op) if not isinstance(v, (list, tuple)) else stack_values(v, op) for v in values])

@@ -16,10 +16,11 @@ which both executors resolve.
 import numpy as np
 
 from keras_ov.engine import dtypes
+from keras_ov.engine.tensor import OVTensor
 from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.graph import ov_ops
-from keras_ov.ops.reduction import _result_type, isnan, scalar_dim, scan, take_last
+from keras_ov.ops.reduction import isnan, scalar_dim, scan, take_last
 from keras_ov.ops.registry import apply, host_path, register
 
 _END = np.iinfo(np.int32).max  # "to the end" in slices (an int64 bound would force the reference executor)
@@ -273,7 +274,7 @@ def histogram(x, bins=10, range=None):
     if x.ndim != 1:
         raise ValueError(f"`histogram`: Input tensor must be 1-dimensional, got shape {x.shape}")
     result = dtypes.promote_inexact(x)
-    compute = _result_type(result, "float32")
+    compute = dtypes.result_type(result, "float32")
     return apply("histogram", _histogram_translator, [x], bins=int(bins), bounds=range,
                  compute=compute, result=result)
 
@@ -380,8 +381,6 @@ host_path("numpy.unique", "an empty input's (empty) outputs are made on the host
 
 
 def _empty_unique(x, axis, outputs):
-    from keras_ov.engine.tensor import OVTensor
-
     empty = np.zeros((0,), np.int32)
     shape = (0,) if axis is None else x.shape
     named = {

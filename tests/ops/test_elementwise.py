@@ -3,19 +3,15 @@ CPU plugin and NumPy part ways (exact int32 division/comparison/power, narrow
 int wrap-around, NaN propagation, signed zeros, uint32 bitwise ops)."""
 
 import numpy as np
-import openvino.opset15 as ov_ops
 import pytest
 
 from keras_ov.engine import dtypes
 from keras_ov.engine.tensor import OVTensor
 from keras_ov.ops.registry import REGISTRY
+from tests.helpers import op, symbolic
 
 FLOATS = ["float16", "bfloat16", "float32"]
 INTS = ["int8", "int16", "int32", "uint8", "uint16", "uint32"]
-
-
-def op(name):
-    return REGISTRY[f"numpy.{name}"]
 
 
 def data(shape, dtype, lo=-3.0, hi=3.0, seed=0):
@@ -339,11 +335,6 @@ def test_64bit_inputs_follow_keras_result_type():
 
 
 # -- symbolic shape and dtype inference ---------------------------------------------------------
-def symbolic(shape, dtype):
-    dims = [-1 if d is None else d for d in shape]
-    return OVTensor(output=ov_ops.parameter(dims, dtypes.to_ov(dtype)).output(0))
-
-
 @pytest.mark.parametrize("name,args,shape,dtype", [
     ("add", ((None, 3, 1), (4,)), (None, 3, 4), "float32"),
     ("floor_divide", ((None, 3), (3,)), (None, 3), "float32"),

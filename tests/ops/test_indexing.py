@@ -173,7 +173,7 @@ def test_slice_update_and_scatter():
     for red, fn in [("add", np.add), ("max", np.maximum), ("min", np.minimum), ("mul", np.multiply)]:
         base = np.full((3,), 2.0, np.float32)
         want = base.copy()
-        getattr(fn, "at")(want, [0, 0, 2], [3.0, 4.0, 1.0])
+        fn.at(want, [0, 0, 2], [3.0, 4.0, 1.0])
         check(ops.scatter_update(base, [[0], [0], [2]], np.array([3.0, 4.0, 1.0], np.float32), reduction=red), want)
     with pytest.raises(ValueError, match="scatter_update"):
         I.scatter_update(base, [[0]], [1.0], reduction="mean")

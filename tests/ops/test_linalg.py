@@ -3,21 +3,14 @@ conventions Keras tests rely on (QR reflector signs, LU pivots, eigh/SVD order),
 wide-dtype graphs (reference kernels), symbolic shapes, and argument errors."""
 
 import numpy as np
-import openvino as ov
-import openvino.opset15 as ov_ops
 import pytest
 import scipy.linalg
 
 from keras_ov.engine import dtypes
-from keras_ov.engine.tensor import OVTensor
-from keras_ov.ops.registry import REGISTRY
+from tests.helpers import op, symbolic
 
 FLOATS = ["float16", "bfloat16", "float32"]
 INTS = ["int8", "int16", "int32", "uint8", "uint16", "uint32", "int64"]
-
-
-def op(name, ns="numpy"):
-    return REGISTRY[f"{ns}.{name}"]
 
 
 def data(shape, dtype, seed=0):
@@ -38,11 +31,6 @@ def check(got, expected, atol=1e-4):
                                    atol=atol, rtol=atol)
     else:
         np.testing.assert_array_equal(got, expected)
-
-
-def symbolic(shape, dtype="float32"):
-    dims = ov.PartialShape([-1 if d is None else d for d in shape])
-    return OVTensor(output=ov_ops.parameter(dims, dtypes.to_ov(dtype)).output(0))
 
 
 # -- products ---------------------------------------------------------------------------

@@ -4,15 +4,13 @@ transforms with cropping/padding, STFT/ISTFT round trip, erf family, symbolic
 shapes, and argument errors."""
 
 import numpy as np
-import openvino as ov
-import openvino.opset15 as ov_ops
 import pytest
 import scipy.signal
 import scipy.special
 
 from keras_ov.engine import dtypes
-from keras_ov.engine.tensor import OVTensor
 from keras_ov.ops.registry import REGISTRY
+from tests.helpers import symbolic
 
 
 def op(name):
@@ -24,11 +22,6 @@ def check(got, expected, atol=1e-4):
     assert got.shape == np.shape(expected), (got.shape, np.shape(expected))
     np.testing.assert_allclose(got.astype(np.float64), np.asarray(expected, np.float64),
                                atol=atol, rtol=atol)
-
-
-def symbolic(shape, dtype="float32"):
-    dims = ov.PartialShape([-1 if d is None else d for d in shape])
-    return OVTensor(output=ov_ops.parameter(dims, dtypes.to_ov(dtype)).output(0))
 
 
 RNG = np.random.default_rng(0)

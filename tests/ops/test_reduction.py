@@ -1,16 +1,9 @@
 """Reductions and statistics against NumPy: op x dtype x shape x axis tables."""
 
 import numpy as np
-import openvino as ov
-import openvino.opset15 as ov_ops
 import pytest
 
-from keras_ov.engine.tensor import OVTensor
-from keras_ov.ops.registry import REGISTRY
-
-
-def op(name):
-    return REGISTRY[f"numpy.{name}"]
+from tests.helpers import op, symbolic
 
 
 def data(shape, dtype, seed=0):
@@ -168,13 +161,6 @@ def test_bad_arguments_name_the_op():
         op("ptp")(x > 0)
     with pytest.raises(ValueError, match="`average`"):
         op("average")(x, weights=np.ones(3))
-
-
-def symbolic(shape, dtype):
-    from keras_ov.engine import dtypes
-
-    dims = ov.PartialShape([-1 if d is None else d for d in shape])
-    return OVTensor(output=ov_ops.parameter(dims, dtypes.to_ov(dtype)).output(0))
 
 
 @pytest.mark.parametrize("name,args,kwargs,shape,dtype", [

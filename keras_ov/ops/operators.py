@@ -1,6 +1,11 @@
-"""Python operators on OVTensor, routed to the registered Keras ops."""
+"""Python operators on OVTensor (``a + b``, ``x[i]``), routed to the registered Keras ops.
+
+Imported by ``keras_ov.ops`` once every op is registered, so that op code may
+use operators on tensors.
+"""
 
 from keras_ov.engine.tensor import OVTensor
+from keras_ov.ops import elementwise, indexing
 from keras_ov.ops.registry import REGISTRY
 
 
@@ -42,11 +47,11 @@ for _name, _op in _UNARY.items():
 
 
 def _getitem(self, key):
-    return REGISTRY["core.getitem"](self, key)
+    return indexing.getitem(self, key)
 
 
 def _round(self, ndigits=None):
-    return REGISTRY["numpy.round"](self, decimals=ndigits or 0)
+    return elementwise.round(self, decimals=ndigits or 0)
 
 
 OVTensor.__getitem__ = _getitem

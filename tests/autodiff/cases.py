@@ -1,0 +1,92 @@
+"""The gradient test table: Keras functions, backend-agnostic.
+
+Imported by ``test_rules.py`` (on keras-ov) and by ``_jax_reference.py``
+(run once under ``KERAS_BACKEND=jax`` for the whole table).  Each case is a
+Keras-ops function of float inputs; integer arguments (indices) are NumPy
+constants closed over by the function.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    fn: object  # (*keras tensors) -> keras tensor
+    shapes: tuple  # one shape per input
+    init: str = "normal"  # normal | positive | unit | distinct | ties
+    tol: float = 2e-4  # rtol and atol of the float32 gradient vs JAX
+    fd_tol: float = 2e-3  # against the finite difference (None: skip, e.g. at ties)
+    dynamic: tuple = field(default_factory=tuple)  # input indices traced with dim 0 dynamic
+
+
+def inputs(case, seed=0):
+    """The float32 input arrays of a case (deterministic)."""
+    rng = np.random.default_rng(abs(hash(case.name)) % 2**32 if seed is None else seed)
+    out = []
+    for shape in case.shapes:
+        if case.init == "positive":
+            a = rng.uniform(0.5, 2.0, shape)
+        elif case.init == "unit":
+            a = rng.uniform(-0.8, 0.8, shape)
+        elif case.init == "distinct":  # well-separated values: no near-ties in max/sort
+            n = int(np.prod(shape))
+            a = (rng.permutation(n) / n * 4 - 2).reshape(shape) + rng.uniform(0, 0.1 / n, shape)
+        elif case.init == "ties":  # small integers: many exact ties
+            a = rng.integers(-2, 3, shape)
+        else:
+            a = rng.normal(size=shape)
+        out.append(a.astype(np.float32))
+    return out
+
+
+def cotangent(shape, seed=1):
+    return np.random.default_rng(seed).normal(size=shape).astype(np.float32)
+
+
+def _ops():
+    from keras import ops
+
+    return ops
+
+
+IDX = np.array([[0, 3, 1], [4, 4, 2]], dtype=np.int32)
+
+
+def _cases():
+    ops = _ops()
+    C = Case
+    return [
+        # element-wise and reductions (existing rules)
+        C("add_broadcast", lambda a, b: ops.add(a, b), ((3, 1, 4), (5, 1))),
+        C("multiply", lambda a, b: ops.multiply(a, b), ((2, 3), (2, 3))),
+        C("divide", lambda a, b: ops.divide(a, b), ((2, 3), (3,)), init="positive"),
+        C("power", lambda a, b: ops.power(a, b), ((2, 3), (2, 3)), init="positive"),
+        C("exp_log_sqrt", lambda a: ops.log(ops.sqrt(ops.exp(a) + 1.0)), ((4, 5),)),
+        C("tanh_sigmoid", lambda a: ops.tanh(a) * ops.sigmoid(a), ((4, 5),)),
+        C("relu_abs", lambda a: ops.relu(a) + ops.abs(a), ((4, 5),)),
+        C("softmax", lambda a: ops.softmax(a, axis=-1), ((3, 6),)),
+        C("log_softmax", lambda a: ops.log_softmax(a, axis=1), ((3, 6),)),
+        C("matmul_batched", lambda a, b: ops.matmul(a, b), ((2, 3, 4), (4, 5))),
+        C("matmul_vec", lambda a, b: ops.matmul(a, b), ((4,), (2, 4, 3))),
+        C("sum_mean", lambda a: ops.sum(a, axis=1) + ops.mean(a, axis=1), ((3, 4),)),
+        C("max_ties", lambda a: ops.max(a, axis=1), ((3, 8),), init="ties", fd_tol=None),
+        C("min_axis0", lambda a: ops.min(a, axis=0, keepdims=True), ((5, 4),), init="distinct"),
+        C("prod", lambda a: ops.prod(a, axis=-1), ((3, 4),), init="positive"),
+        C("maximum_ties", lambda a, b: ops.maximum(a, b), ((4, 4), (4, 4)), init="ties",
+          fd_tol=None),
+        C("where", lambda a, b: ops.where(a > 0, a, b), ((3, 4), (3, 4))),
+        C("clip", lambda a: ops.clip(a, -0.5, 0.5), ((4, 5),)),
+        C("reshape_transpose", lambda a: ops.transpose(ops.reshape(a, (3, 2, 4)), (2, 0, 1)),
+          ((6, 4),)),
+        C("concat_slice", lambda a, b: ops.concatenate([a, b], axis=1)[:, 1:5:2], ((3, 2), (3, 4))),
+        C("broadcast_to", lambda a: ops.broadcast_to(a, (3, 4, 5)), ((4, 1),)),
+        C("take_rows", lambda a: ops.take(a, IDX, axis=0), ((5, 3),)),
+        C("take_axis1", lambda a: ops.take(a, IDX, axis=1), ((2, 5),)),
+        C("dense_dynamic", lambda x, w: ops.relu(ops.matmul(x, w)), ((4, 3), (3, 2)), dynamic=(0,)),
+    ]
+
+
+CASES = _cases

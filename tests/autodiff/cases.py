@@ -42,6 +42,15 @@ def inputs(case, seed=0):
     return out
 
 
+def digest(case):
+    """A key that changes when a case's definition does (for caching JAX's results)."""
+    import hashlib
+    import inspect
+
+    text = f"{inspect.getsource(case.fn)}|{case.shapes}|{case.init}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def cotangent(shape, seed=1):
     return np.random.default_rng(seed).normal(size=shape).astype(np.float32)
 
@@ -86,6 +95,24 @@ def _cases():
         C("take_rows", lambda a: ops.take(a, IDX, axis=0), ((5, 3),)),
         C("take_axis1", lambda a: ops.take(a, IDX, axis=1), ((2, 5),)),
         C("dense_dynamic", lambda x, w: ops.relu(ops.matmul(x, w)), ((4, 3), (3, 2)), dynamic=(0,)),
+        # activations and element-wise math
+        C("tan_sinh_cosh", lambda a: ops.tan(a) + ops.sinh(a) * ops.cosh(a), ((3, 4),), init="unit"),
+        C("arcsin_arccos_arctan", lambda a: ops.arcsin(a) * ops.arccos(a) + ops.arctan(a),
+          ((3, 4),), init="unit"),
+        C("arcsinh_arccosh_arctanh",
+          lambda a: ops.arcsinh(a) + ops.arccosh(ops.abs(a) + 1.5) + ops.arctanh(a),
+          ((3, 4),), init="unit"),
+        C("gelu_erf", lambda a: ops.gelu(a, approximate=False), ((4, 5),)),
+        C("gelu_tanh", lambda a: ops.gelu(a, approximate=True), ((4, 5),)),
+        C("silu", lambda a: ops.silu(a), ((4, 5),)),
+        C("hard_silu_sigmoid", lambda a: ops.hard_silu(a * 3) + ops.hard_sigmoid(a * 3), ((4, 5),)),
+        C("elu_selu", lambda a: ops.elu(a, alpha=0.7) + ops.selu(a), ((4, 5),)),
+        C("leaky_relu", lambda a: ops.leaky_relu(a, negative_slope=0.1), ((4, 5),)),
+        C("soft_sign", lambda a: ops.softsign(a), ((4, 5),)),
+        C("squared_difference", lambda a, b: ops.square(a - b), ((3, 4), (4,))),
+        C("mod", lambda a, b: ops.mod(a, b), ((3, 4), (3, 4)), init="positive"),
+        C("softplus_log1p", lambda a: ops.softplus(a) + ops.log1p(ops.abs(a)) + ops.expm1(a),
+          ((3, 4),)),
     ]
 
 

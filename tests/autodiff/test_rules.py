@@ -10,7 +10,6 @@ in float32 (directional, Richardson-extrapolated, one random direction per input
 gradient of the same Keras function (one subprocess for the whole table).
 """
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -28,29 +27,30 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TABLE = cases.CASES()
 
 
-def _table_digest():
-    here = os.path.dirname(os.path.abspath(__file__))
-    h = hashlib.sha256()
-    for name in ("cases.py", "_jax_reference.py"):
-        with open(os.path.join(here, name), "rb") as f:
-            h.update(f.read())
-    return h.hexdigest()[:16]
+CACHE = os.path.join(tempfile.gettempdir(), "keras_ov_grad_jax")
+
+
+def _cached(case):
+    return os.path.join(CACHE, f"{case.name}-{cases.digest(case)}.npz")
 
 
 @pytest.fixture(scope="module")
 def jax_results():
-    """JAX's results for the table, computed once per version of the table."""
-    path = os.path.join(tempfile.gettempdir(), f"keras_ov_grad_jax_{_table_digest()}.npz")
-    if os.path.exists(path):
-        return dict(np.load(path))
-    tmp = f"{path}.{os.getpid()}.npz"
-    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu",
-               PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run([sys.executable, "-m", "tests.autodiff._jax_reference", tmp],
-                          check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    os.replace(tmp, path)
-    return dict(np.load(path))
+    """JAX's results for the table, computed once per version of each case."""
+    os.makedirs(CACHE, exist_ok=True)
+    missing = [c.name for c in TABLE if not os.path.exists(_cached(c))]
+    if missing:
+        env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu",
+                   PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        proc = subprocess.run(
+            [sys.executable, "-m", "tests.autodiff._jax_reference", CACHE, *missing],
+            check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, proc.stderr[-4000:]
+    results = {}
+    for case in TABLE:
+        for key, value in np.load(_cached(case)).items():
+            results[f"{case.name}/{key}"] = value
+    return results
 
 
 def _spec(case, i, dtype):

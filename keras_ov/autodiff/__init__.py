@@ -6,6 +6,7 @@
 
 from keras_ov.autodiff import (
     rules_activation,  # noqa: F401  (registers rules)
+    rules_conv,  # noqa: F401
     rules_elementwise,  # noqa: F401
     rules_linalg,  # noqa: F401
     rules_reduction,  # noqa: F401

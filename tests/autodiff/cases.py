@@ -19,6 +19,7 @@ class Case:
     init: str = "normal"  # normal | positive | unit | distinct | ties
     tol: float = 2e-4  # rtol and atol of the float32 gradient vs JAX
     fd_tol: float = 2e-3  # against the finite difference (None: skip, e.g. at ties)
+    fd_step: float = 2e-2  # finite-difference step, relative to max |x|
     dynamic: tuple = field(default_factory=tuple)  # input indices traced with dim 0 dynamic
 
 
@@ -82,7 +83,7 @@ def _cases():
         C("matmul_vec", lambda a, b: ops.matmul(a, b), ((4,), (2, 4, 3))),
         C("sum_mean", lambda a: ops.sum(a, axis=1) + ops.mean(a, axis=1), ((3, 4),)),
         C("max_ties", lambda a: ops.max(a, axis=1), ((3, 8),), init="ties", fd_tol=None),
-        C("min_axis0", lambda a: ops.min(a, axis=0, keepdims=True), ((5, 4),), init="distinct"),
+        C("min_axis0", lambda a: ops.min(a, axis=0, keepdims=True), ((5, 4),), init="distinct", fd_step=1e-3),
         C("prod", lambda a: ops.prod(a, axis=-1), ((3, 4),), init="positive"),
         C("maximum_ties", lambda a, b: ops.maximum(a, b), ((4, 4), (4, 4)), init="ties",
           fd_tol=None),
@@ -140,6 +141,26 @@ def _cases():
           ((2, 6, 3), (3, 4, 3))),
         C("conv2d_dynamic_batch", lambda x, w: ops.conv(x, w, strides=2, padding="same"),
           ((3, 6, 6, 2), (3, 3, 2, 4)), dynamic=(0,)),
+        # pooling
+        C("max_pool_2x2", lambda x: ops.max_pool(x, 2, strides=2), ((2, 6, 7, 3),), init="distinct", fd_step=1e-3),
+        C("max_pool_overlap_same", lambda x: ops.max_pool(x, 3, strides=2, padding="same"),
+          ((2, 7, 6, 2),), init="distinct", fd_step=1e-3),
+        C("max_pool_ties_relu", lambda x: ops.max_pool(ops.relu(x), 2, strides=1),
+          ((1, 4, 4, 2),), fd_tol=None),
+        C("max_pool1d", lambda x: ops.max_pool(x, 3, strides=2), ((2, 9, 3),), init="distinct", fd_step=1e-3),
+        C("max_pool3d", lambda x: ops.max_pool(x, 2, strides=2, padding="same"),
+          ((1, 3, 4, 5, 2),),
+          init="distinct", fd_step=1e-3),
+        C("avg_pool_valid", lambda x: ops.average_pool(x, 2, strides=1), ((2, 5, 6, 3),)),
+        C("avg_pool_same_excl_pad", lambda x: ops.average_pool(x, 3, strides=2, padding="same"),
+          ((2, 6, 7, 2),)),
+        C("avg_pool1d_channels_first",
+          lambda x: ops.average_pool(x, 3, strides=1, padding="same",
+                                       data_format="channels_first"),
+          ((2, 3, 7),)),
+        C("max_pool_dynamic_batch", lambda x: ops.max_pool(x, 2, strides=2), ((3, 4, 4, 2),),
+          init="distinct", fd_step=1e-3, dynamic=(0,)),
+        C("adaptive_avg_pool", lambda x: ops.adaptive_average_pool(x, (2, 3)), ((2, 5, 7, 3),)),
     ]
 
 

@@ -116,7 +116,7 @@ def test_gradient(case, jax_results):
 
     for i in range(len(xs)):
         v = rng.normal(size=xs[i].shape).astype(np.float32)
-        h = 2e-2 * max(1.0, float(np.abs(xs[i]).max()))
+        h = case.fd_step * max(1.0, float(np.abs(xs[i]).max()))
         fd = (4 * central(i, v, h / 2) - central(i, v, h)) / 3
         exact = float(np.sum(grads[i].astype(np.float64) * v))
         scale = max(1.0, float(np.abs(grads[i]).sum() * np.abs(v).max()) ** 0.5)

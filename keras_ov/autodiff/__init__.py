@@ -7,6 +7,7 @@
 from keras_ov.autodiff import (
     rules_activation,  # noqa: F401  (registers rules)
     rules_conv,  # noqa: F401
+    rules_einsum,  # noqa: F401
     rules_elementwise,  # noqa: F401
     rules_linalg,  # noqa: F401
     rules_pool,  # noqa: F401

@@ -161,6 +161,20 @@ def _cases():
         C("max_pool_dynamic_batch", lambda x: ops.max_pool(x, 2, strides=2), ((3, 4, 4, 2),),
           init="distinct", fd_step=1e-3, dynamic=(0,)),
         C("adaptive_avg_pool", lambda x: ops.adaptive_average_pool(x, (2, 3)), ((2, 5, 7, 3),)),
+        # einsum
+        C("einsum_attention_scores", lambda q, k: ops.einsum("bqhd,bkhd->bhqk", q, k),
+          ((2, 3, 2, 4), (2, 5, 2, 4))),
+        C("einsum_dense", lambda x, w: ops.einsum("abc,cde->abde", x, w),
+          ((2, 3, 4), (4, 2, 3))),
+        C("einsum_diag_trace", lambda a: ops.einsum("ii->i", a) + ops.einsum("jj->", a),
+          ((4, 4),)),
+        C("einsum_summed_inside", lambda a, b: ops.einsum("ij,k->k", a, b), ((3, 4), (5,))),
+        C("einsum_ellipsis_broadcast", lambda a, b: ops.einsum("...ij,...jk->...ik", a, b),
+          ((2, 1, 3, 4), (5, 4, 2))),
+        C("einsum_three_operands", lambda a, b, c: ops.einsum("ij,jk,kl->il", a, b, c),
+          ((2, 3), (3, 4), (4, 2))),
+        C("einsum_outer_implicit", lambda a, b: ops.einsum("i,j", a, b), ((3,), (4,))),
+        C("einsum_ellipsis_summed", lambda a: ops.einsum("...i->i", a), ((2, 3, 4),)),
     ]
 
 

@@ -2,6 +2,10 @@
 
 ``import keras_ov`` before ``import keras`` makes Keras load keras-ov as its
 ``openvino`` backend (``KERAS_BACKEND`` defaults to ``openvino`` when unset).
+
+``keras_ov.value_and_grad(fn, argnums=0, has_aux=False)`` and
+``keras_ov.grad`` differentiate Python functions of Keras tensors, in the
+style of ``jax.value_and_grad``.
 """
 
 from keras_ov._activation import activate
@@ -9,3 +13,14 @@ from keras_ov._activation import activate
 __version__ = "0.1.0"
 
 activate()
+
+_LAZY = {"value_and_grad": "keras_ov.autodiff.api", "grad": "keras_ov.autodiff.api"}
+
+
+def __getattr__(name):
+    # Imported on first use: ``import keras_ov`` must not import keras itself.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'keras_ov' has no attribute {name!r}")

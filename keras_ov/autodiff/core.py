@@ -35,7 +35,7 @@ RULES = {}
 NONDIFF = frozenset({
     "ShapeOf", "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
     "LogicalAnd", "LogicalOr", "LogicalNot", "LogicalXor", "IsNaN", "IsInf", "IsFinite",
-    "Sign", "Floor", "Ceiling", "Round", "FloorMod", "Mod", "BitwiseAnd", "BitwiseOr",
+    "Sign", "Floor", "Ceiling", "Round", "BitwiseAnd", "BitwiseOr",
     "BitwiseXor", "BitwiseNot", "BitwiseLeftShift", "BitwiseRightShift", "RandomUniform",
     "Range", "NonZero", "ArgMax", "ArgMin", "OneHot", "Bucketize", "Unique",
     "NonMaxSuppression", "SearchSorted", "Multinomial",

@@ -8,7 +8,7 @@ from keras_ov.ops import graph as g
 from keras_ov.ops.graph import ov_ops
 
 
-def _unary(type_name, derivative):
+def unary(type_name, derivative):
     """Register ``ct * derivative(x, y)`` for a one-input op (``y`` its output)."""
 
     @rule(type_name)
@@ -21,17 +21,17 @@ def _mask(cond, x):
     return g.out(ov_ops.convert(cond, x.get_element_type()))
 
 
-_unary("Exp", lambda x, y: y)
-_unary("Log", lambda x, y: div(like(1, x), x))
-_unary("Sqrt", lambda x, y: div(like(0.5, x), y))
-_unary("Tanh", lambda x, y: sub(like(1, x), mul(y, y)))
-_unary("Sigmoid", lambda x, y: mul(y, sub(like(1, x), y)))
-_unary("Relu", lambda x, y: _mask(ov_ops.greater(x, like(0, x)), x))
-_unary("Abs", lambda x, y: g.out(ov_ops.sign(x)))
-_unary("Sin", lambda x, y: g.out(ov_ops.cos(x)))
-_unary("Cos", lambda x, y: neg(g.out(ov_ops.sin(x))))
-_unary("Erf", lambda x, y: mul(like(2 / math.sqrt(math.pi), x), g.out(ov_ops.exp(neg(mul(x, x))))))
-_unary("SoftPlus", lambda x, y: g.out(ov_ops.sigmoid(x)))
+unary("Exp", lambda x, y: y)
+unary("Log", lambda x, y: div(like(1, x), x))
+unary("Sqrt", lambda x, y: div(like(0.5, x), y))
+unary("Tanh", lambda x, y: sub(like(1, x), mul(y, y)))
+unary("Sigmoid", lambda x, y: mul(y, sub(like(1, x), y)))
+unary("Relu", lambda x, y: _mask(ov_ops.greater(x, like(0, x)), x))
+unary("Abs", lambda x, y: g.out(ov_ops.sign(x)))
+unary("Sin", lambda x, y: g.out(ov_ops.cos(x)))
+unary("Cos", lambda x, y: neg(g.out(ov_ops.sin(x))))
+unary("Erf", lambda x, y: mul(like(2 / math.sqrt(math.pi), x), g.out(ov_ops.exp(neg(mul(x, x))))))
+unary("SoftPlus", lambda x, y: g.out(ov_ops.sigmoid(x)))
 
 
 @rule("Negative")

@@ -220,3 +220,169 @@ def test_digits_cnn_reaches_jax_accuracy(tmp_path):
     assert abs(ours["accuracy"] - jax["accuracy"]) <= 0.01, (ours, jax)
     # float32 rounding differences grow over 350 Adam steps: ~3e-3 by epoch 8
     np.testing.assert_allclose(ours["loss"], jax["loss"], rtol=1e-2)
+
+
+def test_fit_small_cnn_with_batchnorm_and_dropout():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 12, 12, 3)).astype("float32")
+    y = (x[:, :6].mean(axis=(1, 2, 3)) > 0).astype("int32")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((12, 12, 3)),
+        layers.Conv2D(8, 3, activation="relu"),
+        layers.BatchNormalization(),
+        layers.Dropout(0.3),
+        layers.MaxPooling2D(),
+        layers.Flatten(),
+        layers.Dense(2),
+    ])
+    model.compile(
+        optimizer="adam",
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    bn = model.layers[1]
+    seed = model.layers[2].seed_generator.state
+    mean0, seed0 = bn.moving_mean.numpy().copy(), seed.numpy().copy()
+    history = model.fit(x, y, epochs=6, batch_size=16, verbose=0)
+    loss = history.history["loss"]
+    assert loss[-1] < 0.7 * loss[0]
+    assert not np.array_equal(bn.moving_mean.numpy(), mean0)  # BatchNorm statistics move
+    assert not np.array_equal(seed.numpy(), seed0)  # Dropout draws new masks
+
+
+def test_callbacks_validation_and_progress_bar(tmp_path, capsys):
+    x, y = _classification()
+    model = _mlp_model()
+    events = []
+
+    class Recorder(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            events.append((epoch, sorted(logs)))
+
+    checkpoint = tmp_path / "best.weights.h5"
+    history = model.fit(
+        x, y, epochs=4, batch_size=32, validation_split=0.25, verbose=1,
+        callbacks=[
+            Recorder(),
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=10),
+            keras.callbacks.ModelCheckpoint(str(checkpoint), save_weights_only=True),
+            keras.callbacks.ReduceLROnPlateau(monitor="loss", patience=0, factor=0.5,
+                                              min_delta=10.0),
+            keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr),
+        ],
+    )
+    assert [e for e, _ in events] == [0, 1, 2, 3]
+    assert events[0][1] == ["accuracy", "loss", "val_accuracy", "val_loss"]
+    assert len(history.history["val_loss"]) == 4
+    assert checkpoint.exists()
+    # ReduceLROnPlateau halves the learning rate after every epoch but the first
+    np.testing.assert_allclose(float(model.optimizer.learning_rate.numpy()), 1e-3 / 8,
+                               rtol=1e-6)
+    out = capsys.readouterr().out
+    assert "Epoch 4/4" in out and "val_loss" in out and "6/6" in out
+
+
+def test_early_stopping_and_initial_epoch():
+    x, y = _classification()
+    model = _mlp_model()
+    history = model.fit(
+        x, y, epochs=10, batch_size=64, verbose=0, initial_epoch=7,
+        validation_data=(x[:64], y[:64]),
+    )
+    assert history.epoch == [7, 8, 9]
+    stop = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=100.0)
+    history = model.fit(x, y, epochs=10, batch_size=64, verbose=0, callbacks=[stop])
+    assert len(history.epoch) == 2  # the first epoch sets the baseline
+
+
+def test_class_weight_is_sample_weight():
+    x, y = _classification()
+    a = _mlp_model()
+    a.fit(x, y, class_weight={0: 0.5, 1: 2.0}, batch_size=64, epochs=2, verbose=0,
+          shuffle=False)
+    b = _mlp_model()
+    b.fit(x, y, sample_weight=np.where(y == 0, 0.5, 2.0).astype("float32"), batch_size=64,
+          epochs=2, verbose=0, shuffle=False)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-6, atol=1e-7)
+
+
+def test_zero_sample_weight_trains_nothing_but_the_rest():
+    x, y = _classification()
+    weights = np.zeros(len(x), "float32")
+    weights[:64] = 1.0
+    a = _mlp_model()
+    a.compile(optimizer=keras.optimizers.SGD(0.1),
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum"))
+    a.fit(x, y, sample_weight=weights, batch_size=256, epochs=1, verbose=0, shuffle=False)
+    b = _mlp_model()
+    b.compile(optimizer=keras.optimizers.SGD(0.1),
+              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum"))
+    b.fit(x[:64], y[:64], batch_size=64, epochs=1, verbose=0, shuffle=False)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+
+
+def test_shuffle_changes_batch_order():
+    x, y = _classification()
+    a, b = _mlp_model(), _mlp_model()
+    a.fit(x, y, batch_size=32, epochs=1, verbose=0, shuffle=False)
+    b.fit(x, y, batch_size=32, epochs=1, verbose=0, shuffle=True)
+    assert not np.allclose(a.get_weights()[0], b.get_weights()[0])
+
+
+def test_steps_per_execution():
+    x, y = _classification()
+    model = _mlp_model()
+    model.compile(
+        optimizer="adam",
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        steps_per_execution=3,
+    )
+    model.fit(x, y, epochs=2, batch_size=32, verbose=0)
+    assert model.optimizer.iterations.numpy() == 16
+
+
+@pytest.mark.parametrize("flag", ["run_eagerly", "jit_compile"])
+def test_eager_training_matches_compiled(flag):
+    x, y = _classification(n=64)
+    ref = _mlp_model()
+    ref.fit(x, y, epochs=1, batch_size=32, verbose=0, shuffle=False)
+    model = _mlp_model()
+    kwargs = {"run_eagerly": True} if flag == "run_eagerly" else {"jit_compile": False}
+    model.compile(
+        optimizer="adam",
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+        **kwargs,
+    )
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0, shuffle=False)
+    for a, b in zip(model.get_weights(), ref.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_mixed_precision_fit():
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        x, y = _classification()
+        model = _mlp_model()
+        assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+        history = model.fit(x, y, epochs=3, batch_size=32, verbose=0)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert model.layers[0].kernel.dtype == "float32"
+    loss = history.history["loss"]
+    assert np.all(np.isfinite(loss)) and loss[-1] < loss[0]
+    assert model.optimizer.step_counter.numpy() == 24
+
+
+def test_keras_errors_for_bad_input():
+    x, y = _classification()
+    model = _mlp_model()
+    with pytest.raises(ValueError, match="Data cardinality is ambiguous|sizes"):
+        model.fit(x, y[:100], epochs=1, verbose=0)
+    model.compile(optimizer="adam", loss="mse")
+    with pytest.raises(ValueError, match="cannot broadcast shapes"):
+        model.fit(x, np.zeros((len(x), 7), "float32"), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="compile"):
+        keras.Sequential([keras.Input((3,)), layers.Dense(1)]).fit(x[:, :3], y, verbose=0)

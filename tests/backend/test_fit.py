@@ -386,3 +386,36 @@ def test_keras_errors_for_bad_input():
         model.fit(x, np.zeros((len(x), 7), "float32"), epochs=1, verbose=0)
     with pytest.raises(ValueError, match="compile"):
         keras.Sequential([keras.Input((3,)), layers.Dense(1)]).fit(x[:, :3], y, verbose=0)
+
+
+def test_custom_training_loop_matches_train_on_batch():
+    """stateless_call + keras_ov.value_and_grad + optimizer.stateless_apply."""
+    import keras_ov
+
+    x, y = _classification(n=64)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model = _mlp_model()
+    optimizer = keras.optimizers.Adam(1e-2)
+    optimizer.build(model.trainable_variables)
+
+    def compute_loss(trainable, non_trainable, x, y):
+        y_pred, non_trainable = model.stateless_call(trainable, non_trainable, x, training=True)
+        return loss_fn(y, y_pred), non_trainable
+
+    grad_fn = keras_ov.value_and_grad(compute_loss, has_aux=True)
+    trainable = [v.value for v in model.trainable_variables]
+    non_trainable = [v.value for v in model.non_trainable_variables]
+    opt_vars = [v.value for v in optimizer.variables]
+    losses = []
+    for _ in range(3):
+        (loss, non_trainable), grads = grad_fn(trainable, non_trainable, x, y)
+        trainable, opt_vars = optimizer.stateless_apply(opt_vars, grads, trainable)
+        losses.append(float(loss))
+
+    ref = _mlp_model()
+    ref.compile(optimizer=keras.optimizers.Adam(1e-2), loss=loss_fn)
+    ref_losses = [ref.train_on_batch(x, y, return_dict=True)["loss"] for _ in range(3)]
+    np.testing.assert_allclose(losses, ref_losses, rtol=1e-5)
+    for ours, theirs in zip(trainable, ref.trainable_variables):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(ours), theirs.numpy(),
+                                   rtol=1e-5, atol=1e-6)

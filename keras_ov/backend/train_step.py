@@ -21,7 +21,7 @@ gradient rules; it is slow (a compile per step) and meant for debugging.
 
 import warnings
 
-from keras.src import backend, tree
+from keras.src import backend
 from keras.src import callbacks as callbacks_module
 from keras.src import optimizers as optimizers_module
 from keras.src.backend import config
@@ -37,7 +37,7 @@ from keras_ov.engine.tensor import OVTensor
 def _first_batch_size(x):
     from keras_ov.backend.trainer import _batch_size
 
-    return _batch_size(next(i for i in tree.flatten(x) if i is not None))
+    return _batch_size(x)
 
 
 def gradients(loss, values):

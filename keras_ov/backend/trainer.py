@@ -221,7 +221,9 @@ class GraphStep:
             flat = [next(symbolic) if a is not None else leaf for a, leaf in zip(arrays, leaves)]
             packed = tree.pack_sequence_as(data, flat)
             mapping = list(zip(state_vars, inputs[n_in:]))
-            with StatelessScope(state_mapping=mapping) as scope:
+            # collect_losses: losses layers add in the forward pass (add_loss)
+            # reach the step's loss through `model.losses`.
+            with StatelessScope(state_mapping=mapping, collect_losses=True) as scope:
                 outputs = self.step(packed)
             box["assigned"] = set(scope.state_mapping)
             out_leaves = tree.flatten(outputs)
@@ -270,7 +272,7 @@ def _state_output(scope, variable):
 
 def _batch_size(x):
     """The batch size of ``x``: an int, or a tensor while tracing with a dynamic batch."""
-    first = tree.flatten(x)[0]
+    first = next(leaf for leaf in tree.flatten(x) if leaf is not None)  # (optional inputs)
     n = first.shape[0]
     if n is not None or not isinstance(first, OVTensor):
         return n
@@ -485,7 +487,9 @@ class OpenVINOTrainer(TrainingMixin, base_trainer.Trainer):
         self._assert_compile_called("test_on_batch")
         data = (x, y, sample_weight)
         self._symbolic_build(data_batch=data)
-        logs = self.make_test_function()([data])
+        test_function = self.make_test_function()
+        self.reset_metrics()  # (as on every backend: the batch's own metrics)
+        logs = test_function([data])
         logs = pythonify_logs(logs)
         if return_dict:
             return logs

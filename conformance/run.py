@@ -88,6 +88,9 @@ def main(argv=None):
     ap.add_argument("--all", action="store_true", help="every *_test.py in the keras wheel")
     ap.add_argument("--timeout", type=int, default=3600)
     ap.add_argument("--show-failures", action="store_true")
+    ap.add_argument("--train", action="store_true",
+                    help="also run the requires_trainable_backend tests and the layer "
+                    "training checks (Keras skips them for openvino)")
     ap.add_argument("--from-results", action="store_true",
                     help="run nothing: total the saved results of the last runs")
     ap.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest")
@@ -101,6 +104,8 @@ def main(argv=None):
         src = keras_src()
         files = sorted(os.path.relpath(p, src) for p in glob.glob(os.path.join(src, "**", "*_test.py"), recursive=True))
     extra = [a for a in args.pytest_args if a != "--"]
+    if args.train:
+        extra.append("--train")
     total = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0}
     crashed = []
     print(f"{'file':60s} {'pass':>6s} {'fail':>6s} {'skip':>6s} {'error':>6s}")

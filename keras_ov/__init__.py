@@ -2,6 +2,11 @@
 
 ``import keras_ov`` before ``import keras`` makes Keras load keras-ov as its
 ``openvino`` backend (``KERAS_BACKEND`` defaults to ``openvino`` when unset).
+
+``keras_ov.value_and_grad(fn, argnums=0, has_aux=False)`` and
+``keras_ov.grad`` differentiate Python functions of Keras tensors, in the
+style of ``jax.value_and_grad``; ``keras_ov.quantize`` runs NNCF post-training
+quantization on a model's OpenVINO graph.
 """
 
 from keras_ov._activation import activate
@@ -10,9 +15,18 @@ __version__ = "0.1.0"
 
 activate()
 
+_LAZY = {
+    "value_and_grad": "keras_ov.autodiff.api",
+    "grad": "keras_ov.autodiff.api",
+    "quantize": "keras_ov.backend.quantize",
+}
 
-def quantize(model, mode="int8", calibration_data=None, **options):
-    """Post-training quantization of ``model`` with NNCF (see ``keras_ov.backend.quantize``)."""
-    from keras_ov.backend.quantize import quantize as _quantize
 
-    return _quantize(model, mode, calibration_data, **options)
+def __getattr__(name):
+    # Imported on first use: ``import keras_ov`` must not import keras itself.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'keras_ov' has no attribute {name!r}")
+

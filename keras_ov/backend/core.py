@@ -21,6 +21,7 @@ from keras.src.backend.common.name_scope import name_scope as _base_name_scope
 from keras.src.backend.common.stateless_scope import StatelessScope
 from keras.src.backend.common.symbolic_scope import SymbolicScope
 
+from keras_ov import autodiff
 from keras_ov import ops as _ops  # noqa: F401  (fills the registry)
 from keras_ov.engine import compiled
 from keras_ov.engine import dtypes
@@ -218,16 +219,47 @@ def slice_update(inputs, start_indices, updates):
 
 
 def stop_gradient(variable):
-    return to_tensor(variable, op="stop_gradient")
+    x = to_tensor(variable, op="stop_gradient")
+    if x.is_symbolic:  # traced: gradients do not pass (eager values carry none)
+        return OVTensor(output=autodiff.mark_stop(x.output))
+    return x
 
 
 def custom_gradient(fun):
-    """Forward pass of ``fun`` (which returns ``(outputs, grad_fn)``)."""
+    """``fun`` returns ``(outputs, grad_fn)``; traced gradients use ``grad_fn``.
+
+    ``grad_fn(upstream)`` returns the cotangent of each positional argument
+    (one value for a single argument), ``None`` where none flows.  Eager calls
+    run the forward only (eager values carry no gradient).
+    """
 
     @functools.wraps(fun)
     def wrapper(*args, **kwargs):
-        outputs, _grad_fn = fun(*args, **kwargs)
-        return outputs
+        args = [a.value if isinstance(a, KerasVariable) else a for a in args]
+        outputs, grad_fn = fun(*args, **kwargs)
+        traced = [i for i, a in enumerate(args) if isinstance(a, OVTensor) and a.is_symbolic]
+        if not traced:
+            return outputs
+        if not isinstance(outputs, OVTensor):
+            raise NotImplementedError(
+                "keras-ov: `custom_gradient` supports functions with one tensor output, "
+                f"got {type(outputs).__name__}"
+            )
+
+        def vjp(ct):
+            cts = grad_fn(OVTensor(output=ct))
+            if not isinstance(cts, (list, tuple)):
+                cts = [cts]
+            if len(cts) != len(args):
+                raise ValueError(
+                    f"keras-ov: the `custom_gradient` grad_fn of `{fun.__name__}` returned "
+                    f"{len(cts)} cotangents for {len(args)} positional arguments"
+                )
+            return [None if cts[i] is None else to_tensor(cts[i], op="custom_gradient").output
+                    for i in traced]
+
+        out = autodiff.mark_custom(outputs.output, [args[i].output for i in traced], vjp)
+        return OVTensor(output=out)
 
     return wrapper
 

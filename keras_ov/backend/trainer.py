@@ -7,7 +7,7 @@ are baked in as Constants, and each batch is a single infer request.
 Variables the step assigns (metric accumulators, seed-generator states) are
 model inputs and outputs, written back after every call; the model is rebuilt
 when any baked-in variable is assigned (``Variable._version`` changes).
-Training is not implemented yet.
+Training (``fit``, ``train_on_batch``) is in ``train_step.py``.
 """
 
 import numpy as np
@@ -23,17 +23,12 @@ from keras.src.utils import traceback_utils
 from keras.src.utils.python_utils import pythonify_logs
 
 from keras_ov.backend.inputs import cast_batch
+from keras_ov.backend.train_step import TrainingMixin
 from keras_ov.engine import compiled
 from keras_ov.engine import dtypes
 from keras_ov.engine import execute
 from keras_ov.engine.tensor import OVTensor
 from keras_ov.ops import graph as g
-
-_TRAINING = (
-    "keras-ov: training is not implemented yet (the OpenVINO backend runs "
-    "inference: predict, evaluate, predict_on_batch, test_on_batch); train with "
-    "another Keras backend and load the weights"
-)
 
 # Errors a step raises when it cannot run with a dynamic batch dimension (a
 # layer doing Python arithmetic on the batch size): then it is traced again
@@ -79,12 +74,13 @@ class _Out:
 class _Traced:
     """One compiled model for one input signature."""
 
-    def __init__(self, function, structure, statics, n_outputs, state_vars, baked):
+    def __init__(self, function, structure, statics, n_outputs, state_in, state_out, baked):
         self.function = function
         self.structure = structure  # output structure, tensors replaced by indices
         self.statics = statics  # output leaves that are not tensors
         self.n_outputs = n_outputs
-        self.state_vars = state_vars
+        self.state_in = state_in  # variables fed as model inputs
+        self.state_out = state_out  # the ones the step assigns: model outputs
         self.baked = baked
         self.versions = tuple(v._version for v in baked)
 
@@ -95,15 +91,23 @@ class _Traced:
 class GraphStep:
     """A step function run as compiled OpenVINO models, one per input signature.
 
-    ``step(data)`` is a Keras step (``predict_step``/``test_step``);
-    ``variables()`` lists the variables it may read or assign.
+    ``step(data)`` is a Keras step (``predict_step``/``test_step``/
+    ``train_step``); ``variables()`` lists the variables it may read or
+    assign.  ``state()``, if given, lists variables always fed as model inputs
+    rather than baked in (a train step's weights: it differentiates them and
+    they change every step).  Of the fed variables, those the step assigns are
+    model outputs too, written back after the call, all at once.
+
+    ``cache=False`` traces and compiles the step on every call (``fit`` with
+    ``run_eagerly=True``: the step's Python code runs each time).
     """
 
-    def __init__(self, step, variables, name):
+    def __init__(self, step, variables, name, state=None, cache=True):
         self.step = step
         self.variables = variables
+        self.state = state
         self.name = name
-        self._cache = execute.LRUCache(16)
+        self._cache = execute.LRUCache(16) if cache else None
         self._static_batch = set()
         self.traces = 0
 
@@ -129,6 +133,8 @@ class GraphStep:
     def _traced(self, data):
         """``(traced, arrays, sig)`` for ``data``, tracing on a cache miss."""
         leaves, arrays, sig = self._signature(data)
+        if self._cache is None:
+            return self._build(data, leaves, arrays, sig), arrays, sig
         traced = self._cache.get(self._key(sig))
         if traced is None or traced.stale():
             traced = self._build(data, leaves, arrays, sig)
@@ -143,11 +149,10 @@ class GraphStep:
     def __call__(self, data):
         traced, arrays, _ = self._traced(data)
         feed = [a for a in arrays if a is not None]
-        feed += [v.value.data for v in traced.state_vars]
+        feed += [v.value.data for v in traced.state_in]
         results = traced.function(feed)
         outputs, states = results[: traced.n_outputs], results[traced.n_outputs:]
-        for v, new in zip(traced.state_vars, states):
-            v.assign(new)
+        commit(traced.state_out, states)
         return self._pack(traced, outputs)
 
     def map(self, batches):
@@ -155,7 +160,7 @@ class GraphStep:
         signature run through one async infer queue when the step keeps no
         state (a stateful step threads its variables from batch to batch)."""
         traced, _, sig = self._traced(batches[0])
-        if traced.state_vars:
+        if traced.state_out:
             return [self(data) for data in batches]
         same, feeds, others = [], [], []
         for k, data in enumerate(batches):
@@ -193,15 +198,19 @@ class GraphStep:
                 shape = (None,) + shape[1:]
             specs.append((shape, dtypes.from_numpy(a.dtype)))
         candidates = _unique(self.variables())
-        built, assigned = self._trace_once(data, leaves, arrays, specs, [])
-        state_vars = [v for v in candidates if id(v) in assigned]
-        if state_vars:  # trace again with those variables as inputs and outputs
-            built, _ = self._trace_once(data, leaves, arrays, specs, state_vars)
-        model, _, out_structure, statics, n_out = built
+        state_in = _unique(self.state()) if self.state is not None else []
+        built, assigned = self._trace_once(data, leaves, arrays, specs, state_in)
+        fed = {id(v) for v in state_in}
+        more = [v for v in candidates if id(v) in assigned and id(v) not in fed]
+        if more:  # trace again with those variables as inputs and outputs
+            state_in = state_in + more
+            built, assigned = self._trace_once(data, leaves, arrays, specs, state_in)
+        model, state_out, out_structure, statics, n_out = built
         self.traces += 1
-        baked = [v for v in candidates if id(v) not in {id(s) for s in state_vars}]
+        fed = {id(v) for v in state_in}
+        baked = [v for v in candidates if id(v) not in fed]
         function = compiled.CompiledFunction(model)
-        return _Traced(function, out_structure, statics, n_out, state_vars, baked)
+        return _Traced(function, out_structure, statics, n_out, state_in, state_out, baked)
 
     def _trace_once(self, data, leaves, arrays, specs, state_vars):
         n_in = len(specs)
@@ -213,7 +222,9 @@ class GraphStep:
             flat = [next(symbolic) if a is not None else leaf for a, leaf in zip(arrays, leaves)]
             packed = tree.pack_sequence_as(data, flat)
             mapping = list(zip(state_vars, inputs[n_in:]))
-            with StatelessScope(state_mapping=mapping) as scope:
+            # collect_losses: losses layers add in the forward pass (add_loss)
+            # reach the step's loss through `model.losses`.
+            with StatelessScope(state_mapping=mapping, collect_losses=True) as scope:
                 outputs = self.step(packed)
             box["assigned"] = set(scope.state_mapping)
             out_leaves = tree.flatten(outputs)
@@ -227,12 +238,31 @@ class GraphStep:
             box["structure"] = tree.pack_sequence_as(outputs, [0] * len(out_leaves))
             box["statics"] = statics
             box["n_out"] = len(tensors)
-            new_states = [OVTensor(output=_state_output(scope, v)) for v in state_vars]
+            box["state_out"] = [v for v in state_vars if id(v) in box["assigned"]]
+            new_states = [OVTensor(output=_state_output(scope, v)) for v in box["state_out"]]
             return tensors + new_states
 
         model, _ = compiled.trace(fn, all_specs, name=f"keras_ov_{self.name}")
-        built = (model, None, box["structure"], box["statics"], box["n_out"])
+        built = (model, box["state_out"], box["structure"], box["statics"], box["n_out"])
         return built, box["assigned"]
+
+
+def commit(variables, arrays):
+    """Give ``variables`` the values ``arrays`` (a step's results), all at once.
+
+    The arrays become the variables' values as they are (no copy: the step
+    wrote them and nothing else refers to them).  Everything that can fail
+    (conversion, shape checks) happens before the first variable changes.
+    """
+    tensors = []
+    for v, a in zip(variables, arrays):
+        a = np.asarray(a)
+        if a.shape != v.shape:
+            a = a.reshape(v.shape)
+        tensors.append(OVTensor(a, dtype=v._dtype))
+    for v, t in zip(variables, tensors):
+        v._value = t
+        v._version += 1
 
 
 def _state_output(scope, variable):
@@ -243,16 +273,17 @@ def _state_output(scope, variable):
 
 def _batch_size(x):
     """The batch size of ``x``: an int, or a tensor while tracing with a dynamic batch."""
-    first = tree.flatten(x)[0]
+    first = next(leaf for leaf in tree.flatten(x) if leaf is not None)  # (optional inputs)
     n = first.shape[0]
     if n is not None or not isinstance(first, OVTensor):
         return n
     return OVTensor(output=g.cast(g.reshape(g.dim(first.output, 0), ()), "float32"))
 
 
-class OpenVINOTrainer(base_trainer.Trainer):
+class OpenVINOTrainer(TrainingMixin, base_trainer.Trainer):
     def __init__(self):
         super().__init__()
+        self.train_function = None
         self.test_function = None
         self.predict_function = None
 
@@ -276,12 +307,12 @@ class OpenVINOTrainer(base_trainer.Trainer):
         return self(x)
 
     # -- step functions --------------------------------------------------
-    def _graph_or_eager(self, step, variables, name):
+    def _graph_or_eager(self, step, variables, name, state=None):
         # As on JAX: compile unless asked not to (run_eagerly, jit_compile=False)
         # or a layer cannot be traced (supports_jit=False: TF-based preprocessing).
         if self.run_eagerly or not self.jit_compile:
             return lambda data: tree.map_structure(_to_numpy, step(data))
-        return GraphStep(step, variables, name)
+        return GraphStep(step, variables, name, state=state)
 
     def make_predict_function(self, force=False):
         if self.predict_function is not None and not force:
@@ -307,6 +338,8 @@ class OpenVINOTrainer(base_trainer.Trainer):
             self.test_step,
             lambda: list(self.variables) + list(self.metrics_variables),
             "test",
+            # once the model trains, its weights are fed, not baked in
+            state=(lambda: list(self.variables)) if getattr(self, "_ov_feeds_weights", False) else None,
         )
 
         def test_function(batches):
@@ -319,12 +352,6 @@ class OpenVINOTrainer(base_trainer.Trainer):
         return test_function
 
     # -- public API ------------------------------------------------------
-    def fit(self, *args, **kwargs):
-        raise NotImplementedError(_TRAINING)
-
-    def train_on_batch(self, *args, **kwargs):
-        raise NotImplementedError(_TRAINING)
-
     def _all_built(self):
         # Layers are never unbuilt again: once true, remember it.
         if not getattr(self, "_ov_all_built", False):
@@ -461,7 +488,9 @@ class OpenVINOTrainer(base_trainer.Trainer):
         self._assert_compile_called("test_on_batch")
         data = (x, y, sample_weight)
         self._symbolic_build(data_batch=data)
-        logs = self.make_test_function()([data])
+        test_function = self.make_test_function()
+        self.reset_metrics()  # (as on every backend: the batch's own metrics)
+        logs = test_function([data])
         logs = pythonify_logs(logs)
         if return_dict:
             return logs

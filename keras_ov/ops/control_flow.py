@@ -16,6 +16,7 @@ import builtins
 
 import numpy as np
 from keras.src import tree
+from keras.src.backend.common.stateless_scope import get_stateless_scope
 
 from keras_ov.engine import compiled
 from keras_ov.engine.tensor import OVTensor
@@ -53,35 +54,83 @@ def _leaves_as_tensors(structure, op):
     return [to_tensor(leaf, op=op) for leaf in tree.flatten(structure)]
 
 
-def _traced(fn, op, params=()):
-    """Trace ``fn()`` and extract its body: ``(structure, model, params, captured)``."""
+def _branch(fn, scope, before):
+    """Trace one branch: ``(since, structure, assigned)``.
+
+    Under a StatelessScope (a traced train step), a branch may assign
+    variables (Keras optimizers do, in ``ops.cond``): ``assigned`` maps each
+    such variable to its value at the end of the branch, and the scope is
+    restored to ``before`` so the other branch starts from the same state.
+    """
     since = compiled.mark()
-    out = fn()
-    leaves = _leaves_as_tensors(out, op)
-    model, params, captured = compiled.extract_body(
-        [t.output for t in leaves], [compiled.parameter_of(p) for p in params], since, op
-    )
-    return out, leaves, model, params, captured
+    if scope is None:
+        return since, fn(), {}
+    assigned = {}
+    add_update = scope.add_update  # (a recorder already, in a nested cond)
+
+    def record(update):
+        assigned[id(update[0])] = update[0]
+        add_update(update)
+
+    shadowed = scope.__dict__.get("add_update")
+    scope.add_update = record
+    try:
+        out = fn()
+    finally:
+        if shadowed is None:
+            del scope.add_update  # the class's method again
+        else:
+            scope.add_update = shadowed
+        values = {k: (v, scope.state_mapping[k]) for k, v in assigned.items()}
+        scope.state_mapping.clear()
+        scope.state_mapping.update(before)
+    return since, out, values
 
 
 def _if_graph(pred, true_fn, false_fn, op="cond"):
+    """An If node; variables either branch assigns become extra outputs.
+
+    Each branch yields, for every variable assigned in either branch, its
+    value at the branch's end (the value before the ``cond`` where that
+    branch leaves it alone), and the scope records the If's output as the
+    variable's new value.
+    """
     cond_out = _scalar_bool(pred, op)
-    t_struct, t_leaves, t_model, t_params, t_captured = _traced(true_fn, op)
-    f_struct, f_leaves, f_model, f_params, f_captured = _traced(false_fn, op)
+    scope = get_stateless_scope()
+    before = dict(scope.state_mapping) if scope is not None else None
+    t_since, t_struct, t_assigned = _branch(true_fn, scope, before)
+    f_since, f_struct, f_assigned = _branch(false_fn, scope, before)
     try:
         tree.assert_same_structure(t_struct, f_struct)
     except (ValueError, TypeError) as e:
         raise ValueError(
             f"`{op}`: `true_fn` and `false_fn` must return the same structure; {e}"
         ) from None
+    t_leaves = _leaves_as_tensors(t_struct, op) if t_struct is not None else []
+    f_leaves = _leaves_as_tensors(f_struct, op) if f_struct is not None else []
     for a, b in zip(t_leaves, f_leaves):
         if a.dtype != b.dtype or a.ndim != b.ndim:
             raise ValueError(
                 f"`{op}`: `true_fn` and `false_fn` outputs differ: "
                 f"{a.dtype}{list(a.shape)} vs {b.dtype}{list(b.shape)}"
             )
+    state = {k: v for k, (v, _) in {**t_assigned, **f_assigned}.items()}
+
+    def state_values(assigned):
+        out = []
+        for k, var in state.items():
+            value = assigned[k][1] if k in assigned else var.value  # (scope restored)
+            out.append(to_tensor(value, var.dtype, op=op))
+        return out
+
+    t_leaves = t_leaves + state_values(t_assigned)
+    f_leaves = f_leaves + state_values(f_assigned)
     if not t_leaves:
         return t_struct
+    t_model, t_params, t_captured = compiled.extract_body(
+        [t.output for t in t_leaves], [], t_since, op)
+    f_model, f_params, f_captured = compiled.extract_body(
+        [t.output for t in f_leaves], [], f_since, op)
     node = ov_ops.if_op(cond_out)
     node.set_then_body(t_model)
     node.set_else_body(f_model)
@@ -90,11 +139,17 @@ def _if_graph(pred, true_fn, false_fn, op="cond"):
     for p, src in zip(f_params, f_captured):
         node.set_input(src, None, p)
     outs = [
-        node.set_output(tr, fr)
+        OVTensor(output=node.set_output(tr, fr))
         for tr, fr in zip(t_model.get_results(), f_model.get_results())
     ]
     node.validate_and_infer_types()
-    return tree.pack_sequence_as(t_struct, [OVTensor(output=o) for o in outs])
+    n = len(outs) - len(state)
+    for var, value in zip(state.values(), outs[n:]):
+        scope.add_update((var, value))
+    if t_struct is None:
+        return None
+    return tree.pack_sequence_as(t_struct, outs[:n])
+
 
 
 def _relaxed(shape_a, shape_b):

@@ -79,6 +79,7 @@ def binary(name, fn, rule="numeric", namespace="numpy", result=None, compute=Non
         dt = _rule_dtype(rule, [x1, x2])
         a = to_tensor(x1, op=name)
         b = to_tensor(x2, op=name)
+        _check_broadcast(name, a.shape, b.shape)
         c = _resolve(compute, dt)
         r = _resolve(result, dt)
         return apply(f"{namespace}.{name}", translator, [_settle(a, c), _settle(b, c)],
@@ -89,6 +90,17 @@ def binary(name, fn, rule="numeric", namespace="numpy", result=None, compute=Non
     if tuple(params) != ("x1", "x2"):
         op = with_params(op, params)
     return register(namespace, name)(op)
+
+
+def _check_broadcast(op, a, b):
+    """NumPy broadcasting of two shapes (``None``: unknown), else a clear error
+    (rather than OpenVINO's shape-inference RuntimeError)."""
+    for da, db in zip(reversed(a), reversed(b)):
+        if da is not None and db is not None and da != db and da != 1 and db != 1:
+            raise ValueError(
+                f"keras-ov: `{op}` cannot broadcast shapes {tuple(a)} and {tuple(b)} "
+                "together"
+            )
 
 
 def _settle(t, compute):

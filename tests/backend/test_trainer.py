@@ -159,15 +159,6 @@ def test_run_eagerly_predict_matches():
     )
 
 
-def test_training_is_refused():
-    model = _mlp()
-    model.compile(loss="mse", optimizer="sgd")
-    with pytest.raises(NotImplementedError, match="training is not implemented yet"):
-        model.fit(X, np.zeros((10, 3)), verbose=0)
-    with pytest.raises(NotImplementedError, match="training is not implemented yet"):
-        model.train_on_batch(X, np.zeros((10, 3)))
-
-
 class _Recorder(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()

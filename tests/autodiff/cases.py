@@ -1,0 +1,181 @@
+"""The gradient test table: Keras functions, backend-agnostic.
+
+Imported by ``test_rules.py`` (on keras-ov) and by ``_jax_reference.py``
+(run once under ``KERAS_BACKEND=jax`` for the whole table).  Each case is a
+Keras-ops function of float inputs; integer arguments (indices) are NumPy
+constants closed over by the function.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    fn: object  # (*keras tensors) -> keras tensor
+    shapes: tuple  # one shape per input
+    init: str = "normal"  # normal | positive | unit | distinct | ties
+    tol: float = 2e-4  # rtol and atol of the float32 gradient vs JAX
+    fd_tol: float = 2e-3  # against the finite difference (None: skip, e.g. at ties)
+    fd_step: float = 2e-2  # finite-difference step, relative to max |x|
+    dynamic: tuple = field(default_factory=tuple)  # input indices traced with dim 0 dynamic
+
+
+def inputs(case, seed=0):
+    """The float32 input arrays of a case (deterministic)."""
+    rng = np.random.default_rng(abs(hash(case.name)) % 2**32 if seed is None else seed)
+    out = []
+    for shape in case.shapes:
+        if case.init == "positive":
+            a = rng.uniform(0.5, 2.0, shape)
+        elif case.init == "unit":
+            a = rng.uniform(-0.8, 0.8, shape)
+        elif case.init == "distinct":  # well-separated values: no near-ties in max/sort
+            n = int(np.prod(shape))
+            a = (rng.permutation(n) / n * 4 - 2).reshape(shape) + rng.uniform(0, 0.1 / n, shape)
+        elif case.init == "ties":  # small integers: many exact ties
+            a = rng.integers(-2, 3, shape)
+        else:
+            a = rng.normal(size=shape)
+        out.append(a.astype(np.float32))
+    return out
+
+
+def digest(case):
+    """A key that changes when a case's definition does (for caching JAX's results)."""
+    import hashlib
+    import inspect
+
+    text = f"{inspect.getsource(case.fn)}|{case.shapes}|{case.init}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def cotangent(shape, seed=1):
+    return np.random.default_rng(seed).normal(size=shape).astype(np.float32)
+
+
+def _ops():
+    from keras import ops
+
+    return ops
+
+
+IDX = np.array([[0, 3, 1], [4, 4, 2]], dtype=np.int32)
+
+
+def _cases():
+    ops = _ops()
+    C = Case
+    return [
+        # element-wise and reductions (existing rules)
+        C("add_broadcast", lambda a, b: ops.add(a, b), ((3, 1, 4), (5, 1))),
+        C("multiply", lambda a, b: ops.multiply(a, b), ((2, 3), (2, 3))),
+        C("divide", lambda a, b: ops.divide(a, b), ((2, 3), (3,)), init="positive"),
+        C("power", lambda a, b: ops.power(a, b), ((2, 3), (2, 3)), init="positive"),
+        C("exp_log_sqrt", lambda a: ops.log(ops.sqrt(ops.exp(a) + 1.0)), ((4, 5),)),
+        C("tanh_sigmoid", lambda a: ops.tanh(a) * ops.sigmoid(a), ((4, 5),)),
+        C("relu_abs", lambda a: ops.relu(a) + ops.abs(a), ((4, 5),)),
+        C("softmax", lambda a: ops.softmax(a, axis=-1), ((3, 6),)),
+        C("log_softmax", lambda a: ops.log_softmax(a, axis=1), ((3, 6),)),
+        C("matmul_batched", lambda a, b: ops.matmul(a, b), ((2, 3, 4), (4, 5))),
+        C("matmul_vec", lambda a, b: ops.matmul(a, b), ((4,), (2, 4, 3))),
+        C("sum_mean", lambda a: ops.sum(a, axis=1) + ops.mean(a, axis=1), ((3, 4),)),
+        C("max_ties", lambda a: ops.max(a, axis=1), ((3, 8),), init="ties", fd_tol=None),
+        C("min_axis0", lambda a: ops.min(a, axis=0, keepdims=True), ((5, 4),), init="distinct", fd_step=1e-3),
+        C("prod", lambda a: ops.prod(a, axis=-1), ((3, 4),), init="positive"),
+        C("maximum_ties", lambda a, b: ops.maximum(a, b), ((4, 4), (4, 4)), init="ties",
+          fd_tol=None),
+        C("where", lambda a, b: ops.where(a > 0, a, b), ((3, 4), (3, 4))),
+        C("clip", lambda a: ops.clip(a, -0.5, 0.5), ((4, 5),)),
+        C("reshape_transpose", lambda a: ops.transpose(ops.reshape(a, (3, 2, 4)), (2, 0, 1)),
+          ((6, 4),)),
+        C("concat_slice", lambda a, b: ops.concatenate([a, b], axis=1)[:, 1:5:2], ((3, 2), (3, 4))),
+        C("broadcast_to", lambda a: ops.broadcast_to(a, (3, 4, 5)), ((4, 1),)),
+        C("take_rows", lambda a: ops.take(a, IDX, axis=0), ((5, 3),)),
+        C("take_axis1", lambda a: ops.take(a, IDX, axis=1), ((2, 5),)),
+        C("dense_dynamic", lambda x, w: ops.relu(ops.matmul(x, w)), ((4, 3), (3, 2)), dynamic=(0,)),
+        # activations and element-wise math
+        C("tan_sinh_cosh", lambda a: ops.tan(a) + ops.sinh(a) * ops.cosh(a), ((3, 4),), init="unit"),
+        C("arcsin_arccos_arctan", lambda a: ops.arcsin(a) * ops.arccos(a) + ops.arctan(a),
+          ((3, 4),), init="unit"),
+        C("arcsinh_arccosh_arctanh",
+          lambda a: ops.arcsinh(a) + ops.arccosh(ops.abs(a) + 1.5) + ops.arctanh(a),
+          ((3, 4),), init="unit"),
+        C("gelu_erf", lambda a: ops.gelu(a, approximate=False), ((4, 5),)),
+        C("gelu_tanh", lambda a: ops.gelu(a, approximate=True), ((4, 5),)),
+        C("silu", lambda a: ops.silu(a), ((4, 5),)),
+        C("hard_silu_sigmoid", lambda a: ops.hard_silu(a * 3) + ops.hard_sigmoid(a * 3), ((4, 5),)),
+        C("elu_selu", lambda a: ops.elu(a, alpha=0.7) + ops.selu(a), ((4, 5),)),
+        C("leaky_relu", lambda a: ops.leaky_relu(a, negative_slope=0.1), ((4, 5),)),
+        C("soft_sign", lambda a: ops.softsign(a), ((4, 5),)),
+        C("squared_difference", lambda a, b: ops.square(a - b), ((3, 4), (4,))),
+        C("mod", lambda a, b: ops.mod(a, b), ((3, 4), (3, 4)), init="positive"),
+        C("softplus_log1p", lambda a: ops.softplus(a) + ops.log1p(ops.abs(a)) + ops.expm1(a),
+          ((3, 4),)),
+        # convolutions (channels_last, as Keras layers call them)
+        C("conv2d_valid", lambda x, w: ops.conv(x, w), ((2, 7, 6, 3), (3, 2, 3, 4))),
+        C("conv2d_same_strided", lambda x, w: ops.conv(x, w, strides=2, padding="same"),
+          ((2, 7, 8, 3), (3, 3, 3, 4))),
+        C("conv2d_dilated", lambda x, w: ops.conv(x, w, padding="same", dilation_rate=2),
+          ((1, 9, 9, 2), (3, 3, 2, 3))),
+        C("conv1d_strided_valid", lambda x, w: ops.conv(x, w, strides=3), ((2, 11, 3), (4, 3, 5))),
+        C("conv3d_same", lambda x, w: ops.conv(x, w, padding="same"),
+          ((1, 4, 5, 4, 2), (2, 3, 2, 2, 3))),
+        C("conv2d_grouped", lambda x, w: ops.conv(x, w, strides=(1, 2), padding="same"),
+          ((2, 6, 7, 4), (3, 3, 2, 6))),
+        C("conv2d_channels_first", lambda x, w: ops.conv(x, w, data_format="channels_first"),
+          ((2, 3, 6, 6), (2, 2, 3, 4))),
+        C("depthwise_conv", lambda x, w: ops.depthwise_conv(x, w, strides=2, padding="same"),
+          ((2, 7, 7, 3), (3, 3, 3, 2))),
+        C("separable_conv", lambda x, d, p: ops.separable_conv(x, d, p, padding="same"),
+          ((2, 6, 6, 3), (3, 3, 3, 2), (1, 1, 6, 4))),
+        C("conv_transpose_same", lambda x, w: ops.conv_transpose(x, w, strides=2, padding="same"),
+          ((2, 4, 5, 3), (3, 3, 4, 3))),
+        C("conv_transpose_valid_outpad",
+          lambda x, w: ops.conv_transpose(x, w, strides=3, padding="valid", output_padding=1),
+          ((1, 4, 3, 2), (3, 2, 3, 2))),
+        C("conv1d_transpose_dilated",
+          lambda x, w: ops.conv_transpose(x, w, strides=1, padding="same", dilation_rate=2),
+          ((2, 6, 3), (3, 4, 3))),
+        C("conv2d_dynamic_batch", lambda x, w: ops.conv(x, w, strides=2, padding="same"),
+          ((3, 6, 6, 2), (3, 3, 2, 4)), dynamic=(0,)),
+        # pooling
+        C("max_pool_2x2", lambda x: ops.max_pool(x, 2, strides=2), ((2, 6, 7, 3),), init="distinct", fd_step=1e-3),
+        C("max_pool_overlap_same", lambda x: ops.max_pool(x, 3, strides=2, padding="same"),
+          ((2, 7, 6, 2),), init="distinct", fd_step=1e-3),
+        C("max_pool_ties_relu", lambda x: ops.max_pool(ops.relu(x), 2, strides=1),
+          ((1, 4, 4, 2),), fd_tol=None),
+        C("max_pool1d", lambda x: ops.max_pool(x, 3, strides=2), ((2, 9, 3),), init="distinct", fd_step=1e-3),
+        C("max_pool3d", lambda x: ops.max_pool(x, 2, strides=2, padding="same"),
+          ((1, 3, 4, 5, 2),),
+          init="distinct", fd_step=1e-3),
+        C("avg_pool_valid", lambda x: ops.average_pool(x, 2, strides=1), ((2, 5, 6, 3),)),
+        C("avg_pool_same_excl_pad", lambda x: ops.average_pool(x, 3, strides=2, padding="same"),
+          ((2, 6, 7, 2),)),
+        C("avg_pool1d_channels_first",
+          lambda x: ops.average_pool(x, 3, strides=1, padding="same",
+                                       data_format="channels_first"),
+          ((2, 3, 7),)),
+        C("max_pool_dynamic_batch", lambda x: ops.max_pool(x, 2, strides=2), ((3, 4, 4, 2),),
+          init="distinct", fd_step=1e-3, dynamic=(0,)),
+        C("adaptive_avg_pool", lambda x: ops.adaptive_average_pool(x, (2, 3)), ((2, 5, 7, 3),)),
+        # einsum
+        C("einsum_attention_scores", lambda q, k: ops.einsum("bqhd,bkhd->bhqk", q, k),
+          ((2, 3, 2, 4), (2, 5, 2, 4))),
+        C("einsum_dense", lambda x, w: ops.einsum("abc,cde->abde", x, w),
+          ((2, 3, 4), (4, 2, 3))),
+        C("einsum_diag_trace", lambda a: ops.einsum("ii->i", a) + ops.einsum("jj->", a),
+          ((4, 4),)),
+        C("einsum_summed_inside", lambda a, b: ops.einsum("ij,k->k", a, b), ((3, 4), (5,))),
+        C("einsum_ellipsis_broadcast", lambda a, b: ops.einsum("...ij,...jk->...ik", a, b),
+          ((2, 1, 3, 4), (5, 4, 2))),
+        C("einsum_three_operands", lambda a, b, c: ops.einsum("ij,jk,kl->il", a, b, c),
+          ((2, 3), (3, 4), (4, 2))),
+        C("einsum_outer_implicit", lambda a, b: ops.einsum("i,j", a, b), ((3,), (4,))),
+        C("einsum_ellipsis_summed", lambda a: ops.einsum("...i->i", a), ((2, 3, 4),)),
+    ]
+
+
+CASES = _cases

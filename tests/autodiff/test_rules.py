@@ -1,0 +1,123 @@
+"""Every gradient rule against central finite differences and JAX's gradient.
+
+Each case of ``cases.py`` is traced on symbolic inputs; ``autodiff.grad``
+builds the gradient of ``sum(f(*xs) * ct)`` (``ct`` a fixed random
+cotangent, fed as an input); the float32 model is compiled through the
+engine and must stay off reference kernels (neither keras-ov's exact
+executor nor the CPU plugin's ``Reference`` fallback layers).  Its gradient
+is compared with (a) a central finite difference of the same Keras function
+in float32 (directional, Richardson-extrapolated, one random direction per input) and (b) JAX's
+gradient of the same Keras function (one subprocess for the whole table).
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import openvino as ov
+import pytest
+
+from keras_ov import autodiff
+from keras_ov.engine import compiled, execute
+from tests.autodiff import cases
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TABLE = cases.CASES()
+
+
+CACHE = os.path.join(tempfile.gettempdir(), "keras_ov_grad_jax")
+
+
+def _cached(case):
+    return os.path.join(CACHE, f"{case.name}-{cases.digest(case)}.npz")
+
+
+@pytest.fixture(scope="module")
+def jax_results():
+    """JAX's results for the table, computed once per version of each case."""
+    os.makedirs(CACHE, exist_ok=True)
+    missing = [c.name for c in TABLE if not os.path.exists(_cached(c))]
+    if missing:
+        env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu",
+                   PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        proc = subprocess.run(
+            [sys.executable, "-m", "tests.autodiff._jax_reference", CACHE, *missing],
+            check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, proc.stderr[-4000:]
+    results = {}
+    for case in TABLE:
+        for key, value in np.load(_cached(case)).items():
+            results[f"{case.name}/{key}"] = value
+    return results
+
+
+def _spec(case, i, dtype):
+    shape = list(case.shapes[i])
+    if i in case.dynamic:
+        shape[0] = None
+    return shape, dtype
+
+
+def build(case, dtype="float32", with_grad=True):
+    """A CompiledFunction: (*xs, ct) -> [y, *grads] (or xs -> [y])."""
+    xs = [compiled.symbolic(*_spec(case, i, dtype), name=f"x{i}") for i in range(len(case.shapes))]
+    y = case.fn(*xs)
+    params = [compiled.parameter_of(x) for x in xs]
+    outs = [y.output]
+    if with_grad:
+        ct = execute.make_parameter([-1 if d is None else d for d in y.shape], dtype)
+        params.append(ct)
+        outs += autodiff.grad([y.output], [x.output for x in xs], [ct.output(0)])
+    model = ov.Model([ov.opset15.result(o) for o in outs], params, f"grad_{case.name}")
+    return compiled.CompiledFunction(model)
+
+
+def reference_layers(fn):
+    """Layers of a compiled model that the CPU plugin runs on reference kernels."""
+    exe = fn.executable or fn.dynamic
+    runtime = exe.compiled.get_runtime_model()
+    return [op.get_friendly_name() for op in runtime.get_ordered_ops()
+            if op.get_rt_info()["layerType"].astype(str) == "Reference"]
+
+
+@pytest.mark.parametrize("case", TABLE, ids=[c.name for c in TABLE])
+def test_gradient(case, jax_results):
+    xs = cases.inputs(case)
+    built = execute.counters["reference_built"]
+    fn = build(case)
+    y_shape = jax_results[f"{case.name}/y"].shape
+    ct = cases.cotangent(y_shape)
+    y, *grads = fn([*xs, ct])
+    assert execute.counters["reference_built"] == built, "float32 gradient on the exact path"
+    assert reference_layers(fn) == []
+    np.testing.assert_allclose(y, jax_results[f"{case.name}/y"], rtol=case.tol, atol=case.tol)
+    for i, gr in enumerate(grads):
+        assert gr.shape == xs[i].shape, (i, gr.shape)
+        expected = jax_results[f"{case.name}/{i}"]
+        np.testing.assert_allclose(gr, expected, rtol=case.tol, atol=case.tol,
+                                   err_msg=f"input {i} vs JAX")
+
+    if case.fd_tol is None:  # not differentiable at the test point (ties)
+        return
+    # A directional central difference of the float32 forward, with one
+    # Richardson step (error O(h**4)) so h can stay well above float32 rounding.
+    rng = np.random.default_rng(7)
+    ct64 = ct.astype(np.float64)
+
+    def loss(args):
+        return float(np.sum(fn([*args, ct])[0].astype(np.float64) * ct64))
+
+    def central(i, v, h):
+        plus = [x + np.float32(h) * v if j == i else x for j, x in enumerate(xs)]
+        minus = [x - np.float32(h) * v if j == i else x for j, x in enumerate(xs)]
+        return (loss(plus) - loss(minus)) / (2 * h)
+
+    for i in range(len(xs)):
+        v = rng.normal(size=xs[i].shape).astype(np.float32)
+        h = case.fd_step * max(1.0, float(np.abs(xs[i]).max()))
+        fd = (4 * central(i, v, h / 2) - central(i, v, h)) / 3
+        exact = float(np.sum(grads[i].astype(np.float64) * v))
+        scale = max(1.0, float(np.abs(grads[i]).sum() * np.abs(v).max()) ** 0.5)
+        assert abs(fd - exact) <= case.fd_tol * scale, (i, fd, exact)

@@ -22,6 +22,7 @@ from keras.src.trainers.epoch_iterator import EpochIterator
 from keras.src.utils import traceback_utils
 from keras.src.utils.python_utils import pythonify_logs
 
+from keras_ov.backend.generation import GenerationMixin
 from keras_ov.engine import compiled
 from keras_ov.engine import dtypes
 from keras_ov.engine import execute
@@ -249,7 +250,8 @@ def _batch_size(x):
     return OVTensor(output=g.cast(g.reshape(g.dim(first.output, 0), ()), "float32"))
 
 
-class OpenVINOTrainer(base_trainer.Trainer):
+class OpenVINOTrainer(GenerationMixin, base_trainer.Trainer):
+    # GenerationMixin: the methods keras-hub's OpenVINO `generate` path calls.
     def __init__(self):
         super().__init__()
         self.test_function = None

@@ -28,8 +28,7 @@ sampler (``compile(sampler=...)``) or generate function drops them all.
 import numpy as np
 from keras.src import tree
 
-from keras_ov.engine import compiled
-from keras_ov.engine import dtypes
+from keras_ov.engine import compiled, dtypes
 from keras_ov.engine.tensor import OVTensor
 
 

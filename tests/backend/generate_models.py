@@ -29,8 +29,8 @@ def models():
     """name -> (builder, input kind)."""
     import keras_hub.models as m
 
-    gqa = dict(num_layers=2, num_query_heads=4, num_key_value_heads=2,
-               hidden_dim=32, intermediate_dim=64)
+    gqa = {"num_layers": 2, "num_query_heads": 4, "num_key_value_heads": 2,
+           "hidden_dim": 32, "intermediate_dim": 64}
     return {
         "gpt2": (_causal(m.GPT2Backbone, m.GPT2CausalLM, num_layers=2, num_heads=2,
                          hidden_dim=32, intermediate_dim=64, max_sequence_length=32),

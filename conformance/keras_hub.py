@@ -48,10 +48,7 @@ RESULTS = os.path.join(HERE, "results", "keras_hub")
 KERAS_HUB_COMMIT = "71453d08f59edc90d276e999319fc51e61cbf82c"
 DEFAULT_REPO = "/work/.mirror/keras-team+keras-hub/repo"
 
-MODELS = (
-    "bert gpt2 gemma gemma3 llama mistral qwen t5 whisper sam stable_diffusion_3 "
-    "vit resnet mobilenet efficientnet deberta_v3"
-).split()
+MODELS = ["bert", "gpt2", "gemma", "gemma3", "llama", "mistral", "qwen", "t5", "whisper", "sam", "stable_diffusion_3", "vit", "resnet", "mobilenet", "efficientnet", "deberta_v3"]
 SUBSET = [f"models/{m}" for m in MODELS] + ["layers", "samplers", "utils"]
 
 BACKENDS = {

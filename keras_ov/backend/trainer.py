@@ -24,6 +24,7 @@ from keras.src.utils.python_utils import pythonify_logs
 
 from keras_ov.backend.inputs import cast_batch
 from keras_ov.backend.train_step import TrainingMixin
+from keras_ov.backend.generation import GenerationMixin
 from keras_ov.engine import compiled
 from keras_ov.engine import dtypes
 from keras_ov.engine import execute
@@ -280,7 +281,9 @@ def _batch_size(x):
     return OVTensor(output=g.cast(g.reshape(g.dim(first.output, 0), ()), "float32"))
 
 
-class OpenVINOTrainer(TrainingMixin, base_trainer.Trainer):
+class OpenVINOTrainer(TrainingMixin, GenerationMixin, base_trainer.Trainer):
+    # TrainingMixin: fit/train_on_batch; GenerationMixin: the methods keras-hub's
+    # OpenVINO `generate` path calls.
     def __init__(self):
         super().__init__()
         self.train_function = None

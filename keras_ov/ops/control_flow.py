@@ -303,9 +303,10 @@ def while_loop(cond, body, loop_vars, maximum_iterations=None):
         return new
 
     i = 0
-    while maximum_iterations is None or i < maximum_iterations:
+    bounded_by_graph = _is_symbolic(maximum_iterations)  # a traced trip count
+    while maximum_iterations is None or bounded_by_graph or i < maximum_iterations:
         pred = call(cond, state)
-        if _is_symbolic(pred) or _any_symbolic(state):
+        if _is_symbolic(pred) or _any_symbolic(state) or bounded_by_graph:
             remaining = None if maximum_iterations is None else maximum_iterations - i
             state = _while_graph(cond, body, state, structure, is_tuple, pred, remaining)
             break

@@ -37,6 +37,14 @@ CASES = {
         lambda x: ops.while_loop(lambda v: ops.sum(v) < 1e9, lambda v: v + 1.0, x, maximum_iterations=3),
         lambda x: x + 3,
     ),
+    # keras-hub's samplers bound the decode loop by a count computed from the prompt.
+    "while_loop_tensor_max": (
+        lambda x: ops.while_loop(
+            lambda v: ops.sum(v) < 1e9, lambda v: v + 1.0, ops.zeros_like(x),
+            maximum_iterations=ops.cast(ops.max(ops.abs(x)), "int32"),
+        ),
+        lambda x: np.zeros_like(x) + np.floor(np.abs(x).max()),
+    ),
     "fori_loop": (
         lambda x: ops.fori_loop(0, 3, lambda i, v: v + x, ops.zeros_like(x)),
         lambda x: 3 * x,

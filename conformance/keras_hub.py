@@ -1,0 +1,218 @@
+"""Run keras-hub's own unit tests against keras-ov (or JAX, or Keras's in-tree backend).
+
+    python -m conformance.keras_hub                       # the default subset, keras-ov
+    python -m conformance.keras_hub models/gpt2 samplers  # some directories
+    python -m conformance.keras_hub --backend jax models/gpt2
+    python -m conformance.keras_hub --keep-whitelist      # keras-hub's own OpenVINO CI rules
+
+keras-hub's tests come from a source checkout at a recorded commit, never
+edited: ``--source DIR`` names a checkout, otherwise the commit ``--commit``
+(default ``KERAS_HUB_COMMIT``) is exported from the git directory ``--repo``
+(default: the mirror that the session's ``fetch`` tool made) into
+``conformance/results/keras_hub/src-<commit>``.  The tests import
+``keras_hub`` from that checkout.
+
+keras-hub's ``conftest.py`` skips every test outside a whitelist of 50 paths
+on the "openvino" backend.  The plugin ``conformance.keras_hub_plugin`` removes
+those skips (unless ``--keep-whitelist``), so every backend runs the same
+tests; its rule that skips ``fit``/``train_on_batch`` on "openvino" stays.
+
+Each test file runs in its own pytest process.  A file whose process dies
+(a signal, or no JUnit report) is re-run one test per process, and each test
+that still dies is counted as *crashed*.  Prints per-file counts and a closing
+``N passed, N failed, N skipped, N crashed`` line; results and logs go to
+``conformance/results/keras_hub/<backend>/``.
+
+Installing keras-hub: its wheel requires tensorflow-text, which pulls the full
+``tensorflow`` next to tensorflow-cpu.  Install without dependencies, then its
+real needs:
+
+    pip install --no-deps keras-hub==0.32.0 tensorflow-text==2.21.1
+    pip install kagglehub sentencepiece tokenizers regex rich
+"""
+
+import argparse
+import glob
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+RESULTS = os.path.join(HERE, "results", "keras_hub")
+
+# The commit issue #10's tables were measured at.
+KERAS_HUB_COMMIT = "71453d08f59edc90d276e999319fc51e61cbf82c"
+DEFAULT_REPO = "/work/.mirror/keras-team+keras-hub/repo"
+
+MODELS = ["bert", "gpt2", "gemma", "gemma3", "llama", "mistral", "qwen", "t5", "whisper", "sam", "stable_diffusion_3", "vit", "resnet", "mobilenet", "efficientnet", "deberta_v3"]
+SUBSET = [f"models/{m}" for m in MODELS] + ["layers", "samplers", "utils"]
+
+BACKENDS = {
+    # name -> (KERAS_BACKEND, activate keras-ov)
+    "keras-ov": ("openvino", True),
+    "in-tree": ("openvino", False),
+    "jax": ("jax", False),
+}
+
+
+def export_source(repo, commit):
+    """A checkout of ``commit`` from the git directory ``repo`` (made once)."""
+    dest = os.path.join(RESULTS, f"src-{commit[:12]}")
+    if os.path.exists(os.path.join(dest, "conftest.py")):
+        return dest
+    os.makedirs(dest, exist_ok=True)
+    archive = subprocess.run(
+        ["git", f"--git-dir={repo}", "archive", "--format=tar", commit],
+        capture_output=True, check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", dest], input=archive, check=True)
+    return dest
+
+
+def count(xml_path):
+    c = {"passed": 0, "failed": 0, "skipped": 0, "failures": []}
+    for case in ET.parse(xml_path).iter("testcase"):
+        tags = {child.tag for child in case}
+        name = f"{case.get('classname')}::{case.get('name')}"
+        if tags & {"failure", "error"}:
+            c["failed"] += 1
+            c["failures"].append(name)
+        elif "skipped" in tags:
+            c["skipped"] += 1
+        else:
+            c["passed"] += 1
+    return c
+
+
+class Runner:
+    def __init__(self, source, backend, keep_whitelist, extra, timeout):
+        self.source = source
+        self.backend = backend
+        self.extra = extra
+        self.timeout = timeout
+        self.out = os.path.join(RESULTS, backend)
+        os.makedirs(self.out, exist_ok=True)
+        keras_backend, activate = BACKENDS[backend]
+        self.env = dict(
+            os.environ,
+            KERAS_BACKEND=keras_backend,
+            KERAS_HUB_DROP_OPENVINO_WHITELIST="0" if keep_whitelist else "1",
+            KERAS_OV_ACTIVATE="1" if activate else "0",
+            PYTHONPATH=os.pathsep.join([source, ROOT]),
+            TF_CPP_MIN_LOG_LEVEL="3",
+        )
+
+    def _pytest(self, target, xml):
+        cmd = [
+            sys.executable, "-m", "pytest", target, "-p", "conformance.keras_hub_plugin",
+            "-q", "--no-header", "--tb=short", "-p", "no:cacheprovider",
+            "--rootdir", self.source, f"--junitxml={xml}", *self.extra,
+        ]
+        if os.path.exists(xml):
+            os.remove(xml)
+        try:
+            proc = subprocess.run(cmd, cwd=self.source, env=self.env, capture_output=True,
+                                  text=True, timeout=self.timeout, check=False)
+            log, code = proc.stdout + proc.stderr, proc.returncode
+        except subprocess.TimeoutExpired as e:
+            log, code = f"TIMEOUT after {self.timeout}s\n{e.stdout or ''}", -9
+        with open(xml + ".log", "w") as f:
+            f.write(log)
+        crashed = code < 0 or not os.path.exists(xml)
+        return (None if crashed else count(xml)), log
+
+    def _collect(self, rel):
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", rel, "--collect-only", "-o", "addopts=", "-q",
+             "-p", "conformance.keras_hub_plugin", "-p", "no:cacheprovider",
+             "--rootdir", self.source],
+            cwd=self.source, env=self.env, capture_output=True, text=True, check=False,
+        )
+        return [line.strip() for line in proc.stdout.splitlines() if "::" in line]
+
+    def run_file(self, rel):
+        """``(counts, crashed test ids)`` of one test file."""
+        xml = os.path.join(self.out, rel.replace("/", "__") + ".xml")
+        c, _ = self._pytest(rel, xml)
+        if c is not None:
+            return c, []
+        total = {"passed": 0, "failed": 0, "skipped": 0, "failures": []}
+        crashed = []
+        for k, test in enumerate(self._collect(rel)):
+            one, _ = self._pytest(test, f"{xml}.{k}.xml")
+            if one is None:
+                crashed.append(test)
+                continue
+            for key in total:
+                total[key] += one[key]
+        return total, crashed
+
+
+def test_files(source, paths):
+    root = os.path.join(source, "keras_hub", "src")
+    files = []
+    for p in paths:
+        full = os.path.join(root, p)
+        if full.endswith(".py"):
+            files.append(full)
+        else:
+            files += glob.glob(os.path.join(full, "**", "*_test.py"), recursive=True)
+    return sorted(os.path.relpath(f, source) for f in files)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("paths", nargs="*", help="directories or files under keras_hub/src (default: the subset)")
+    ap.add_argument("--backend", choices=sorted(BACKENDS), default="keras-ov")
+    ap.add_argument("--source", help="a keras-hub source checkout (default: exported from --repo)")
+    ap.add_argument("--repo", default=DEFAULT_REPO, help="a keras-hub git directory")
+    ap.add_argument("--commit", default=KERAS_HUB_COMMIT)
+    ap.add_argument("--keep-whitelist", action="store_true",
+                    help="keep keras-hub's OpenVINO whitelist (its CI's rules)")
+    ap.add_argument("-j", "--jobs", type=int, default=1, help="test files run at once")
+    ap.add_argument("--timeout", type=int, default=1800, help="seconds per pytest process")
+    ap.add_argument("--show-failures", action="store_true")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = ap.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
+
+    if args.source:
+        source = os.path.abspath(args.source)
+        commit = subprocess.run(["git", "-C", source, "rev-parse", "HEAD"], capture_output=True,
+                                text=True, check=False).stdout.strip() or "unknown (not a git checkout)"
+    else:
+        source, commit = export_source(args.repo, args.commit), args.commit
+    files = test_files(source, args.paths or SUBSET)
+    runner = Runner(source, args.backend, args.keep_whitelist, extra, args.timeout)
+    print(f"keras-hub {commit} at {source}; backend {args.backend}; "
+          f"whitelist {'kept' if args.keep_whitelist else 'dropped'}; {len(files)} files", flush=True)
+    start = time.time()
+    total = {"passed": 0, "failed": 0, "skipped": 0}
+    all_crashed, failures = [], []
+    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        for rel, (c, crashed) in zip(files, pool.map(runner.run_file, files)):
+            for k in total:
+                total[k] += c[k]
+            all_crashed += crashed
+            failures += c["failures"]
+            short = rel.replace("keras_hub/src/", "")
+            print(f"{short:70s} {c['passed']:5d} pass {c['failed']:4d} fail "
+                  f"{c['skipped']:4d} skip {len(crashed):3d} crash", flush=True)
+            if args.show_failures:
+                for name in c["failures"]:
+                    print(f"    FAILED {name}")
+                for name in crashed:
+                    print(f"    CRASHED {name}")
+    for name in all_crashed:
+        print(f"crashed: {name}")
+    print(f"keras-hub ({args.backend}): {total['passed']} passed, {total['failed']} failed, "
+          f"{total['skipped']} skipped, {len(all_crashed)} crashed in {(time.time() - start) / 60:.1f} min")
+    return 1 if (total["failed"] or all_crashed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

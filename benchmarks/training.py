@@ -54,14 +54,22 @@ def build_workload(name, keras):
     keras.utils.set_random_seed(0)
     if name == "cnn":
         layers = keras.layers
-        model = keras.Sequential([
-            keras.Input((32, 32, 3)),
-            layers.Conv2D(32, 3, use_bias=False), layers.BatchNormalization(),
-            layers.Activation("relu"), layers.MaxPooling2D(),
-            layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(),
-            layers.Flatten(), layers.Dropout(0.25),
-            layers.Dense(128, activation="relu"), layers.Dense(10),
-        ], name="cnn_bn")
+        model = keras.Sequential(
+            [
+                keras.Input((32, 32, 3)),
+                layers.Conv2D(32, 3, use_bias=False),
+                layers.BatchNormalization(),
+                layers.Activation("relu"),
+                layers.MaxPooling2D(),
+                layers.Conv2D(64, 3, activation="relu"),
+                layers.MaxPooling2D(),
+                layers.Flatten(),
+                layers.Dropout(0.25),
+                layers.Dense(128, activation="relu"),
+                layers.Dense(10),
+            ],
+            name="cnn_bn",
+        )
         x = rng.standard_normal((batch * FIT_STEPS, 32, 32, 3), dtype=np.float32)
         classes = 10
     elif name == "bert":
@@ -74,15 +82,16 @@ def build_workload(name, keras):
         classes = 10
     y = rng.integers(0, classes, (len(x),), dtype=np.int32)
     opt = keras.optimizers.AdamW(1e-3) if optimizer == "adamw" else keras.optimizers.Adam(1e-3)
-    model.compile(optimizer=opt,
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(optimizer=opt, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return model, x, y
 
 
 class TrainWorker:
     def __init__(self, kind):
         if kind not in WORKERS:
-            raise SystemExit(f"benchmarks.training: unknown worker {kind!r}; known: {list(WORKERS)}")
+            raise SystemExit(
+                f"benchmarks.training: unknown worker {kind!r}; known: {list(WORKERS)}"
+            )
         self.kind = kind
         if kind == "keras-ov":
             import keras_ov  # noqa: F401  (before keras)
@@ -122,8 +131,11 @@ class TrainWorker:
             def fn():
                 k = step[0] % FIT_STEPS
                 step[0] += 1
-                return model.train_on_batch(self.x[k * b:(k + 1) * b], self.y[k * b:(k + 1) * b])
+                return model.train_on_batch(
+                    self.x[k * b : (k + 1) * b], self.y[k * b : (k + 1) * b]
+                )
         elif task == "fit_epoch":
+
             def fn():
                 return model.fit(self.x, self.y, batch_size=b, epochs=1, verbose=0, shuffle=False)
         else:
@@ -188,7 +200,11 @@ class _Process(WorkerProcess):
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.training", "--worker", self.kind],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, env=env, cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            env=env,
+            cwd=ROOT,
         )
         self.buf = b""
         self.dead_error = None
@@ -199,13 +215,20 @@ def measure(workers, kinds, task, cfg, rounds, timeout):
     times = {k: [] for k in kinds}
     errors = {}
     for r in range(rounds):
-        order = kinds[r % len(kinds):] + kinds[: r % len(kinds)]
+        order = kinds[r % len(kinds) :] + kinds[: r % len(kinds)]
         for kind in order:
             if kind in errors:
                 continue
-            reply = workers[kind].call({"cmd": "run", "task": task, "budget": cfg["budget"],
-                                        "min_calls": cfg["min_calls"],
-                                        "max_calls": cfg["max_calls"]}, timeout)
+            reply = workers[kind].call(
+                {
+                    "cmd": "run",
+                    "task": task,
+                    "budget": cfg["budget"],
+                    "min_calls": cfg["min_calls"],
+                    "max_calls": cfg["max_calls"],
+                },
+                timeout,
+            )
             if "times" in reply:
                 times[kind].extend(reply["times"])
             else:
@@ -223,8 +246,11 @@ def run(args):
     cfg = SETTINGS["quick" if args.quick else "full"]
     logdir = tempfile.mkdtemp(prefix="kov-train-logs-")
     workers = {k: _Process(k, logdir, args.timeout) for k in args.backends}
-    results = {"started": datetime.datetime.now().isoformat(timespec="seconds"),
-               "load_start": os.getloadavg(), "workloads": {}}
+    results = {
+        "started": datetime.datetime.now().isoformat(timespec="seconds"),
+        "load_start": os.getloadavg(),
+        "workloads": {},
+    }
     try:
         for w in workers.values():
             w.start()
@@ -235,15 +261,19 @@ def run(args):
             setup = {}
             for kind, w in workers.items():
                 started = w.ensure_started()
-                setup[kind] = started if started and "error" in started else w.call(
-                    {"cmd": "setup_train", "name": name}, args.timeout)
+                setup[kind] = (
+                    started
+                    if started and "error" in started
+                    else w.call({"cmd": "setup_train", "name": name}, args.timeout)
+                )
             ok = [k for k in workers if "error" not in setup[k]]
             log(f"training {name}: train_on_batch steps")
             steps = measure(workers, ok, "step", cfg, cfg["rounds"], args.timeout)
             log(f"training {name}: fit epochs")
             fit_cfg = dict(cfg, budget=0, min_calls=1, max_calls=1)
-            fits = measure(workers, ok, "fit_epoch", fit_cfg, cfg["fit_rounds"] * len(ok),
-                           args.timeout)
+            fits = measure(
+                workers, ok, "fit_epoch", fit_cfg, cfg["fit_rounds"] * len(ok), args.timeout
+            )
             results["workloads"][name] = {"setup": setup, "step": steps, "fit": fits}
             for w in workers.values():
                 w.call({"cmd": "release"}, args.timeout)
@@ -274,20 +304,25 @@ def _ratio(a, b):
 def render(results):
     m = results["machine"]
     lines = [
-        "# keras-ov training benchmark", "",
+        "# keras-ov training benchmark",
+        "",
         f"Generated {results['started']} by `python -m benchmarks.training` "
         f"({results['settings']['mode']} mode, {results['settings']['rounds']} interleaved rounds). "
         "Times are medians; ratios are keras-ov's time over the other backend's "
         "(below 1 = keras-ov faster). A step is one `train_on_batch`; an epoch is "
-        f"`fit` over {FIT_STEPS} batches; the first step includes tracing and compiling.", "",
-        "## Machine", "",
+        f"`fit` over {FIT_STEPS} batches; the first step includes tracing and compiling.",
+        "",
+        "## Machine",
+        "",
         f"- CPU: {m.get('cpu')}, {m.get('usable_cpus')} usable CPUs; SIMD flags: "
         f"{', '.join(m.get('cpu_flags') or []) or 'none of interest'}",
         f"- OpenVINO CPU capabilities: {m.get('ov_cpu_capabilities')}",
         f"- keras {m.get('keras')}, openvino {m.get('openvino')}, jax {m.get('jax')}; "
         f"keras-ov at {m.get('keras_ov_commit')}",
-        f"- load average {results['load_start']} at start, {results['load_end']} at end", "",
-        "## Steady step (ms per `train_on_batch`)", "",
+        f"- load average {results['load_start']} at start, {results['load_end']} at end",
+        "",
+        "## Steady step (ms per `train_on_batch`)",
+        "",
         "| workload | batch | keras-ov | JAX | torch | kov / JAX | kov / torch |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -296,10 +331,15 @@ def render(results):
         lines.append(
             f"| {WORKLOADS[name][2]} | {WORKLOADS[name][0]} | {_ms(s.get('keras-ov'))} | "
             f"{_ms(s.get('jax'))} | {_ms(s.get('torch'))} | {_ratio(s.get('keras-ov'), s.get('jax'))} | "
-            f"{_ratio(s.get('keras-ov'), s.get('torch'))} |")
-    lines += ["", f"## `fit` epoch of {FIT_STEPS} steps (ms), and first step (s)", "",
-              "| workload | kov epoch | JAX epoch | torch epoch | kov / JAX | kov first | JAX first | torch first |",
-              "|---|---|---|---|---|---|---|---|"]
+            f"{_ratio(s.get('keras-ov'), s.get('torch'))} |"
+        )
+    lines += [
+        "",
+        f"## `fit` epoch of {FIT_STEPS} steps (ms), and first step (s)",
+        "",
+        "| workload | kov epoch | JAX epoch | torch epoch | kov / JAX | kov first | JAX first | torch first |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, row in results["workloads"].items():
         f, st = row["fit"], row["setup"]
 
@@ -310,7 +350,8 @@ def render(results):
         lines.append(
             f"| {name} | {_ms(f.get('keras-ov'))} | {_ms(f.get('jax'))} | {_ms(f.get('torch'))} | "
             f"{_ratio(f.get('keras-ov'), f.get('jax'))} | {first('keras-ov')} | {first('jax')} | "
-            f"{first('torch')} |")
+            f"{first('torch')} |"
+        )
     lines += ["", "## Peak RSS of each worker (MB, over the whole run)", ""]
     for kind, rss in results["peak_rss_mb"].items():
         lines.append(f"- {kind}: {', '.join(f'{r:.0f}' for r in rss) or '—'}")

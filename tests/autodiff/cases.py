@@ -63,6 +63,9 @@ def _ops():
 
 
 IDX = np.array([[0, 3, 1], [4, 4, 2]], dtype=np.int32)
+ROWS = np.array([[1, 0, 2], [2, 2, 0], [0, 1, 1]], dtype=np.int32)  # take_along_axis picks
+IDS = np.random.default_rng(3).integers(0, 1000, (8, 16)).astype(np.int32)  # embedding ids
+SCATTER_IDX = np.array([[0, 1], [2, 0], [0, 1]], dtype=np.int32)  # a repeated position
 
 
 def _cases():
@@ -175,6 +178,35 @@ def _cases():
           ((2, 3), (3, 4), (4, 2))),
         C("einsum_outer_implicit", lambda a, b: ops.einsum("i,j", a, b), ((3,), (4,))),
         C("einsum_ellipsis_summed", lambda a: ops.einsum("...i->i", a), ((2, 3, 4),)),
+        # gathers, scatters, sorting, data movement
+        C("embedding_lookup", lambda t: ops.take(t, IDS, axis=0), ((1000, 32),)),
+        C("take_negative", lambda a: ops.take(a, np.array([-1, 0, -1], np.int32), axis=0),
+          ((4, 3),)),
+        C("take_along_axis", lambda a: ops.take_along_axis(a, ROWS, axis=1), ((3, 4),)),
+        C("take_along_axis0", lambda a: ops.take_along_axis(a, ROWS, axis=0), ((4, 3),)),
+        C("scatter_update_dup", lambda a, u: ops.scatter_update(a, SCATTER_IDX[:2], u),
+          ((3, 2), (2,))),
+        C("scatter_sum", lambda u: ops.scatter(SCATTER_IDX, u, (3, 2)), ((3,),)),
+        C("slice_update", lambda a, u: ops.slice_update(a, (1, 0), u), ((4, 3), (2, 2))),
+        C("getitem_int_array", lambda a: a[np.array([2, 0, 2])], ((3, 4),)),
+        C("top_k_values", lambda a: ops.top_k(a, 3)[0], ((4, 6),), init="distinct", fd_step=1e-3),
+        C("sort", lambda a: ops.sort(a, axis=0), ((5, 3),), init="distinct", fd_step=1e-3),
+        C("cumsum", lambda a: ops.cumsum(a, axis=1), ((3, 5),)),
+        C("cumprod_positive", lambda a: ops.cumprod(a, axis=0), ((4, 3),), init="positive"),
+        C("pad_constant", lambda a: ops.pad(a, ((1, 2), (0, 3))), ((3, 4),)),
+        C("pad_reflect", lambda a: ops.pad(a, ((1, 2), (2, 1)), mode="reflect"), ((4, 4),)),
+        C("pad_symmetric", lambda a: ops.pad(a, ((2, 1),), mode="symmetric"), ((5,),)),
+        C("tile", lambda a: ops.tile(a, (2, 1, 3)), ((2, 3),)),
+        C("repeat", lambda a: ops.repeat(a, 2, axis=1), ((2, 3),)),
+        C("split", lambda a: ops.split(a, 3, axis=1)[0] * 2 + ops.split(a, 3, axis=1)[2],
+          ((2, 6),)),
+        C("split_one_used", lambda a: ops.split(a, [1, 3], axis=0)[1], ((5, 2),)),
+        C("flip_roll", lambda a: ops.roll(ops.flip(a, axis=1), 2, axis=0), ((4, 3),)),
+        C("resize_bilinear", lambda x: ops.image.resize(x, (5, 7)), ((2, 3, 4, 2),)),
+        C("resize_nearest_up", lambda x: ops.image.resize(x, (6, 4), interpolation="nearest"),
+          ((1, 3, 2, 2),)),
+        C("resize_bilinear_down", lambda x: ops.image.resize(x, (3, 2)), ((1, 6, 5, 1),)),
+        C("norm_l2", lambda a: ops.norm(a, axis=1), ((3, 4),)),
     ]
 
 

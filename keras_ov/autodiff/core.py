@@ -34,7 +34,8 @@ RULES = {}
 # differentiable input in a way that has a derivative.)
 NONDIFF = frozenset({
     "ShapeOf", "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
-    "LogicalAnd", "LogicalOr", "LogicalNot", "LogicalXor", "IsNaN", "IsInf", "IsFinite",
+    "LogicalAnd", "LogicalOr", "LogicalNot", "LogicalXor", "ReduceLogicalAnd",
+    "ReduceLogicalOr", "IsNaN", "IsInf", "IsFinite",
     "Sign", "Floor", "Ceiling", "Round", "BitwiseAnd", "BitwiseOr",
     "BitwiseXor", "BitwiseNot", "BitwiseLeftShift", "BitwiseRightShift", "RandomUniform",
     "Range", "NonZero", "ArgMax", "ArgMin", "OneHot", "Bucketize", "Unique",

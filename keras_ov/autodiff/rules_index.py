@@ -87,7 +87,7 @@ def _(node, ct):
 
 @rule("ScatterNDUpdate")
 def _(node, ct):
-    x, idx, upd = inputs(node)
+    _, idx, upd = inputs(node)
     mode = str(node.get_attributes().get("reduction", "none")).lower()
     c = ct[0]
     d_upd = g.out(ov_ops.gather_nd(c, idx))

@@ -159,3 +159,24 @@ def _(node, ct):
         moved = g.out(ov_ops.matmul(g.transpose(d, perm), response, False, True))
         d = g.transpose(moved, list(np.argsort(perm)))
     return [d] + [None] * (node.get_input_size() - 1)
+
+
+@rule("DepthToSpace", "SpaceToDepth")
+def _(node, ct):
+    # each is the other's inverse permutation (same mode and block size)
+    a = node.get_attributes()
+    inverse = ov_ops.space_to_depth if node.get_type_name() == "DepthToSpace" else \
+        ov_ops.depth_to_space
+    return [g.out(inverse(ct[0], a["mode"], a["block_size"]))]
+
+
+@rule("ExtractImagePatches")
+def _(node, ct):
+    x = node.input_value(0)
+    a = node.get_attributes()
+
+    def select(p):
+        return g.out(ov_ops.extract_image_patches(p, a["sizes"], a["strides"], a["rates"],
+                                                  a["auto_pad"]))
+
+    return [scatter_back(ct[0], x, select)]

@@ -207,6 +207,10 @@ def _cases():
           ((1, 3, 2, 2),)),
         C("resize_bilinear_down", lambda x: ops.image.resize(x, (3, 2)), ((1, 6, 5, 1),)),
         C("norm_l2", lambda a: ops.norm(a, axis=1), ((3, 4),)),
+        C("inv", lambda a: ops.inv(a + 3 * ops.eye(3)), ((2, 3, 3),)),
+        C("depth_to_space", lambda x: ops.depth_to_space(x, 2), ((2, 3, 2, 8),)),
+        C("space_to_depth", lambda x: ops.space_to_depth(x, 2), ((1, 4, 6, 3),)),
+        C("unfold", lambda x: ops.unfold(x, 2, stride=1), ((2, 3, 4, 4),)),
     ]
 
 

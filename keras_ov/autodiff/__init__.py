@@ -6,6 +6,7 @@
 
 from keras_ov.autodiff import (
     rules_activation,  # noqa: F401  (registers rules)
+    rules_control,  # noqa: F401
     rules_conv,  # noqa: F401
     rules_einsum,  # noqa: F401
     rules_elementwise,  # noqa: F401

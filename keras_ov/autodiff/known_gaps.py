@@ -9,7 +9,6 @@ with its reason.  Differentiating through one of these raises
 KNOWN_GAPS = {
     "AdaptiveMaxPool": "adaptive_max_pool: ragged windows need the max mask per bin; not used "
                        "by Keras layers' training paths yet",
-    "If": "cond: the gradient If (branches differentiated as bodies) is not written yet",
     "Loop": "while_loop/fori_loop/scan/RNN layers: the reverse Loop over saved carries is not "
             "written yet",
     "DFT": "fft/fft2 on complex pairs: the transposed transform is not written yet",

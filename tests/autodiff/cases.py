@@ -211,6 +211,12 @@ def _cases():
         C("depth_to_space", lambda x: ops.depth_to_space(x, 2), ((2, 3, 2, 8),)),
         C("space_to_depth", lambda x: ops.space_to_depth(x, 2), ((1, 4, 6, 3),)),
         C("unfold", lambda x: ops.unfold(x, 2, stride=1), ((2, 3, 4, 4),)),
+        # control flow
+        C("cond_true_branch", lambda a, b: ops.cond(ops.sum(a) > -100.0, lambda: ops.sin(a) * b,
+                                                    lambda: a - b), ((3, 4), (4,))),
+        C("cond_false_branch_unused_input",
+          lambda a, b: ops.cond(ops.sum(a) > 100.0, lambda: a * b, lambda: ops.exp(a) * 2.0),
+          ((3, 4), (3, 4))),
     ]
 
 

@@ -20,6 +20,7 @@ class Case:
     tol: float = 2e-4  # rtol and atol of the float32 gradient vs JAX
     fd_tol: float = 2e-3  # against the finite difference (None: skip, e.g. at ties)
     fd_step: float = 2e-2  # finite-difference step, relative to max |x|
+    jax: bool = True  # False: JAX cannot differentiate it (while_loop); finite differences only
     dynamic: tuple = field(default_factory=tuple)  # input indices traced with dim 0 dynamic
 
 
@@ -217,6 +218,17 @@ def _cases():
         C("cond_false_branch_unused_input",
           lambda a, b: ops.cond(ops.sum(a) > 100.0, lambda: a * b, lambda: ops.exp(a) * 2.0),
           ((3, 4), (3, 4))),
+        C("while_loop", lambda a, b: ops.while_loop(
+            lambda x, y: ops.sum(ops.abs(x)) < 50.0, lambda x, y: (x * 1.5 + ops.sin(y), y),
+            (a, b))[0], ((3,), (3,)), jax=False),
+        C("fori_loop", lambda a, w: ops.fori_loop(
+            0, 4, lambda i, x: ops.tanh(ops.matmul(x, w)) + ops.cast(i, "float32"), a),
+          ((2, 3), (3, 3))),
+        C("scan_rnn", lambda h0, xs, w: ops.scan(
+            lambda h, x: (ops.tanh(ops.matmul(h, w) + x),) * 2, h0, xs)[1],
+          ((2, 3), (5, 2, 3), (3, 3))),
+        C("scan_reverse_carry", lambda c0, xs: ops.scan(
+            lambda c, x: (c * x + 1.0, c), c0, xs, reverse=True)[0], ((4,), (3, 4))),
     ]
 
 

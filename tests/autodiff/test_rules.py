@@ -38,7 +38,7 @@ def _cached(case):
 def jax_results():
     """JAX's results for the table, computed once per version of each case."""
     os.makedirs(CACHE, exist_ok=True)
-    missing = [c.name for c in TABLE if not os.path.exists(_cached(c))]
+    missing = [c.name for c in TABLE if c.jax and not os.path.exists(_cached(c))]
     if missing:
         env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu",
                    PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -48,6 +48,8 @@ def jax_results():
         assert proc.returncode == 0, proc.stderr[-4000:]
     results = {}
     for case in TABLE:
+        if not case.jax:
+            continue
         for key, value in np.load(_cached(case)).items():
             results[f"{case.name}/{key}"] = value
     return results
@@ -87,14 +89,20 @@ def test_gradient(case, jax_results):
     xs = cases.inputs(case)
     built = execute.counters["reference_built"]
     fn = build(case)
-    y_shape = jax_results[f"{case.name}/y"].shape
+    if case.jax:
+        y_shape = jax_results[f"{case.name}/y"].shape
+    else:  # the forward's shape from a first run (cotangent of zeros)
+        y_shape = fn([*xs, np.zeros(fn.inputs[-1].to_shape(), np.float32)])[0].shape
     ct = cases.cotangent(y_shape)
     y, *grads = fn([*xs, ct])
     assert execute.counters["reference_built"] == built, "float32 gradient on the exact path"
     assert reference_layers(fn) == []
-    np.testing.assert_allclose(y, jax_results[f"{case.name}/y"], rtol=case.tol, atol=case.tol)
+    if case.jax:
+        np.testing.assert_allclose(y, jax_results[f"{case.name}/y"], rtol=case.tol, atol=case.tol)
     for i, gr in enumerate(grads):
         assert gr.shape == xs[i].shape, (i, gr.shape)
+        if not case.jax:
+            continue
         expected = jax_results[f"{case.name}/{i}"]
         np.testing.assert_allclose(gr, expected, rtol=case.tol, atol=case.tol,
                                    err_msg=f"input {i} vs JAX")

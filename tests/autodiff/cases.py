@@ -69,6 +69,93 @@ IDS = np.random.default_rng(3).integers(0, 1000, (8, 16)).astype(np.int32)  # em
 SCATTER_IDX = np.array([[0, 1], [2, 0], [0, 1]], dtype=np.int32)  # a repeated position
 
 
+_LAYERS = {}
+
+
+def _layer_case(name, make, input_shape, training=False, **kw):
+    """A Keras layer as a case: f(x, *trainable weights) through ``stateless_call``."""
+    import keras
+
+    layer = _LAYERS.get(name)
+    if layer is None:
+        keras.utils.set_random_seed(0)
+        layer = _LAYERS[name] = make()
+        layer.build(input_shape)
+    shapes = (input_shape, *(tuple(w.shape) for w in layer.trainable_variables))
+    state = [w.value for w in layer.non_trainable_variables]
+
+    kwargs = {"training": True} if training else {}
+
+    def fn(x, *weights):
+        return layer.stateless_call(list(weights), state, x, **kwargs)[0]
+
+    return Case(name, fn, shapes, **kw)
+
+
+def _id_layer_case(name, make, ids, weights_shape, **kw):
+    """A layer fed constant integer ids (Embedding): f(*trainable weights)."""
+    layer = _LAYERS.get(name)
+    if layer is None:
+        layer = _LAYERS[name] = make()
+        layer.build(ids.shape)
+
+    def fn(*weights):
+        return layer.stateless_call(list(weights), [], ids)[0]
+
+    return Case(name, fn, (weights_shape,), **kw)
+
+
+def _layers():
+    from keras import layers
+
+    L = _layer_case
+    return [
+        L("layer_dense_gelu", lambda: layers.Dense(5, activation="gelu"), (4, 3)),
+        L("layer_conv2d", lambda: layers.Conv2D(4, 3, strides=2, padding="same"), (2, 6, 6, 3)),
+        L("layer_batchnorm_training", lambda: layers.BatchNormalization(), (6, 4),
+          training=True, tol=1e-3),
+        L("layer_layernorm", lambda: layers.LayerNormalization(), (3, 5, 4), tol=1e-3),
+        L("layer_groupnorm", lambda: layers.GroupNormalization(2), (2, 3, 4), tol=1e-3),
+        L("layer_mha", lambda: _Attention(), (2, 3, 4), tol=5e-4),
+        L("layer_lstm", lambda: layers.LSTM(3, return_sequences=True), (2, 4, 3), tol=5e-4),
+        L("layer_gru", lambda: layers.GRU(3), (2, 4, 3), tol=5e-4),
+        L("layer_simple_rnn", lambda: layers.SimpleRNN(3), (2, 4, 3), tol=5e-4),
+        L("layer_depthwise", lambda: layers.DepthwiseConv2D(3, padding="same"), (1, 5, 5, 2)),
+        L("layer_conv1d_transpose", lambda: layers.Conv1DTranspose(2, 3, strides=2), (2, 4, 3)),
+        L("layer_maxpool_gap", lambda: _PoolHead(), (2, 4, 4, 3), init="distinct", fd_step=1e-3),
+        _id_layer_case("layer_embedding", lambda: layers.Embedding(20, 4),
+                       np.array([[1, 5, 5], [19, 0, 1]], np.int32), (20, 4)),
+    ]
+
+
+class _Attention:
+    """MultiHeadAttention as a self-attention layer (one input)."""
+
+    def __new__(cls):
+        from keras import layers
+
+        class SelfAttention(layers.MultiHeadAttention):
+            def build(self, input_shape):
+                super().build(input_shape, input_shape)
+
+            def call(self, x):
+                return super().call(x, x)
+
+        return SelfAttention(num_heads=2, key_dim=3)
+
+
+class _PoolHead:
+    def __new__(cls):
+        from keras import layers
+
+        class PoolHead(layers.Layer):
+            def call(self, x):
+                y = layers.MaxPooling2D(2)(x)
+                return layers.GlobalAveragePooling2D()(layers.UpSampling2D(2)(y))
+
+        return PoolHead()
+
+
 def _cases():
     ops = _ops()
     C = Case
@@ -232,4 +319,5 @@ def _cases():
     ]
 
 
-CASES = _cases
+def CASES():
+    return _cases() + _layers()

@@ -18,6 +18,7 @@ import tempfile
 import numpy as np
 import openvino as ov
 import pytest
+from keras import ops
 
 from keras_ov import autodiff
 from keras_ov.engine import compiled, execute
@@ -129,3 +130,17 @@ def test_gradient(case, jax_results):
         exact = float(np.sum(grads[i].astype(np.float64) * v))
         scale = max(1.0, float(np.abs(grads[i]).sum() * np.abs(v).max()) ** 0.5)
         assert abs(fd - exact) <= case.fd_tol * scale, (i, fd, exact)
+
+
+def test_max_pool_ties_share_the_cotangent_evenly():
+    # JAX gives a tied window's cotangent to its first maximum; keras-ov shares it
+    # evenly among the ties, as its ReduceMax rule does (both are subgradients).
+    x = np.array([[1, 1, 0, 2], [1, 1, 2, 0], [3, 0, 5, 5], [0, 3, 5, 5]], np.float32)
+    case = cases.Case("pool_ties", lambda a: ops.max_pool(a, 2, strides=2),
+                      ((1, 4, 4, 1),))
+    fn = build(case)
+    ct = np.array([[4, 8], [2, 12]], np.float32).reshape(1, 2, 2, 1)
+    _, grad = fn([x.reshape(1, 4, 4, 1), ct])
+    want = np.array([[1, 1, 0, 4], [1, 1, 4, 0], [1, 0, 3, 3], [0, 1, 3, 3]], np.float32)
+    np.testing.assert_allclose(grad.reshape(4, 4), want)
+    assert reference_layers(fn) == []

@@ -123,6 +123,14 @@ def _layers():
         L("layer_depthwise", lambda: layers.DepthwiseConv2D(3, padding="same"), (1, 5, 5, 2)),
         L("layer_conv1d_transpose", lambda: layers.Conv1DTranspose(2, 3, strides=2), (2, 4, 3)),
         L("layer_maxpool_gap", lambda: _PoolHead(), (2, 4, 4, 3), init="distinct", fd_step=1e-3),
+        # dynamic batch: traced with dim 0 unknown, as fit traces
+        # (recurrent layers cannot be traced with a dynamic batch yet: their initial state
+        # is ops.zeros((batch, units)) and keras-ov's shape() gives None for the batch)
+        L("layer_mha_dynamic", lambda: _Attention(), (2, 3, 4), tol=5e-4, dynamic=(0,)),
+        L("layer_batchnorm_dynamic", lambda: layers.BatchNormalization(), (5, 3),
+          training=True, tol=1e-3, dynamic=(0,)),
+        L("layer_layernorm_dynamic", lambda: layers.LayerNormalization(), (2, 3, 4), tol=1e-3,
+          dynamic=(0,)),
         _id_layer_case("layer_embedding", lambda: layers.Embedding(20, 4),
                        np.array([[1, 5, 5], [19, 0, 1]], np.int32), (20, 4)),
     ]

@@ -72,6 +72,8 @@ def is_float(x):
 # -- markers ---------------------------------------------------------------
 def mark_stop(x):
     """An identity of ``x`` that gradients do not pass (``stop_gradient``)."""
+    if not is_float(x):  # no gradient flows through integers anyway
+        return x
     node = ov_ops.convert(x, x.get_element_type())
     node.get_rt_info()[_STOP] = True
     return node.output(0)

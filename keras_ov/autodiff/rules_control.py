@@ -13,6 +13,7 @@ import openvino as ov
 
 from keras_ov.autodiff import core
 from keras_ov.autodiff.core import is_float, rule
+from keras_ov.autodiff.helpers import convert_to
 from keras_ov.ops import graph as g
 from keras_ov.ops.graph import ov_ops
 
@@ -153,7 +154,7 @@ def _(node, ct):
     bound.append((n, ("invariant", trips)))
     if it_index >= 0:  # the forward iteration this step undoes: n - 1 - k
         t = g.out(ov_ops.subtract(g.out(ov_ops.subtract(n, g.i64(1))), k))
-        t = g.out(ov_ops.convert(t, params[it_index].get_output_element_type(0)))
+        t = convert_to(t, params[it_index].get_output_element_type(0))
         for target in list(params[it_index].output(0).get_target_inputs()):
             target.replace_source_output(t)
     # carries: fed per step from the records, in reverse

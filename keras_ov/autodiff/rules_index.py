@@ -10,7 +10,7 @@ generic positions trick of ``rules_shape.scatter_back``.
 import numpy as np
 
 from keras_ov.autodiff.core import inputs, rule
-from keras_ov.autodiff.helpers import like
+from keras_ov.autodiff.helpers import convert_to, like
 from keras_ov.autodiff.rules_shape import scatter_back
 from keras_ov.ops import graph as g
 from keras_ov.ops.graph import ov_ops
@@ -22,7 +22,7 @@ def _zeros(x, ct):
 
 def _nonneg(idx, size):
     """Indices with negative entries wrapped (``size`` an i64 scalar Output)."""
-    size = g.out(ov_ops.convert(size, idx.get_element_type()))
+    size = convert_to(size, idx.get_element_type())
     neg = ov_ops.less(idx, g.const(0, g.dtype(idx)))
     return g.select(neg, g.out(ov_ops.add(idx, size)), idx)
 

@@ -144,3 +144,22 @@ def test_max_pool_ties_share_the_cotangent_evenly():
     want = np.array([[1, 1, 0, 4], [1, 1, 4, 0], [1, 0, 3, 3], [0, 1, 3, 3]], np.float32)
     np.testing.assert_allclose(grad.reshape(4, 4), want)
     assert reference_layers(fn) == []
+
+
+def test_int64_indices_and_iteration_counters_stay_off_the_exact_path():
+    # Translators gather with int64 constant indices and Loops count in int64: the
+    # gradient must not add a Convert to int64 (which would make the graph "wide").
+    from openvino import opset15 as o
+
+    x = compiled.symbolic((5, 3), "float32")
+    y = o.gather(x.output, o.constant(np.array([4, -1, 0], np.int64)), o.constant(0))
+    ct = o.parameter([3, 3], ov.Type.f32)
+    (dx,) = autodiff.grad([y.output(0)], [x.output], [ct.output(0)])
+    model = ov.Model([o.result(dx)], [compiled.parameter_of(x), ct])
+    assert not execute.needs_reference(model)
+    fn = compiled.CompiledFunction(model)
+    c = np.arange(9, dtype=np.float32).reshape(3, 3)
+    (got,) = fn([np.zeros((5, 3), np.float32), c])
+    want = np.zeros((5, 3), np.float32)
+    np.add.at(want, [4, 4, 0], c)
+    np.testing.assert_array_equal(got, want)

@@ -93,7 +93,15 @@ def mark_custom(y, xs, vjp):
 
 def _flag(node, name):
     rt = node.get_rt_info()
-    return name in rt
+    if name not in rt:
+        return False
+    if name == _CUSTOM and node.get_instance_id() not in _CUSTOM_FNS:
+        # a clone (an If/Loop body differentiated as a copy) keeps the mark, not the vjp
+        raise NotImplementedError(
+            "keras-ov: `custom_gradient` inside a `cond`/`while_loop`/`scan` body cannot be "
+            f"differentiated yet ({node.get_friendly_name()})"
+        )
+    return True
 
 
 # -- the walk ----------------------------------------------------------------

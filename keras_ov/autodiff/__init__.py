@@ -6,9 +6,11 @@
 
 from keras_ov.autodiff import (
     rules_activation,  # noqa: F401  (registers rules)
+    rules_control,  # noqa: F401
     rules_conv,  # noqa: F401
     rules_einsum,  # noqa: F401
     rules_elementwise,  # noqa: F401
+    rules_index,  # noqa: F401
     rules_linalg,  # noqa: F401
     rules_pool,  # noqa: F401
     rules_reduction,  # noqa: F401

@@ -46,8 +46,11 @@ def _host(x, op):
     a = np.asarray(x)
     if dtypes.from_numpy(a.dtype) is None:
         raise TypeError(f"keras-ov: `{op}` got an argument of unsupported dtype {a.dtype}")
-    if a.dtype == np.float64 and not isinstance(x, np.ndarray):
-        a = a.astype(np.float32)  # Python floats are floatx, as in Keras
+    if not isinstance(x, (np.ndarray, np.generic)):  # Python numbers: Keras's defaults
+        if a.dtype == np.float64:
+            a = a.astype(np.float32)
+        elif a.dtype == np.int64:
+            a = a.astype(np.int32)
     return a
 
 

@@ -34,7 +34,8 @@ RULES = {}
 # differentiable input in a way that has a derivative.)
 NONDIFF = frozenset({
     "ShapeOf", "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
-    "LogicalAnd", "LogicalOr", "LogicalNot", "LogicalXor", "IsNaN", "IsInf", "IsFinite",
+    "LogicalAnd", "LogicalOr", "LogicalNot", "LogicalXor", "ReduceLogicalAnd",
+    "ReduceLogicalOr", "IsNaN", "IsInf", "IsFinite",
     "Sign", "Floor", "Ceiling", "Round", "BitwiseAnd", "BitwiseOr",
     "BitwiseXor", "BitwiseNot", "BitwiseLeftShift", "BitwiseRightShift", "RandomUniform",
     "Range", "NonZero", "ArgMax", "ArgMin", "OneHot", "Bucketize", "Unique",
@@ -71,6 +72,8 @@ def is_float(x):
 # -- markers ---------------------------------------------------------------
 def mark_stop(x):
     """An identity of ``x`` that gradients do not pass (``stop_gradient``)."""
+    if not is_float(x):  # no gradient flows through integers anyway
+        return x
     node = ov_ops.convert(x, x.get_element_type())
     node.get_rt_info()[_STOP] = True
     return node.output(0)
@@ -90,7 +93,15 @@ def mark_custom(y, xs, vjp):
 
 def _flag(node, name):
     rt = node.get_rt_info()
-    return name in rt
+    if name not in rt:
+        return False
+    if name == _CUSTOM and node.get_instance_id() not in _CUSTOM_FNS:
+        # a clone (an If/Loop body differentiated as a copy) keeps the mark, not the vjp
+        raise NotImplementedError(
+            "keras-ov: `custom_gradient` inside a `cond`/`while_loop`/`scan` body cannot be "
+            f"differentiated yet ({node.get_friendly_name()})"
+        )
+    return True
 
 
 # -- the walk ----------------------------------------------------------------

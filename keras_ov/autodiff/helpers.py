@@ -9,6 +9,14 @@ def like(value, x):
     return g.const(value, g.dtype(x))
 
 
+def convert_to(x, element_type):
+    """``x`` as ``element_type`` (no node if it already is: a Convert to a 64-bit
+    type would send the whole graph to the reference kernels)."""
+    if x.get_element_type() == element_type:
+        return x
+    return g.out(ov_ops.convert(x, element_type))
+
+
 def mul(a, b):
     return g.out(ov_ops.multiply(a, b))
 

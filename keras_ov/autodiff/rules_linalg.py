@@ -33,3 +33,10 @@ def _(node, ct):
     if b1:
         db = g.reshape_to(unbroadcast(db, b2), g.shape_of(b))
     return [unbroadcast(da, a), unbroadcast(db, b)]
+
+
+@rule("Inverse")
+def _(node, ct):
+    # d(A^-1) = -A^-1 dA A^-1, so dA = -Y^T ct Y^T (Y = A^-1, batched over leading dims)
+    y = node.output(0)
+    return [g.out(ov_ops.negative(_matmul(_matmul(y, ct[0], True, False), y, False, True)))]

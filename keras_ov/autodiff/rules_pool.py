@@ -1,10 +1,14 @@
 """Gradient rules of pooling.
 
 Max pooling never asks ``MaxPool`` for its indices (that output sends the
-node to a reference kernel on CPU).  Instead the taps of each window are
-sliced out of the input (padded with -inf), compared with the pooled value,
-the first maximum of each window kept (as JAX's and TensorFlow's
-select-and-scatter do), and the masked cotangents scattered back with one
+node to a reference kernel on CPU).  Instead each window's elements are
+compared with the pooled value and the window's cotangent is shared evenly
+by the elements that tie for its maximum (as the ``ReduceMax`` rule does;
+JAX and TensorFlow give it all to the first one: after a ReLU, where ties
+are common, both are zero).  Non-overlapping windows (stride = kernel, the
+usual ``MaxPooling2D``) are a reshape of the input: the mask is computed in
+place and no scatter is needed.  Overlapping windows slice out each tap
+(input padded with -inf) and scatter the masked cotangents back with one
 transposed convolution whose kernel has a single 1 per tap.  Average pooling
 scatters ``ct / count`` with a kernel of ones.
 """
@@ -44,6 +48,44 @@ def _scatter_taps(contrib, weights, x_spatial, strides, pb, pe):
         dilations=[1] * len(strides), auto_pad="explicit", output_padding=extra))
 
 
+def _share(hit, axes):
+    """A tie mask (1.0 at each window's maxima) divided by the ties per window."""
+    count = g.out(ov_ops.reduce_sum(hit, g.i64(axes), True))
+    return div(hit, count)
+
+
+def _max_pool_tiled(x, y, c, kernel, xs, ys):
+    """Stride = kernel, no padding: windows tile the input.
+
+    Everything stays at the input's rank (6-D broadcasts and reductions over
+    strided axes run on reference kernels): pooled values are upsampled by a
+    nearest-neighbour Interpolate, ties are counted with an AvgPool of the
+    tie mask.
+    """
+    n = len(kernel)
+    used = [o * k for o, k in zip(ys, kernel)]
+    inner = x if used == xs else g.out(ov_ops.slice(
+        x, g.i64([0] * n), g.i64(used), g.i64([1] * n), g.i64(list(range(2, 2 + n)))))
+
+    def up(v):  # (N, C, *ys) -> (N, C, *used), each value repeated over its window
+        return g.out(ov_ops.interpolate(
+            v, g.i64(used), "nearest", "sizes", coordinate_transformation_mode="asymmetric",
+            nearest_mode="floor", axes=g.i64(list(range(2, 2 + n)))))
+
+    t = x.get_element_type()
+    hit = g.out(ov_ops.convert(ov_ops.equal(inner, up(y)), t))
+    zeros = [0] * n
+    count = g.out(ov_ops.avg_pool(hit, kernel, zeros, zeros, kernel, exclude_pad=False,
+                                  rounding_type="floor", auto_pad="explicit"))
+    share = div(c, mul(count, g.const(float(np.prod(kernel)), g.dtype(x))))
+    d = mul(hit, up(share))
+    if used != xs:  # rows/columns no window covers get nothing
+        d = g.out(ov_ops.pad(d, g.i64([0] * (n + 2)),
+                             g.i64([0, 0, *[a - b for a, b in zip(xs, used)]]), "constant",
+                             g.const(0, g.dtype(x))))
+    return d
+
+
 @rule("MaxPool")
 def _(node, ct):
     if any(len(list(o.get_target_inputs())) for o in node.outputs()[1:]):
@@ -52,6 +94,8 @@ def _(node, ct):
     kernel, strides, pb, pe = _window(node)
     n = len(kernel)
     xs, ys = _spatial(x, "MaxPool"), _spatial(y, "MaxPool")
+    if strides == kernel and not any(pb) and all(o * k <= i for o, k, i in zip(ys, kernel, xs)):
+        return [_max_pool_tiled(x, y, ct[0], kernel, xs, ys)]
     lowest = g.const(-np.inf, g.dtype(x))
     padded = g.out(ov_ops.pad(x, g.i64([0, 0, *pb]), g.i64([0, 0, *pe]), "constant", lowest))
     taps = list(itertools.product(*[range(k) for k in kernel]))
@@ -62,9 +106,7 @@ def _(node, ct):
     patches = g.out(ov_ops.concat(patches, 2))  # (N, C, T, *out)
     t = x.get_element_type()
     hit = g.out(ov_ops.convert(ov_ops.equal(patches, g.unsqueeze_axes(y, [2])), t))
-    seen = g.out(ov_ops.cumsum(hit, g.i64(2)))
-    first = mul(hit, g.out(ov_ops.convert(ov_ops.equal(seen, g.const(1, g.dtype(x))), t)))
-    contrib = mul(first, g.unsqueeze_axes(ct[0], [2]))
+    contrib = mul(_share(hit, [2]), g.unsqueeze_axes(ct[0], [2]))
     contrib = g.reshape(contrib, [-1, len(taps), *ys])
     onehot = np.zeros((len(taps), 1, *kernel), np.float32)
     for i, t in enumerate(taps):

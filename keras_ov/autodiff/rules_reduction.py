@@ -64,3 +64,15 @@ def _(node, ct):
 def _(node, ct):
     x = inputs(node)[0]
     return [div(mul(_back(node, ct[0]), _back(node, node.output(0))), x), None]
+
+
+@rule("ReduceL2")
+def _(node, ct):
+    x = inputs(node)[0]
+    return [mul(_back(node, ct[0]), div(x, _back(node, node.output(0)))), None]
+
+
+@rule("ReduceL1")
+def _(node, ct):
+    x = inputs(node)[0]
+    return [mul(_back(node, ct[0]), g.out(ov_ops.sign(x))), None]

@@ -20,6 +20,7 @@ class Case:
     tol: float = 2e-4  # rtol and atol of the float32 gradient vs JAX
     fd_tol: float = 2e-3  # against the finite difference (None: skip, e.g. at ties)
     fd_step: float = 2e-2  # finite-difference step, relative to max |x|
+    jax: bool = True  # False: JAX cannot differentiate it (while_loop); finite differences only
     dynamic: tuple = field(default_factory=tuple)  # input indices traced with dim 0 dynamic
 
 
@@ -63,6 +64,104 @@ def _ops():
 
 
 IDX = np.array([[0, 3, 1], [4, 4, 2]], dtype=np.int32)
+ROWS = np.array([[1, 0, 2], [2, 2, 0], [0, 1, 1]], dtype=np.int32)  # take_along_axis picks
+IDS = np.random.default_rng(3).integers(0, 1000, (8, 16)).astype(np.int32)  # embedding ids
+SCATTER_IDX = np.array([[0, 1], [2, 0], [0, 1]], dtype=np.int32)  # a repeated position
+
+
+_LAYERS = {}
+
+
+def _layer_case(name, make, input_shape, training=False, **kw):
+    """A Keras layer as a case: f(x, *trainable weights) through ``stateless_call``."""
+    import keras
+
+    layer = _LAYERS.get(name)
+    if layer is None:
+        keras.utils.set_random_seed(0)
+        layer = _LAYERS[name] = make()
+        layer.build(input_shape)
+    shapes = (input_shape, *(tuple(w.shape) for w in layer.trainable_variables))
+    state = [w.value for w in layer.non_trainable_variables]
+
+    kwargs = {"training": True} if training else {}
+
+    def fn(x, *weights):
+        return layer.stateless_call(list(weights), state, x, **kwargs)[0]
+
+    return Case(name, fn, shapes, **kw)
+
+
+def _id_layer_case(name, make, ids, weights_shape, **kw):
+    """A layer fed constant integer ids (Embedding): f(*trainable weights)."""
+    layer = _LAYERS.get(name)
+    if layer is None:
+        layer = _LAYERS[name] = make()
+        layer.build(ids.shape)
+
+    def fn(*weights):
+        return layer.stateless_call(list(weights), [], ids)[0]
+
+    return Case(name, fn, (weights_shape,), **kw)
+
+
+def _layers():
+    from keras import layers
+
+    L = _layer_case
+    return [
+        L("layer_dense_gelu", lambda: layers.Dense(5, activation="gelu"), (4, 3)),
+        L("layer_conv2d", lambda: layers.Conv2D(4, 3, strides=2, padding="same"), (2, 6, 6, 3)),
+        L("layer_batchnorm_training", lambda: layers.BatchNormalization(), (6, 4),
+          training=True, tol=1e-3),
+        L("layer_layernorm", lambda: layers.LayerNormalization(), (3, 5, 4), tol=1e-3),
+        L("layer_groupnorm", lambda: layers.GroupNormalization(2), (2, 3, 4), tol=1e-3),
+        L("layer_mha", lambda: _Attention(), (2, 3, 4), tol=5e-4),
+        L("layer_lstm", lambda: layers.LSTM(3, return_sequences=True), (2, 4, 3), tol=5e-4),
+        L("layer_gru", lambda: layers.GRU(3), (2, 4, 3), tol=5e-4),
+        L("layer_simple_rnn", lambda: layers.SimpleRNN(3), (2, 4, 3), tol=5e-4),
+        L("layer_depthwise", lambda: layers.DepthwiseConv2D(3, padding="same"), (1, 5, 5, 2)),
+        L("layer_conv1d_transpose", lambda: layers.Conv1DTranspose(2, 3, strides=2), (2, 4, 3)),
+        L("layer_maxpool_gap", lambda: _PoolHead(), (2, 4, 4, 3), init="distinct", fd_step=1e-3),
+        # dynamic batch: traced with dim 0 unknown, as fit traces
+        # (recurrent layers cannot be traced with a dynamic batch yet: their initial state
+        # is ops.zeros((batch, units)) and keras-ov's shape() gives None for the batch)
+        L("layer_mha_dynamic", lambda: _Attention(), (2, 3, 4), tol=5e-4, dynamic=(0,)),
+        L("layer_batchnorm_dynamic", lambda: layers.BatchNormalization(), (5, 3),
+          training=True, tol=1e-3, dynamic=(0,)),
+        L("layer_layernorm_dynamic", lambda: layers.LayerNormalization(), (2, 3, 4), tol=1e-3,
+          dynamic=(0,)),
+        _id_layer_case("layer_embedding", lambda: layers.Embedding(20, 4),
+                       np.array([[1, 5, 5], [19, 0, 1]], np.int32), (20, 4)),
+    ]
+
+
+class _Attention:
+    """MultiHeadAttention as a self-attention layer (one input)."""
+
+    def __new__(cls):
+        from keras import layers
+
+        class SelfAttention(layers.MultiHeadAttention):
+            def build(self, input_shape):
+                super().build(input_shape, input_shape)
+
+            def call(self, x):
+                return super().call(x, x)
+
+        return SelfAttention(num_heads=2, key_dim=3)
+
+
+class _PoolHead:
+    def __new__(cls):
+        from keras import layers
+
+        class PoolHead(layers.Layer):
+            def call(self, x):
+                y = layers.MaxPooling2D(2)(x)
+                return layers.GlobalAveragePooling2D()(layers.UpSampling2D(2)(y))
+
+        return PoolHead()
 
 
 def _cases():
@@ -175,7 +274,58 @@ def _cases():
           ((2, 3), (3, 4), (4, 2))),
         C("einsum_outer_implicit", lambda a, b: ops.einsum("i,j", a, b), ((3,), (4,))),
         C("einsum_ellipsis_summed", lambda a: ops.einsum("...i->i", a), ((2, 3, 4),)),
+        # gathers, scatters, sorting, data movement
+        C("embedding_lookup", lambda t: ops.take(t, IDS, axis=0), ((1000, 32),)),
+        C("take_negative", lambda a: ops.take(a, np.array([-1, 0, -1], np.int32), axis=0),
+          ((4, 3),)),
+        C("take_along_axis", lambda a: ops.take_along_axis(a, ROWS, axis=1), ((3, 4),)),
+        C("take_along_axis0", lambda a: ops.take_along_axis(a, ROWS, axis=0), ((4, 3),)),
+        C("scatter_update_dup", lambda a, u: ops.scatter_update(a, SCATTER_IDX[:2], u),
+          ((3, 2), (2,))),
+        C("scatter_sum", lambda u: ops.scatter(SCATTER_IDX, u, (3, 2)), ((3,),)),
+        C("slice_update", lambda a, u: ops.slice_update(a, (1, 0), u), ((4, 3), (2, 2))),
+        C("getitem_int_array", lambda a: a[np.array([2, 0, 2])], ((3, 4),)),
+        C("top_k_values", lambda a: ops.top_k(a, 3)[0], ((4, 6),), init="distinct", fd_step=1e-3),
+        C("sort", lambda a: ops.sort(a, axis=0), ((5, 3),), init="distinct", fd_step=1e-3),
+        C("cumsum", lambda a: ops.cumsum(a, axis=1), ((3, 5),)),
+        C("cumprod_positive", lambda a: ops.cumprod(a, axis=0), ((4, 3),), init="positive"),
+        C("pad_constant", lambda a: ops.pad(a, ((1, 2), (0, 3))), ((3, 4),)),
+        C("pad_reflect", lambda a: ops.pad(a, ((1, 2), (2, 1)), mode="reflect"), ((4, 4),)),
+        C("pad_symmetric", lambda a: ops.pad(a, ((2, 1),), mode="symmetric"), ((5,),)),
+        C("tile", lambda a: ops.tile(a, (2, 1, 3)), ((2, 3),)),
+        C("repeat", lambda a: ops.repeat(a, 2, axis=1), ((2, 3),)),
+        C("split", lambda a: ops.split(a, 3, axis=1)[0] * 2 + ops.split(a, 3, axis=1)[2],
+          ((2, 6),)),
+        C("split_one_used", lambda a: ops.split(a, [1, 3], axis=0)[1], ((5, 2),)),
+        C("flip_roll", lambda a: ops.roll(ops.flip(a, axis=1), 2, axis=0), ((4, 3),)),
+        C("resize_bilinear", lambda x: ops.image.resize(x, (5, 7)), ((2, 3, 4, 2),)),
+        C("resize_nearest_up", lambda x: ops.image.resize(x, (6, 4), interpolation="nearest"),
+          ((1, 3, 2, 2),)),
+        C("resize_bilinear_down", lambda x: ops.image.resize(x, (3, 2)), ((1, 6, 5, 1),)),
+        C("norm_l2", lambda a: ops.norm(a, axis=1), ((3, 4),)),
+        C("inv", lambda a: ops.inv(a + 3 * ops.eye(3)), ((2, 3, 3),)),
+        C("depth_to_space", lambda x: ops.depth_to_space(x, 2), ((2, 3, 2, 8),)),
+        C("space_to_depth", lambda x: ops.space_to_depth(x, 2), ((1, 4, 6, 3),)),
+        C("unfold", lambda x: ops.unfold(x, 2, stride=1), ((2, 3, 4, 4),)),
+        # control flow
+        C("cond_true_branch", lambda a, b: ops.cond(ops.sum(a) > -100.0, lambda: ops.sin(a) * b,
+                                                    lambda: a - b), ((3, 4), (4,))),
+        C("cond_false_branch_unused_input",
+          lambda a, b: ops.cond(ops.sum(a) > 100.0, lambda: a * b, lambda: ops.exp(a) * 2.0),
+          ((3, 4), (3, 4))),
+        C("while_loop", lambda a, b: ops.while_loop(
+            lambda x, y: ops.sum(ops.abs(x)) < 50.0, lambda x, y: (x * 1.5 + ops.sin(y), y),
+            (a, b))[0], ((3,), (3,)), jax=False),
+        C("fori_loop", lambda a, w: ops.fori_loop(
+            0, 4, lambda i, x: ops.tanh(ops.matmul(x, w)) + ops.cast(i, "float32"), a),
+          ((2, 3), (3, 3))),
+        C("scan_rnn", lambda h0, xs, w: ops.scan(
+            lambda h, x: (ops.tanh(ops.matmul(h, w) + x),) * 2, h0, xs)[1],
+          ((2, 3), (5, 2, 3), (3, 3))),
+        C("scan_reverse_carry", lambda c0, xs: ops.scan(
+            lambda c, x: (c * x + 1.0, c), c0, xs, reverse=True)[0], ((4,), (3, 4))),
     ]
 
 
-CASES = _cases
+def CASES():
+    return _cases() + _layers()

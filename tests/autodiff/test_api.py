@@ -108,3 +108,22 @@ def test_custom_gradient_single_and_multiple_args():
     ga, gb = keras_ov.grad(lambda a, b: ops.sum(scaled(a, b)), argnums=(0, 1))(W, W)
     np.testing.assert_allclose(np.asarray(ga), np.full_like(W, 3.0))
     np.testing.assert_array_equal(np.asarray(gb), np.zeros_like(W))
+
+
+def test_python_number_arguments_stay_32_bit():
+    built = execute.counters["reference_built"]
+    g = keras_ov.grad(lambda w, s, k: ops.sum(w * s) * ops.cast(k, "float32"))(W, 2.0, 3)
+    np.testing.assert_allclose(np.asarray(g), np.full_like(W, 6.0))
+    assert execute.counters["reference_built"] == built  # no float64/int64 inputs
+
+
+def test_custom_gradient_inside_cond_body_raises_clearly():
+    @ops.custom_gradient
+    def doubled(x):
+        return x * 2, lambda u: u * 10
+
+    def loss(x):
+        return ops.sum(ops.cond(ops.sum(x) > 0, lambda: doubled(x), lambda: x))
+
+    with pytest.raises(NotImplementedError, match="custom_gradient.*body"):
+        keras_ov.grad(loss)(np.ones(3, "float32"))

@@ -343,7 +343,7 @@ def render(results):
     for name, row in results["workloads"].items():
         f, st = row["fit"], row["setup"]
 
-        def first(kind):
+        def first(kind, st=st):
             c = st.get(kind) or {}
             return f"{c['first_step_s']:.2f}" if "first_step_s" in c else _ms(c)
 

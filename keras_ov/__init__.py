@@ -9,9 +9,11 @@ style of ``jax.value_and_grad``; ``keras_ov.quantize`` runs NNCF post-training
 quantization on a model's OpenVINO graph.
 """
 
+import importlib
+
 from keras_ov._activation import activate
 
-__version__ = "0.1.0"
+from keras_ov.engine.version import VERSION as __version__  # noqa: F401
 
 activate()
 
@@ -25,8 +27,6 @@ _LAZY = {
 def __getattr__(name):
     # Imported on first use: ``import keras_ov`` must not import keras itself.
     if name in _LAZY:
-        import importlib
-
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'keras_ov' has no attribute {name!r}")
 

@@ -1,6 +1,7 @@
 """The ``keras-ov`` command (also ``python -m keras_ov``).
 
-    keras-ov [demo]                      run a small Keras CNN on OpenVINO, check it against NumPy
+    keras-ov [demo]                      train a CNN on scikit-learn's digits, evaluate, export
+    keras-ov check                       run a small fixed-weight CNN, check it against NumPy
     keras-ov info                        versions, OpenVINO devices, CPU features, settings
     keras-ov predict MODEL.keras X.npy   run a saved model on a NumPy array
     keras-ov bench MODEL                 latency percentiles and throughput (like benchmark_app)
@@ -22,6 +23,8 @@ import time
 import zipfile
 
 import numpy as np
+
+from keras_ov.cli_util import _LOAD_ERRORS, CLIError, _existing, _first_line, load_keras_model  # noqa: F401
 
 PRECISIONS = ("f32", "bf16", "f16")
 DEMO_SEED = 1234
@@ -53,43 +56,9 @@ def _cache_line():
     )
 
 
-class CLIError(Exception):
-    """A user error: reported as one line, exit status 1."""
-
-
-def _first_line(e):
-    text = str(e).strip().splitlines()
-    return text[0] if text else type(e).__name__
-
-
-def _existing(path):
-    if not os.path.exists(path):
-        raise CLIError(f"no such file: {path}")
-    if os.path.isdir(path):
-        raise CLIError(f"{path} is a directory, not a file")
-    return path
-
-
-# Errors Keras's loader raises for files that are not (loadable) Keras models.
-_LOAD_ERRORS = (ValueError, TypeError, KeyError, OSError, zipfile.BadZipFile, ImportError,
-                AttributeError)
-
-
-def load_keras_model(path):
-    import keras
-
-    _existing(path)
-    if path.endswith(".keras") and not zipfile.is_zipfile(path):
-        raise CLIError(f"cannot load {path} as a Keras model: it is not a .keras (zip) archive")
-    try:
-        return keras.saving.load_model(path, compile=False)
-    except _LOAD_ERRORS as e:
-        raise CLIError(f"cannot load {path} as a Keras model: {_first_line(e)}") from None
-
-
 def _use_device(device, precision=None):
     """Validate and select the OpenVINO device (and precision) for this process."""
-    from keras_ov.engine import execute
+    from keras_ov.engine import execute  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
     available = list(execute.core().available_devices)
     if device not in available + ["AUTO"]:
@@ -120,7 +89,7 @@ def cpu_features():
 
 
 def _features_line():
-    from keras_ov.engine import execute
+    from keras_ov.engine import execute  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
     feats = cpu_features()
     text = ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in feats.items()) or "unknown"
@@ -171,7 +140,7 @@ def numpy_reference(model, x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def cmd_demo(args):
+def cmd_check(args):
     # lazy: importing keras (and openvino) takes seconds; `--help` should not
     import keras
 
@@ -205,6 +174,16 @@ def cmd_demo(args):
     ok = err < 1e-4 and np.array_equal(y, y2)
     print(f"max |openvino - numpy| = {err:.2e}")
     print("OK" if ok else "MISMATCH")
+    return 0 if ok else 1
+
+
+def cmd_demo(args):
+    from keras_ov import demo  # lazy: imports keras (seconds); `--help` should not
+
+    report = demo.run(epochs=args.epochs, out_dir=args.out, compare_jax=not args.no_jax,
+                      verbose=0 if args.quiet else 1)
+    ok = report["test_accuracy"] >= 0.95 and report["plain_openvino_max_abs_diff"] < 1e-4
+    print("OK" if ok else "BELOW EXPECTATIONS (accuracy < 0.95 or IR mismatch)")
     return 0 if ok else 1
 
 
@@ -293,7 +272,7 @@ def cmd_predict(args):
     y = model.predict(xs if len(xs) > 1 else xs[0], batch_size=args.batch_size, verbose=0)
     elapsed = time.perf_counter() - t0
     outputs = y if isinstance(y, (list, tuple)) else [y]
-    from keras_ov.backend.export import _output_names
+    from keras_ov.backend.export import _output_names  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
     names = _output_names(model)
     if len(names) != len(outputs):
@@ -322,7 +301,7 @@ def cmd_predict(args):
 
 def _ov_model(path):
     """``(ov.Model, description)`` for a .keras file or an IR .xml."""
-    import openvino as ov
+    import openvino as ov  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
     _existing(path)
     if path.endswith(".xml"):
@@ -330,8 +309,8 @@ def _ov_model(path):
             return ov.Core().read_model(path), "IR"
         except RuntimeError as e:
             raise CLIError(f"cannot read {path} as OpenVINO IR: {_first_line(e)}") from None
-    from keras_ov.backend.export import trace_model
-    from keras_ov.engine import execute, layout
+    from keras_ov.backend.export import trace_model  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    from keras_ov.engine import execute, layout  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
     ov_model = trace_model(load_keras_model(path))
     if not execute.needs_reference(ov_model):
@@ -368,9 +347,9 @@ def percentiles(latencies_ms):
 
 
 def cmd_bench(args):
-    import openvino as ov
+    import openvino as ov  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
-    from keras_ov.engine import execute
+    from keras_ov.engine import execute  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
     _use_device(args.device, args.precision)
     if args.batch_size < 1:
@@ -421,7 +400,7 @@ def cmd_bench(args):
 
 
 def cmd_export(args):
-    from keras_ov.backend import export
+    from keras_ov.backend import export  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
     precision = "f16" if args.fp16 else args.precision
     if args.output is None and not args.ovms:
@@ -436,7 +415,7 @@ def cmd_export(args):
             export.export_model(model, path, precision=precision)
     except (ValueError, OSError) as e:
         raise CLIError(_first_line(e).removeprefix("keras-ov export: ")) from None
-    import openvino as ov
+    import openvino as ov  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
     ov_model = ov.Core().read_model(path)
     ins = ", ".join(f"{i.get_any_name()}{i.get_partial_shape()}" for i in ov_model.inputs)
@@ -452,7 +431,7 @@ def cmd_export(args):
 
 def cmd_serve(args):
     try:
-        from keras_ov import serve
+        from keras_ov import serve  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
     except ImportError as e:
         raise CLIError(
             f"serving needs Ray Serve ({_first_line(e)}): pip install 'keras-ov[serve]'"
@@ -480,13 +459,22 @@ def _parser():
     parser = _Parser(prog="keras-ov", description="keras-ov: Keras on OpenVINO")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    # The default command.  The lead replaces this tiny fixed-weight demo with
-    # training on real data (scikit-learn digits) once training lands.
-    demo = sub.add_parser("demo", help="run a small CNN on OpenVINO and check it (default)")
-    demo.add_argument("--batch", type=int, default=8, help="number of samples")
-    demo.add_argument("--batch-size", type=int, default=4, help="predict batch size")
-    demo.add_argument("--verbose", action="store_true", help="print the model summary")
+    demo = sub.add_parser(
+        "demo", help="train a CNN on scikit-learn's digits with fit on OpenVINO, evaluate, "
+        "time it against JAX, export it and check the IR with plain OpenVINO (default)")
+    demo.add_argument("--epochs", type=int, default=12, help="training epochs (12)")
+    demo.add_argument("--out", metavar="DIR", default="keras-ov-demo",
+                      help="where the IR, weights and PNG plot go (./keras-ov-demo)")
+    demo.add_argument("--no-jax", action="store_true", help="do not time the JAX backend")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(func=cmd_demo)
+
+    check = sub.add_parser("check", help="run a small fixed-weight CNN on OpenVINO and check "
+                           "it against NumPy")
+    check.add_argument("--batch", type=int, default=8, help="number of samples")
+    check.add_argument("--batch-size", type=int, default=4, help="predict batch size")
+    check.add_argument("--verbose", action="store_true", help="print the model summary")
+    check.set_defaults(func=cmd_check)
 
     info = sub.add_parser("info", help="versions, devices, CPU features and cache statistics")
     info.set_defaults(func=cmd_info)

@@ -7,6 +7,7 @@ installed, exported to OpenVINO IR and checked with plain OpenVINO.  A PNG
 with the training curve and a few test digits is written next to the IR.
 """
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -22,8 +23,8 @@ SEED = 0
 def load_digits_split():
     """``(x_train, y_train, x_test, y_test)``: digits scaled to [0, 1], 25% held out."""
     try:
-        from sklearn.datasets import load_digits
-        from sklearn.model_selection import train_test_split
+        from sklearn.datasets import load_digits  # lazy: optional extra keras-ov[demo]; a clear error names it
+        from sklearn.model_selection import train_test_split  # lazy: optional extra keras-ov[demo]; a clear error names it
     except ImportError:
         raise SystemExit(
             "keras-ov demo: needs scikit-learn for its bundled digits data; "
@@ -87,8 +88,6 @@ print(json.dumps({{"ms": median_latency_ms(lambda: model.predict_on_batch(x))}})
 
 def jax_latency_ms(weights, batch_path):
     """``predict_on_batch`` median on the JAX backend (a child process), or why not."""
-    import importlib.util
-
     if importlib.util.find_spec("jax") is None:
         return None, "JAX is not installed"
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -105,7 +104,7 @@ def jax_latency_ms(weights, batch_path):
 
 def plain_openvino_check(xml_path, x, expected):
     """Max |plain OpenVINO - predict| on ``x``, with OpenVINO's default settings."""
-    import openvino as ov
+    import openvino as ov  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
     compiled = ov.Core().compile_model(xml_path, "CPU")
     got = compiled(x)[compiled.outputs[0]]
@@ -115,7 +114,7 @@ def plain_openvino_check(xml_path, x, expected):
 def write_png(path, history, images, labels, predictions):
     """The loss/accuracy curves and 10 test digits with their predictions."""
     try:
-        from PIL import Image, ImageDraw
+        from PIL import Image, ImageDraw  # lazy: optional extra keras-ov[demo]; the plot is skipped without it
     except ImportError:
         return "Pillow is not installed (pip install -e '.[demo]')"
     width, height = 640, 360
@@ -149,9 +148,9 @@ def write_png(path, history, images, labels, predictions):
 
 def run(epochs=12, out_dir=None, compare_jax=True, verbose=1):
     """The demo; returns a dict of what it measured (also printed)."""
-    import keras
+    import keras  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
-    from keras_ov.engine import execute
+    from keras_ov.engine import execute  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
     out_dir = out_dir or tempfile.mkdtemp(prefix="keras-ov-demo-")
     os.makedirs(out_dir, exist_ok=True)

@@ -21,6 +21,8 @@ import ray
 from ray import serve
 from starlette.responses import JSONResponse
 
+from keras_ov.cli_util import CLIError, _existing, load_keras_model
+
 
 class BadRequest(ValueError):
     pass
@@ -64,7 +66,7 @@ class OpenVINOModel:
     """One OpenVINO compiled model per replica."""
 
     def __init__(self, xml_path, threads):
-        import openvino as ov
+        import openvino as ov  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
         config = {"PERFORMANCE_HINT": "LATENCY"}
         if threads:
@@ -97,8 +99,7 @@ def _ir_path(model_path, workdir):
     """An IR .xml for ``model_path`` (exported to ``workdir`` when it is a .keras file)."""
     if model_path.endswith(".xml"):
         return os.path.abspath(model_path)
-    from keras_ov.backend.export import export_model
-    from keras_ov.cli import load_keras_model
+    from keras_ov.backend.export import export_model  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
     xml = os.path.join(workdir, "model.xml")
     export_model(load_keras_model(model_path), xml)
@@ -106,7 +107,6 @@ def _ir_path(model_path, workdir):
 
 
 def run(args):
-    from keras_ov.cli import CLIError, _existing
 
     _existing(args.model)
     if args.replicas < 1:

@@ -19,6 +19,7 @@ import os
 import xml.etree.ElementTree as ET
 
 import openvino as ov
+import openvino.opset1 as ov1
 
 from keras.src import tree
 from keras.src.backend.common import standardize_dtype
@@ -26,6 +27,7 @@ from keras.src.backend.common.stateless_scope import StatelessScope
 
 from keras_ov.engine import compiled, execute, layout
 from keras_ov.engine.tensor import OVTensor
+from keras_ov.engine.version import VERSION
 from keras_ov.ops.coerce import to_tensor
 
 PRECISIONS = ("f32", "bf16", "f16")
@@ -81,7 +83,7 @@ def _splat(model, packed):
     a subclassed ``call(self, x, y)`` takes two.  Only the positional
     parameters without a default count.
     """
-    from keras.src.models.functional import Functional
+    from keras.src.models.functional import Functional  # lazy: keras loads keras_ov.backend, which loads this module
 
     if isinstance(model, Functional) or not isinstance(packed, (list, tuple)):
         return False
@@ -129,7 +131,7 @@ def trace_model(model, input_signature=None):
 
 def _output_names(model):
     """Functional: its ``output_names``; Sequential: its last layer's name."""
-    from keras.src.models.sequential import Sequential
+    from keras.src.models.sequential import Sequential  # lazy: keras loads keras_ov.backend, which loads this module
 
     if isinstance(model, Sequential) and model.layers:
         return [model.layers[-1].name]
@@ -157,8 +159,6 @@ def _pools_as_opset1(ov_model):
     not copyable): a pool between two convolutions would then run in bf16.
     Written as opset1 they reach the plugin as they are, marks and all.
     """
-    import openvino.opset1 as ov1
-
     changed = False
     for op in ov_model.get_ordered_ops():
         kind, version = op.get_type_name(), op.get_type_info().version_id
@@ -221,11 +221,9 @@ def export_model(model, filepath, input_signature=None, precision="f32", compres
         layout.optimize(ov_model)
     if precision == "f32":
         _pools_as_opset1(ov_model)
-    import keras_ov
-
     ov_model.set_rt_info(precision, ["runtime_options", "INFERENCE_PRECISION_HINT"])
     ov_model.set_rt_info(precision, ["keras_ov", "precision"])
-    ov_model.set_rt_info(keras_ov.__version__, ["keras_ov", "version"])
+    ov_model.set_rt_info(VERSION, ["keras_ov", "version"])
     if compress_to_fp16 is None:
         compress_to_fp16 = precision == "f16"
     ov.save_model(ov_model, filepath, compress_to_fp16=compress_to_fp16)
@@ -253,7 +251,7 @@ def export_openvino(model, filepath, verbose=None, input_signature=None, **kwarg
         )
     export_model(model, filepath, input_signature=input_signature, precision=precision)
     if verbose is None or verbose:
-        from keras.src.utils import io_utils
+        from keras.src.utils import io_utils  # lazy: keras loads keras_ov.backend, which loads this module
 
         io_utils.print_msg(f"Saved OpenVINO IR at '{filepath}'.")
 

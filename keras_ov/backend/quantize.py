@@ -31,7 +31,7 @@ MODES = ("int8", "int8_weights", "int4")
 
 def _nncf():
     try:
-        import nncf
+        import nncf  # lazy: optional extra keras-ov[nncf]; imported only when quantizing
     except ImportError as e:
         raise ImportError(
             "keras_ov.quantize needs NNCF, OpenVINO's compression library: "

@@ -2,7 +2,7 @@
 
 The train step is written the way the torch and TensorFlow backends write
 it (forward, loss, gradients, ``optimizer.apply``, metrics), and traced by
-``trainer.GraphStep`` inside a ``StatelessScope``: every trainable,
+``graph_step.GraphStep`` inside a ``StatelessScope``: every trainable,
 non-trainable, optimizer and metrics variable is a model input, and the ones
 the step assigns are model outputs.  Gradients come from
 ``keras_ov.autodiff.grad`` on the traced graph, so one OpenVINO model per
@@ -11,7 +11,7 @@ metrics; state goes in and out of it as the JAX backend's jitted
 ``train_step`` threads its state (``keras/src/backend/jax/trainer.py``).
 
 A step's new state is written back only after the compiled model returned,
-all variables at once (``trainer.commit``): an exception mid-``fit`` leaves
+all variables at once (``graph_step.commit``): an exception mid-``fit`` leaves
 the weights of the last finished step.
 
 ``run_eagerly=True`` (or ``jit_compile=False``) traces and compiles the step
@@ -31,12 +31,11 @@ from keras.src.utils import traceback_utils
 from keras.src.utils.python_utils import pythonify_logs
 
 from keras_ov import autodiff
+from keras_ov.backend.graph_step import GraphStep, _batch_size
 from keras_ov.engine.tensor import OVTensor
 
 
 def _first_batch_size(x):
-    from keras_ov.backend.trainer import _batch_size
-
     return _batch_size(x)
 
 
@@ -76,7 +75,7 @@ class TrainingMixin:
             grads = gradients(loss, values)
             self.optimizer.apply(grads, trainable)
         else:
-            warnings.warn("The model does not have any trainable weights.")
+            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
     def _training_state(self):
@@ -86,8 +85,6 @@ class TrainingMixin:
         return variables + list(self.metrics_variables)
 
     def make_train_function(self, force=False):
-        from keras_ov.backend.trainer import GraphStep
-
         if self.train_function is not None and not force:
             return self.train_function
         eager = self.run_eagerly or not self.jit_compile
@@ -138,7 +135,7 @@ class TrainingMixin:
         self._assert_compile_called("fit")
         max_epochs = config.max_epochs()
         if max_epochs and max_epochs < epochs:
-            warnings.warn(f"Limiting epochs to {max_epochs}")
+            warnings.warn(f"Limiting epochs to {max_epochs}", stacklevel=2)
             epochs = max_epochs
         self._eval_epoch_iterator = None
         if validation_split and validation_data is None:

@@ -18,7 +18,7 @@ def test_demo_in_a_subprocess():
     env = dict(os.environ)
     env.pop("KERAS_BACKEND", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "keras_ov.cli", "demo"],
+        [sys.executable, "-m", "keras_ov.cli", "check"],
         capture_output=True, text=True, timeout=300, env=env,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -77,7 +77,7 @@ def test_keras_export_format_openvino(tmp_path):
 
 # -- commands: predict, bench, export, errors ---------------------------------
 
-COMMANDS = ["demo", "info", "predict", "bench", "export", "serve"]
+COMMANDS = ["demo", "check", "info", "predict", "bench", "export", "serve"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

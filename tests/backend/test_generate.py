@@ -23,7 +23,7 @@ keras_hub = pytest.importorskip(
 )
 pytest.importorskip("jax", reason="the JAX backend is the reference for generated tokens")
 
-from tests.backend import generate_models as gm
+from tests.backend import generate_models as gm  # noqa: E402  (after the importorskips)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NAMES = sorted(gm.models())

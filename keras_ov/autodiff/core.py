@@ -121,6 +121,8 @@ def _topological(ys, x_keys):
                 srcs = [v for v in inputs(node)]
                 if _flag(node, _CUSTOM):
                     srcs = srcs + _CUSTOM_FNS[nid][0]
+                if _flag(node, g.STRAIGHT_THROUGH_FLAG):
+                    srcs = srcs + [g.STRAIGHT_THROUGH[nid]]
                 hit = any(_key(v) in x_keys or reaches.get(v.get_node().get_instance_id())
                           for v in srcs)
                 reaches[nid] = hit and not _flag(node, _STOP)
@@ -134,6 +136,8 @@ def _topological(ys, x_keys):
             srcs = inputs(node)
             if _flag(node, _CUSTOM):
                 srcs = srcs + _CUSTOM_FNS[nid][0]
+            if _flag(node, g.STRAIGHT_THROUGH_FLAG):
+                srcs = srcs + [g.STRAIGHT_THROUGH[nid]]
             for v in srcs:
                 if not state.get(v.get_node().get_instance_id()):
                     stack.append((v.get_node(), False))
@@ -179,6 +183,9 @@ def grad(ys, xs, cotangents=None):
             srcs, vjp = _CUSTOM_FNS[node.get_instance_id()]
             for src, ct in zip(srcs, vjp(outs[0])):
                 _accumulate(cts, src, ct)
+            continue
+        if _flag(node, g.STRAIGHT_THROUGH_FLAG):  # a rounding cast: the identity
+            _accumulate(cts, g.STRAIGHT_THROUGH[node.get_instance_id()], outs[0])
             continue
         kind = node.get_type_name()
         if kind in NONDIFF:

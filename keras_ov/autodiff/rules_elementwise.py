@@ -111,6 +111,15 @@ def _(node, ct):
             unbroadcast(g.select(cond, zero, ct[0]), b)]
 
 
+@rule("FakeQuantize")
+def _(node, ct):
+    # Straight through inside the input range (the quantization's own rounding
+    # has no useful derivative), zero outside it, as in quantization-aware training.
+    x, low, high = inputs(node)[:3]
+    inside = ov_ops.logical_and(ov_ops.greater_equal(x, low), ov_ops.less_equal(x, high))
+    return [mul(ct[0], _mask(inside, x)), None, None, None, None]
+
+
 @rule("Clamp")
 def _(node, ct):
     (x,) = inputs(node)

@@ -66,6 +66,22 @@ def dim(x, axis):
     return out(ov_ops.gather(shape_of(x), i64([axis]), i64(0)))
 
 
+# Values computed through arithmetic that has no useful derivative (the exact
+# rounding of a narrowing cast) but whose derivative is the identity of one
+# source: ``keras_ov.autodiff`` sends their cotangent straight to that source,
+# as JAX differentiates ``convert_element_type``.
+STRAIGHT_THROUGH = {}  # node instance id -> source Output
+STRAIGHT_THROUGH_FLAG = "keras_ov_straight_through"
+
+
+def straight_through(result, source):
+    """Mark ``result`` (a fresh node's output) as ``source`` for gradients."""
+    node = result.get_node()
+    node.get_rt_info()[STRAIGHT_THROUGH_FLAG] = True
+    STRAIGHT_THROUGH[node.get_instance_id()] = source
+    return result
+
+
 def cast(x, to):
     """Convert to a Keras dtype; no node if already of that type.
 
@@ -77,7 +93,7 @@ def cast(x, to):
         return x
     src = dtype(x)
     if to in _NARROW_FLOATS and not _holds(to, src):
-        return round_to_float(x, to)
+        return straight_through(round_to_float(x, to), x)
     if src in dtypes.FLOAT8 and to not in dtypes.FLOATS:
         return cast(cast(x, "float32"), to)  # float8 -> float32 is exact
     if to == "bool":

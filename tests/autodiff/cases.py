@@ -170,6 +170,13 @@ def _cases():
     return [
         # element-wise and reductions (existing rules)
         C("add_broadcast", lambda a, b: ops.add(a, b), ((3, 1, 4), (5, 1))),
+        # narrowing casts round exactly (ops.graph.round_to_float) yet differentiate as
+        # the identity, as JAX's convert_element_type; a step function, so no finite
+        # difference
+        C("cast_float16", lambda a: ops.cast(ops.cast(a, "float16") * 3.0, "float32"), ((4, 5),),
+          tol=1e-2, fd_tol=None),
+        C("cast_bfloat16", lambda a: ops.cast(ops.exp(ops.cast(a, "bfloat16")), "float32"),
+          ((4, 5),), tol=3e-2, fd_tol=None),
         C("multiply", lambda a, b: ops.multiply(a, b), ((2, 3), (2, 3))),
         C("divide", lambda a, b: ops.divide(a, b), ((2, 3), (3,)), init="positive"),
         C("power", lambda a, b: ops.power(a, b), ((2, 3), (2, 3)), init="positive"),

@@ -433,6 +433,46 @@ class CompiledExecutable:
         return results
 
 
+def _zero_size(shape):
+    return shape.is_static and 0 in list(shape.to_shape())
+
+
+def _empty_result(op, inputs):
+    """The outputs of ``op`` if every one is static with zero elements, else None.
+
+    Such a node is not evaluated: its result is known, and reference kernels
+    can divide by the output size (a static Broadcast to a 0-size shape dies
+    with SIGFPE).  (Measured: a Broadcast to a 0-size shape known only from
+    data at run time does not.)
+    """
+    shapes = [o.get_partial_shape() for o in op.outputs()]
+    if not all(_zero_size(s) for s in shapes):
+        return None
+    return [ov.Tensor(o.get_element_type(), s.to_shape()) for o, s in zip(op.outputs(), shapes)]
+
+
+def _loop_not_run(op, outputs, inputs):
+    """A Loop that runs no iteration (trip count 0 or a false condition), set
+    into ``outputs``: the reference kernel refuses it ("Zero count of
+    iteration not supported"), though the answer is defined: final values of
+    carried variables are their initial ones.  False if the Loop runs (or has
+    other outputs)."""
+    count = int(np.array(inputs[0].data).reshape(-1)[0])
+    go = bool(np.array(inputs[1].data).reshape(-1)[0])
+    if count != 0 and go:
+        return False
+    initial = {d.body_value_index: d.input_index for d in op.get_input_descriptions()
+               if type(d).__name__ == "MergedInputDescription"}
+    done = {}
+    for d in op.get_output_descriptions():
+        if d.body_value_index not in initial or type(d).__name__ != "BodyOutputDescription":
+            return False  # (a concatenated output, or one no variable defines)
+        done[d.output_index] = inputs[initial[d.body_value_index]]
+    for i, t in done.items():
+        outputs[i] = t
+    return True
+
+
 def _empty_tensor(output):
     ps = output.get_partial_shape()
     shape = ps.to_shape() if ps.is_static else [0] * ps.rank.get_length()
@@ -468,6 +508,13 @@ class ReferenceExecutable:
                 values[name] = inputs
                 continue
             outputs = [_empty_tensor(o) for o in op.outputs()]
+            empty = _empty_result(op, inputs)
+            if empty is not None:
+                values[name] = empty  # (nothing to compute: see _empty_result)
+                continue
+            if kind == "Loop" and _loop_not_run(op, outputs, inputs):
+                values[name] = outputs
+                continue
             if not (
                 op.evaluate(outputs, inputs)
                 or _evaluate_as_bits(op, outputs, inputs)
@@ -755,12 +802,36 @@ class EmptyExecutable:
         return [np.empty(shape, dtype) for shape, dtype in self.specs]
 
 
+def has_empty_data(model):
+    """True if a static tensor of ``model`` other than a shape or axes list
+    (a 1-D integer vector, empty for scalars) has zero elements.
+
+    The CPU plugin can die compiling such a graph (SIGFPE: det of a (0, 0)
+    matrix, Broadcast to a 0-size shape), so it runs on the reference kernels,
+    which skip nodes with empty outputs (``_empty_result``).
+    """
+    for op in model.get_ordered_ops():
+        if op.get_type_name() in ("Constant", "ShapeOf", "Result"):
+            continue
+        for o in op.outputs():
+            shape = o.get_partial_shape()
+            if not _zero_size(shape):
+                continue
+            if op.get_type_name() != "Parameter" and shape.rank.get_length() == 1 and (
+                o.get_element_type() in (ov.Type.i32, ov.Type.i64)
+            ):
+                continue
+            return True
+    return False
+
+
 def make_executable(model, properties=None):
-    """The executor for a model: reference kernels if it carries wide data."""
+    """The executor for a model: reference kernels if it carries wide data
+    or empty tensors."""
     empty = empty_outputs(model)
     if empty is not None:
         return EmptyExecutable(empty)
-    if needs_reference(model):
+    if needs_reference(model) or has_empty_data(model):
         return ReferenceExecutable(model)
     return CompiledExecutable(model, properties)
 

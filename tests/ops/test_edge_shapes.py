@@ -31,10 +31,7 @@ TIMEOUT = 600
 # Found by this sweep and not fixed yet: listed as data, with the reason.
 # Crashing cases are not run (each would cost a re-run); the full sweep
 # (KERAS_OV_EDGE_FULL=1) runs them all.
-KNOWN_CRASH = {
-    "numpy.gcd": "int64 reference Loop on a zero-size broadcast dies with SIGFPE",
-    "linalg.det": "det of a (0, 0) matrix (answer 1.0) dies with SIGFPE in compile_model",
-}
+KNOWN_CRASH = {}
 KNOWN_MISMATCH = {
     "numpy.mean": "mean/var/std over an empty axis give 0 where NumPy and JAX give NaN",
     "numpy.var": "mean/var/std over an empty axis give 0 where NumPy and JAX give NaN",

@@ -33,9 +33,6 @@ TIMEOUT = 600
 # (KERAS_OV_EDGE_FULL=1) runs them all.
 KNOWN_CRASH = {}
 KNOWN_MISMATCH = {
-    "numpy.mean": "mean/var/std over an empty axis give 0 where NumPy and JAX give NaN",
-    "numpy.var": "mean/var/std over an empty axis give 0 where NumPy and JAX give NaN",
-    "numpy.std": "mean/var/std over an empty axis give 0 where NumPy and JAX give NaN",
     "numpy.repeat": "repeat of a (2, 0) array along axis 0 has shape (1, 0), not (4, 0)",
     "numpy.vander": "vander of a (0,) array has shape (1, 0), not (0, 0)",
     "numpy.searchsorted": "searchsorted into an empty sequence returns garbage, not 0",

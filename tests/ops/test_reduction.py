@@ -1,5 +1,7 @@
 """Reductions and statistics against NumPy: op x dtype x shape x axis tables."""
 
+import warnings
+
 import numpy as np
 import openvino as ov
 import openvino.opset15 as ov_ops
@@ -156,6 +158,25 @@ def test_max_min_initial_and_empty():
     check(op("max")(empty, initial=1.0, keepdims=True), np.max(empty, initial=1.0, keepdims=True))
     with pytest.raises(ValueError, match="`max`"):
         op("max")(empty)
+
+
+@pytest.mark.parametrize("name", ["mean", "var", "std", "nanmean", "nanvar", "nanstd", "average"])
+@pytest.mark.parametrize("shape,axis", [((2, 0), 1), ((0,), None), ((0, 3), 0), ((2, 0, 3), (0, 1))])
+def test_statistics_over_an_empty_axis_are_nan(name, shape, axis):
+    # ReduceMean of nothing is 0; NumPy and JAX give NaN.
+    x = np.zeros(shape, np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = getattr(np, name)(x, axis=axis)
+    check(op(name)(x, axis=axis), want)
+
+
+def test_moments_over_an_empty_axis_are_nan():
+    from keras_ov.ops.registry import REGISTRY
+
+    mean, var = REGISTRY["nn.moments"](np.zeros((2, 0), np.float32), [1])
+    assert np.isnan(np.asarray(mean)).all() and np.isnan(np.asarray(var)).all()
+    assert np.asarray(mean).shape == (2,)
 
 
 def test_bad_arguments_name_the_op():

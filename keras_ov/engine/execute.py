@@ -482,13 +482,27 @@ def _empty_tensor(output):
 class ReferenceExecutable:
     """Node-by-node evaluation with OpenVINO's reference kernels."""
 
-    def __init__(self, model):
+    def __init__(self, model, fallback=None):
         self.model = model
         self.ops = list(model.get_ordered_ops())
         self.params = {id(p): i for i, p in enumerate(model.get_parameters())}
+        # For a graph the CPU plugin computes exactly: what runs it when a
+        # node has no reference kernel (made on first need).
+        self.fallback = fallback
         counters["reference_built"] += 1
 
     def __call__(self, arrays, in_dtypes):
+        if isinstance(self.fallback, CompiledExecutable):
+            return self.fallback(arrays, in_dtypes)
+        try:
+            return self._evaluate(arrays, in_dtypes)
+        except NotImplementedError:
+            if self.fallback is None:
+                raise
+        self.fallback = self.fallback()
+        return self.fallback(arrays, in_dtypes)
+
+    def _evaluate(self, arrays, in_dtypes):
         values = {}
         for op in self.ops:
             kind = op.get_type_name()
@@ -831,8 +845,11 @@ def make_executable(model, properties=None):
     empty = empty_outputs(model)
     if empty is not None:
         return EmptyExecutable(empty)
-    if needs_reference(model) or has_empty_data(model):
+    if needs_reference(model):
         return ReferenceExecutable(model)
+    if has_empty_data(model):
+        # (Compiled after all if a node has no reference kernel: SearchSorted.)
+        return ReferenceExecutable(model, lambda: CompiledExecutable(model, properties))
     return CompiledExecutable(model, properties)
 
 

@@ -84,3 +84,16 @@ def test_graphs_with_empty_data_are_not_compiled():
     assert float(np.asarray(apply("test.add_scalar", lambda a: g.out(g.ov_ops.add(a, a)),
                                   [to_tensor(np.float32(1.5))]).numpy())) == 3.0
     assert execute.counters["reference_built"] == before
+
+
+def _search_plus_empty_sum(seq, values, empty):
+    # A SearchSorted (no reference kernel) in a graph with empty data.
+    found = g.cast(g.out(g.ov_ops.search_sorted(seq, values)), "float32")
+    return g.out(g.ov_ops.add(found, g.out(g.ov_ops.reduce_sum(empty, g.i64([0]), False))))
+
+
+def test_empty_data_graph_without_reference_kernel_is_compiled():
+    seq, values = np.array([1, 2, 3], np.float32), np.array([0.5, 2.5, 9], np.float32)
+    got = apply("test.search_plus_empty_sum", _search_plus_empty_sum,
+                [to_tensor(seq), to_tensor(values), to_tensor(np.zeros((0,), np.float32))]).numpy()
+    np.testing.assert_array_equal(got, np.searchsorted(seq, values))

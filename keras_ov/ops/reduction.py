@@ -684,7 +684,7 @@ def _corrcoef_translator(x, *, axes, keepdims, compute, result):
     scale = ov_ops.sqrt(ov_ops.reduce_sum(ov_ops.multiply(centred, centred), g.i64([1]), False))
     outer = ov_ops.multiply(ov_ops.unsqueeze(scale, g.i64([1])), ov_ops.unsqueeze(scale, g.i64([0])))
     out = g.out(ov_ops.clamp(ov_ops.divide(cov, outer), -1.0, 1.0))
-    if vector:
+    if vector or g.static_shape(x)[0] == 1:  # one variable: a scalar, as NumPy's
         out = g.reshape(out, [])
     return g.cast(out, result)
 

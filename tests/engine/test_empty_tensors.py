@@ -97,3 +97,19 @@ def test_empty_data_graph_without_reference_kernel_is_compiled():
     got = apply("test.search_plus_empty_sum", _search_plus_empty_sum,
                 [to_tensor(seq), to_tensor(values), to_tensor(np.zeros((0,), np.float32))]).numpy()
     np.testing.assert_array_equal(got, np.searchsorted(seq, values))
+
+
+def test_loops_over_an_empty_batch():
+    # OpenVINO's Loop kernel corrupted the heap on an LU solve of a (0, n, n)
+    # batch (its body's shapes are dynamic, so no empty node was skipped), and
+    # so did the dynamic-shape nodes after it.
+    out = run_in_child("""
+        r = REGISTRY["linalg.solve"](np.zeros((0, 3, 3), np.float32), np.zeros((0, 3), np.float32))
+        print(np.asarray(r).shape)
+        print(np.asarray(REGISTRY["linalg.inv"](np.zeros((0, 3, 3), np.float32))).shape)
+        p = np.zeros((0, 4, 2), np.float32)
+        print(np.asarray(REGISTRY["image.compute_homography_matrix"](p, p)).shape)
+        a = np.array([[[4, 1], [2, 3]]], np.float32)
+        print(np.asarray(REGISTRY["linalg.solve"](a, np.ones((1, 2), np.float32))).astype(float).round(4).tolist())
+    """)
+    assert out.splitlines() == ["(0, 3)", "(0, 3, 3)", "(0, 8)", "[[0.2, 0.2]]"]

@@ -221,3 +221,17 @@ def test_float64_results_keep_float64_precision(name):
         got = np.asarray(op(name)(x, axis=axis))
         assert got.dtype == np.float64
         np.testing.assert_allclose(got, getattr(np, name)(x, axis=axis), rtol=1e-15)
+
+
+def test_corrcoef_of_one_variable_is_a_scalar():
+    # A 1-D input died in compile_model (SIGSEGV on MatMul -> Reshape to a
+    # scalar); one row gave (1, 1), not NumPy's scalar.
+    from tests.engine.test_empty_tensors import run_in_child
+
+    out = run_in_child("""
+        x = np.array([1.0, 2.0, 4.0], np.float32)
+        for v in (x, x[None]):
+            r = np.asarray(REGISTRY["numpy.corrcoef"](v))
+            print(r.shape, round(float(r), 4))
+    """)
+    assert out.splitlines() == ["() 1.0", "() 1.0"]

@@ -12,7 +12,6 @@ import sys
 import textwrap
 
 import numpy as np
-import pytest
 
 from keras_ov.engine import execute
 from keras_ov.ops import graph as g

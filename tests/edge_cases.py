@@ -335,11 +335,120 @@ def _special():
         "random.uniform": [(((0,),), {"seed": 1}, None)],
         "random.shuffle": [((A((1,)),), {"seed": 1}, None), ((A((0,)),), {"seed": 1}, None)],
         "random.categorical": [((A((1, 3), "float32"), 1), {"seed": 1}, None)],
+        # -- images (channels_last) --
+        "image.affine_transform": [((A((1, 2, 2, 3)), A((1, 8))), {}, None),
+                                   ((A((0, 2, 2, 3)), A((0, 8))), {}, None),
+                                   ((A((1, 1, 3)), A((8,))), {}, None)],
+        "image.compute_homography_matrix": [((A((1, 4, 2)), A((1, 4, 2))), {}, None),
+                                            ((A((0, 4, 2)), A((0, 4, 2))), {}, None)],
+        "image.elastic_transform": [((A((1, 4, 4, 1)),), {"seed": 1}, None),
+                                    ((A((0, 4, 4, 1)),), {"seed": 1}, None)],
+        "image.gaussian_blur": [((A((1, 3, 3, 1)),), {}, None), ((A((0, 3, 3, 1)),), {}, None),
+                                ((A((1, 1, 1, 1)),), {}, None)],
+        "image.hsv_to_rgb": [((A((1, 1, 1, 3)),), {}, None), ((A((0, 1, 1, 3)),), {}, None),
+                             ((A((2, 0, 3)),), {}, None)],
+        "image.rgb_to_hsv": [((A((1, 1, 1, 3)),), {}, None), ((A((0, 1, 1, 3)),), {}, None),
+                             ((A((2, 0, 3)),), {}, None)],
+        "image.map_coordinates": [((A((3, 3)), A((2, 1, 1), None, 0, 2), 1), {}, None),
+                                  ((A((3, 3)), A((2, 0)), 1), {}, None),
+                                  ((A((1, 1)), A((2, 2), None, 0, 1), 0), {}, None)],
+        "image.perspective_transform": [((A((1, 2, 2, 3)), A((1, 4, 2)), A((1, 4, 2))), {}, None),
+                                        ((A((0, 2, 2, 3)), A((0, 4, 2)), A((0, 4, 2))), {}, None)],
+        "image.scale_and_translate": [
+            ((A((1, 2, 2, 1)), (1, 4, 4, 1), A((2,)), A((2,)), (1, 2), "bilinear"), {}, None),
+            ((A((1, 1, 1, 1)), (1, 1, 1, 1), A((2,)), A((2,)), (1, 2), "linear"), {}, None)],
+        "image.sobel_edges": [((A((1, 3, 3, 1)),), {}, None), ((A((0, 3, 3, 1)),), {}, None)],
+        # -- linear algebra --
+        "linalg.cholesky_inverse": [((A((1, 1), None, 1, 2),), {}, None), ((A((0, 0)),), {}, None)],
+        "linalg.eig": [((A((1, 1)),), {}, None), ((A((0, 0)),), {}, None)],
+        "linalg.eigh": [((A((1, 1)),), {}, None), ((A((0, 0)),), {}, None)],
+        "linalg.lstsq": [((A((1, 1), None, 1, 2), A((1,))), {}, None),
+                         ((A((2, 1), None, 1, 2), A((2,))), {}, None)],
+        "linalg.lu_factor": [((A((1, 1), None, 1, 2),), {}, None), ((A((0, 0)),), {}, None)],
+        "linalg.matrix_rank": [((A((1, 1)),), {}, jnp.linalg.matrix_rank),
+                               ((A((2, 0)),), {}, None)],
+        "linalg.pinv": [((A((1, 1)),), {}, jnp.linalg.pinv), ((A((2, 0)),), {}, None)],
+        "linalg.solve_triangular": [((A((1, 1), None, 1, 2), A((1,))), {}, None),
+                                    ((A((0, 0)), A((0,))), {}, None)],
+        "math.logdet": [((A((1, 1), None, 1, 2),), {}, None),
+                                                      ((A((0, 0)),), {}, None)],
+        "numpy.slogdet": [((A((1, 1)),), {}, jnp.linalg.slogdet), ((A((0, 0)),), {}, jnp.linalg.slogdet)],
+        # -- math --
+        "math.cdist": [((A((1, 2)), A((3, 2))), {}, None), ((A((0, 2)), A((3, 2))), {}, None),
+                       ((A((2, 0)), A((3, 0))), {}, None)],
+        "math.fft2": [(((A((1, 1)), A((1, 1))),), {}, None), (((A((2, 1, 1)), A((2, 1, 1))),), {}, None)],
+        "math.ifft2": [(((A((1, 1)), A((1, 1))),), {}, None)],
+        "math.irfft": [(((A((1, 2)), A((1, 2))),), {"fft_length": 2}, None),
+                       (((A((1, 1)), A((1, 1))),), {}, None)],
+        "math.stft": [((A((8,)), 4, 2, 4), {}, None), ((A((1, 8)), 4, 2, 4), {}, None),
+                      ((A((4,)), 4, 1, 4), {"center": False}, None)],
+        "math.istft": [(((A((3, 3)), A((3, 3))), 4, 2, 4), {}, None),
+                       (((A((1, 3, 3)), A((1, 3, 3))), 4, 2, 4), {}, None)],
+        "math.segment_min": [((A((0,)), A((0,), i32)), {"num_segments": 2}, None),
+                             ((A((1,)), A((1,), i32, 0, 1)), {"num_segments": 1}, None)],
+        "math.segment_prod": [((A((0,)), A((0,), i32)), {"num_segments": 2}, None),
+                              ((A((1,)), A((1,), i32, 0, 1)), {"num_segments": 1}, None)],
+        # -- nn --
+        "nn.adaptive_average_pool": [((A((1, 4, 4, 1)), 2), {}, None), ((A((1, 1, 1, 1)), 1), {}, None),
+                                     ((A((0, 4, 4, 1)), (2, 2)), {}, None)],
+        "nn.adaptive_max_pool": [((A((1, 4, 4, 1)), 2), {}, None), ((A((1, 1, 1, 1)), 1), {}, None),
+                                 ((A((0, 4, 4, 1)), (2, 2)), {}, None)],
+        "nn.conv_transpose": [((A((1, 4, 1)), A((3, 2, 1))), {}, None),
+                              ((A((0, 4, 1)), A((3, 2, 1))), {}, None)],
+        "nn.separable_conv": [((A((1, 4, 1)), A((3, 1, 1)), A((1, 1, 2))), {}, None),
+                              ((A((0, 4, 1)), A((3, 1, 1)), A((1, 1, 2))), {}, None)],
+        "nn.ctc_decode": [((A((1, 3, 4)), A((1,), i32, 1, 3)), {}, None),
+                          ((A((1, 1, 2)), A((1,), i32, 1, 2)), {}, None)],
+        "nn.ctc_loss": [((A((1, 2), i32, 1, 3), A((1, 4, 3)), A((1,), i32, 1, 3), A((1,), i32, 4, 5)),
+                         {}, None)],
+        "nn.depth_to_space": [((A((1, 1, 1, 4)), 2), {}, None), ((A((0, 1, 1, 4)), 2), {}, None)],
+        "nn.space_to_depth": [((A((1, 2, 2, 1)), 2), {}, None), ((A((0, 2, 2, 1)), 2), {}, None)],
+        "nn.fold": [((A((1, 4, 1)), (2, 2), 2), {}, None), ((A((0, 4, 1)), (2, 2), 2), {}, None)],
+        "nn.unfold": [((A((1, 1, 2, 2)), 2), {}, None), ((A((0, 1, 2, 2)), 2), {}, None)],
+        "nn.psnr": [((A((1, 1)), A((1, 1)), 1.0), {}, None), ((A((2, 0)), A((2, 0)), 1.0), {}, None)],
+        "nn.threshold": [((A((2, 0)), 0.5, 0.0), {}, None), ((A(()), 0.5, 0.0), {}, None),
+                         ((A((1, 3)), 0.5, 0.0), {}, None)],
+        # -- numpy --
+        "numpy.corrcoef": [((A((2, 3)),), {}, jnp.corrcoef), ((A((1, 3)),), {}, jnp.corrcoef),
+                           ((A((3,)),), {}, jnp.corrcoef)],
+        "numpy.correlate": [((A((3,)), A((1,))), {}, jnp.correlate),
+                            ((A((1,)), A((1,))), {"mode": "full"}, jnp.correlate)],
+        "numpy.cross": [((A((1, 3)), A((1, 3))), {}, jnp.cross), ((A((0, 3)), A((0, 3))), {}, jnp.cross),
+                        ((A((2,)), A((2,))), {}, None)],
+        "numpy.diagflat": [((A((0,)),), {}, jnp.diagflat), ((A((1, 1)),), {}, jnp.diagflat),
+                           ((A(()),), {}, jnp.diagflat)],
+        "numpy.dsplit": [((A((1, 1, 2)), 2), {}, jnp.dsplit), ((A((1, 1, 0)), 1), {}, jnp.dsplit)],
+        "numpy.hsplit": [((A((2, 0)), 1), {}, jnp.hsplit), ((A((1, 2)), 2), {}, jnp.hsplit)],
+        "numpy.vsplit": [((A((0, 2)), 1), {}, jnp.vsplit), ((A((2, 1)), 2), {}, jnp.vsplit)],
+        "numpy.dstack": [(([A((2,)), A((2,))],), {}, jnp.dstack), (([A((0,)), A((0,))],), {}, jnp.dstack)],
+        "numpy.hstack": [(([A((2, 0)), A((2, 1))],), {}, jnp.hstack), (([A(()), A(())],), {}, jnp.hstack)],
+        "numpy.vstack": [(([A((0, 2)), A((1, 2))],), {}, jnp.vstack), (([A(()), A(())],), {}, jnp.vstack)],
+        "numpy.geomspace": [((1, 2), {"num": 0}, jnp.geomspace), ((1, 2), {"num": 1}, jnp.geomspace)],
+        "numpy.logspace": [((0, 1), {"num": 0}, jnp.logspace), ((0, 1), {"num": 1}, jnp.logspace)],
+        "numpy.i0": [((A((2, 0)),), {}, jnp.i0), ((A(()),), {}, jnp.i0), ((A((1,)),), {}, jnp.i0)],
+        "numpy.nanmedian": [((A((2, 0)),), {"axis": 0}, jnp.nanmedian), ((A((1, 1)),), {}, jnp.nanmedian)],
+        "numpy.percentile": [((A((2, 1)), 50), {"axis": 0}, jnp.percentile),
+                             ((A((0, 2)), 50), {"axis": 1}, jnp.percentile)],
+        "numpy.nanpercentile": [((A((2, 1)), 50), {"axis": 0}, jnp.nanpercentile)],
+        "numpy.nanquantile": [((A((2, 1)), 0.5), {"axis": 0}, jnp.nanquantile),
+                              ((A((1,)), 0.5), {}, jnp.nanquantile)],
+        "numpy.view": [((A((2, 0)), "int32"), {}, lambda x, d: np.asarray(x).view(d)),
+                       ((A((1,)), "float32"), {}, lambda x, d: np.asarray(x).view(d))],
+        # -- random --
+        "random.beta": [(((0,), 1.0, 1.0), {"seed": 1}, None), (((1,), 0.5, 0.5), {"seed": 1}, None)],
+        "random.binomial": [(((0,), 5, 0.5), {"seed": 1}, None), (((1,), 1, 0.5), {"seed": 1}, None)],
+        "random.gamma": [(((0,), 1.0), {"seed": 1}, None), (((1,), 0.5), {"seed": 1}, None)],
+        "random.randint": [(((0,), 0, 3), {"seed": 1}, None), (((1,), 0, 1), {"seed": 1}, None)],
+        "random.truncated_normal": [(((0, 2),), {"seed": 1}, None), (((1,),), {"seed": 1}, None)],
+        "random.dropout": [((A((2, 0)), 0.5), {"seed": 1}, None), ((A((1,)), 0.0), {"seed": 1}, None)],
     }
 
 
-# Ops the table does not describe yet: (reason).
-NOT_DESCRIBED_REASON = "no edge-shape case description yet (arguments are callables, images or configs)"
+# Ops the table does not describe: op -> reason.
+NOT_DESCRIBED = {
+    "linalg.jvp": "a function transform: its argument is a Python function, not arrays",
+    "numpy.vectorize": "takes and returns a Python function: no array arguments",
+}
 
 
 def cases(full=FULL):
@@ -365,7 +474,7 @@ def not_described():
     from keras_ov.ops.registry import REGISTRY
 
     special = _special()
-    return {op: NOT_DESCRIBED_REASON for op in sorted(REGISTRY)
+    return {op: NOT_DESCRIBED.get(op) for op in sorted(REGISTRY)
             if op not in special and family(op, REGISTRY[op]) is None}
 
 

@@ -438,6 +438,93 @@ class CompiledExecutable:
         return results
 
 
+def _zero_size(shape):
+    return shape.is_static and 0 in list(shape.to_shape())
+
+
+def _empty_result(op, inputs):
+    """The outputs of ``op`` if every one is static with zero elements, else None.
+
+    Such a node is not evaluated: its result is known, and reference kernels
+    can divide by the output size (a static Broadcast to a 0-size shape dies
+    with SIGFPE).  (Measured: a Broadcast to a 0-size shape known only from
+    data at run time does not.)
+    """
+    shapes = [o.get_partial_shape() for o in op.outputs()]
+    if not all(_zero_size(s) for s in shapes):
+        return None
+    return [ov.Tensor(o.get_element_type(), s.to_shape()) for o, s in zip(op.outputs(), shapes)]
+
+
+def _loop_not_run(op, outputs, inputs):
+    """A Loop that runs no iteration (trip count 0 or a false condition), set
+    into ``outputs``: the reference kernel refuses it ("Zero count of
+    iteration not supported"), though the answer is defined: final values of
+    carried variables are their initial ones.  False if the Loop runs (or has
+    other outputs)."""
+    count = int(np.array(inputs[0].data).reshape(-1)[0])
+    go = bool(np.array(inputs[1].data).reshape(-1)[0])
+    if count != 0 and go:
+        return False
+    initial = {d.body_value_index: d.input_index for d in op.get_input_descriptions()
+               if type(d).__name__ == "MergedInputDescription"}
+    done = {}
+    for d in op.get_output_descriptions():
+        if d.body_value_index not in initial or type(d).__name__ != "BodyOutputDescription":
+            return False  # (a concatenated output, or one no variable defines)
+        done[d.output_index] = inputs[initial[d.body_value_index]]
+    for i, t in done.items():
+        outputs[i] = t
+    return True
+
+
+def _evaluate_loop_of_empty(op, outputs, inputs):
+    """A Loop with an empty input, run here iteration by iteration, its body
+    by a ``ReferenceExecutable`` (which skips empty nodes): OpenVINO's Loop
+    kernel dies on such bodies (double free in an LU solve of a (0, n, n)
+    batch).  Carried values and last-iteration outputs only; False for
+    other Loops (left to OpenVINO)."""
+    if not any(t.size == 0 for t in inputs[2:]):
+        return False
+    ins, outs = op.get_input_descriptions(), op.get_output_descriptions()
+    kinds = {type(d).__name__ for d in ins} | {type(d).__name__ for d in outs}
+    if not kinds <= {"MergedInputDescription", "InvariantInputDescription", "BodyOutputDescription"}:
+        return False
+    if any(d.iteration != -1 for d in outs if type(d).__name__ == "BodyOutputDescription"):
+        return False
+    body = op.get_function()
+    counter, condition = op.get_special_body_ports()
+    bodies = {}  # the body reshaped to its parameters' shapes, so that its
+    # empty nodes have static shapes (``_empty_result``), by those shapes
+    params = [None] * len(body.get_parameters())
+    for d in ins:
+        params[d.body_parameter_index] = inputs[d.input_index]
+    merged = [d for d in ins if type(d).__name__ == "MergedInputDescription"]
+    count = int(np.array(inputs[0].data).reshape(-1)[0])
+    go = bool(np.array(inputs[1].data).reshape(-1)[0])
+    results, i = None, 0
+    while go and (count < 0 or i < count):
+        if counter >= 0:
+            t = body.get_parameters()[counter].get_output_element_type(0).to_dtype()
+            params[counter] = ov.Tensor(np.array(i, t))
+        shapes = tuple(tuple(t.shape) for t in params)
+        if shapes not in bodies:
+            static = body.clone()
+            static.reshape({k: ov.PartialShape(list(sh)) for k, sh in enumerate(shapes)})
+            bodies[shapes] = ReferenceExecutable(static)
+        results = bodies[shapes].evaluate_tensors(params)
+        for d in merged:
+            params[d.body_parameter_index] = results[d.body_value_index]
+        if condition >= 0:
+            go = bool(np.array(results[condition].data).reshape(-1)[0])
+        i += 1
+    if results is None:
+        return _loop_not_run(op, outputs, [ov.Tensor(np.array(0, np.int64))] + inputs[1:])
+    for d in outs:
+        outputs[d.output_index] = results[d.body_value_index]
+    return True
+
+
 def _empty_tensor(output):
     ps = output.get_partial_shape()
     shape = ps.to_shape() if ps.is_static else [0] * ps.rank.get_length()
@@ -447,20 +534,62 @@ def _empty_tensor(output):
 class ReferenceExecutable:
     """Node-by-node evaluation with OpenVINO's reference kernels."""
 
-    def __init__(self, model):
+    def __init__(self, model, fallback=None):
         self.model = model
         self.ops = list(model.get_ordered_ops())
         self.params = {id(p): i for i, p in enumerate(model.get_parameters())}
+        # For a graph the CPU plugin computes exactly: what runs it when a
+        # node has no reference kernel (made on first need).
+        self.fallback = fallback
         counters["reference_built"] += 1
 
     def __call__(self, arrays, in_dtypes):
+        if isinstance(self.fallback, CompiledExecutable):
+            return self.fallback(arrays, in_dtypes)
+        try:
+            return self._evaluate(arrays, in_dtypes)
+        except NotImplementedError:
+            if self.fallback is None:
+                raise
+        self.fallback = self.fallback()
+        return self.fallback(arrays, in_dtypes)
+
+    def _empty_at_run_time(self, op, inputs):
+        """``_empty_result`` for a node of dynamic output shape with an empty
+        input (after a Loop, say): its shapes inferred for these inputs on a
+        copy of the graph up to it (the Python API cannot clone one node)."""
+        if all(o.get_partial_shape().is_static for o in op.outputs()):
+            return None
+        if not any(t.size == 0 for t in inputs) or op.get_type_name() in ("Loop", "If"):
+            return None
+        from openvino import opset15
+
+        copy = ov.Model(list(op.outputs()), self.model.get_parameters()).clone()
+        node = copy.get_results()[0].input_value(0).get_node()
+        for k, t in enumerate(inputs):
+            if t.element_type in (ov.Type.i32, ov.Type.i64) and t.size <= 64:
+                source = opset15.constant(np.array(t.data))  # (maybe a shape)
+            else:
+                source = opset15.parameter(list(t.shape), t.element_type)
+            node.input(k).replace_source_output(source.output(0))
+        node.validate_and_infer_types()
+        shapes = [node.get_output_partial_shape(k) for k in range(node.get_output_size())]
+        if not all(_zero_size(s) for s in shapes):
+            return None
+        return [ov.Tensor(o.get_element_type(), sh.to_shape()) for o, sh in zip(op.outputs(), shapes)]
+
+    def _evaluate(self, arrays, in_dtypes):
+        tensors = [to_ov_tensor(a, d) for a, d in zip(arrays, in_dtypes)]
+        return [from_ov_tensor(t) for t in self.evaluate_tensors(tensors)]
+
+    def evaluate_tensors(self, tensors):
+        """The model's results (``ov.Tensor``) for its Parameters' tensors."""
         values = {}
         for op in self.ops:
             kind = op.get_type_name()
             name = op.get_name()
             if kind == "Parameter":
-                i = self.params[id(op)]
-                values[name] = [to_ov_tensor(arrays[i], in_dtypes[i])]
+                values[name] = [tensors[self.params[id(op)]]]
                 continue
             if kind == "Constant":
                 values[name] = [_constant_tensor(op)]
@@ -473,6 +602,14 @@ class ReferenceExecutable:
                 values[name] = inputs
                 continue
             outputs = [_empty_tensor(o) for o in op.outputs()]
+            empty = _empty_result(op, inputs) or self._empty_at_run_time(op, inputs)
+            if empty is not None:
+                values[name] = empty  # (nothing to compute: see _empty_result)
+                continue
+            if kind == "Loop" and (_loop_not_run(op, outputs, inputs)
+                                   or _evaluate_loop_of_empty(op, outputs, inputs)):
+                values[name] = outputs
+                continue
             if not (
                 op.evaluate(outputs, inputs)
                 or _evaluate_as_bits(op, outputs, inputs)
@@ -489,7 +626,7 @@ class ReferenceExecutable:
                     "refuses rather than return a wrong number"
                 )
             values[name] = outputs
-        return [from_ov_tensor(values[r.get_name()][0]) for r in self.model.get_results()]
+        return [values[r.get_name()][0] for r in self.model.get_results()]
 
 
 # Ops that only move or select elements: running them on the bit patterns of
@@ -758,13 +895,40 @@ class EmptyExecutable:
         return [np.empty(shape, dtype) for shape, dtype in self.specs]
 
 
+def has_empty_data(model):
+    """True if a static tensor of ``model`` other than a shape or axes list
+    (a 1-D integer vector, empty for scalars) has zero elements.
+
+    The CPU plugin can die compiling such a graph (SIGFPE: det of a (0, 0)
+    matrix, Broadcast to a 0-size shape), so it runs on the reference kernels,
+    which skip nodes with empty outputs (``_empty_result``).
+    """
+    for op in model.get_ordered_ops():
+        if op.get_type_name() in ("Constant", "ShapeOf", "Result"):
+            continue
+        for o in op.outputs():
+            shape = o.get_partial_shape()
+            if not _zero_size(shape):
+                continue
+            if op.get_type_name() != "Parameter" and shape.rank.get_length() == 1 and (
+                o.get_element_type() in (ov.Type.i32, ov.Type.i64)
+            ):
+                continue
+            return True
+    return False
+
+
 def make_executable(model, properties=None):
-    """The executor for a model: reference kernels if it carries wide data."""
+    """The executor for a model: reference kernels if it carries wide data
+    or empty tensors."""
     empty = empty_outputs(model)
     if empty is not None:
         return EmptyExecutable(empty)
     if needs_reference(model):
         return ReferenceExecutable(model)
+    if has_empty_data(model):
+        # (Compiled after all if a node has no reference kernel: SearchSorted.)
+        return ReferenceExecutable(model, lambda: CompiledExecutable(model, properties))
     return CompiledExecutable(model, properties)
 
 

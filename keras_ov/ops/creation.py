@@ -373,7 +373,9 @@ def _vander(x, *, n, increasing):
             col = g.out(ov_ops.multiply(col, x))
     if not increasing:
         cols.reverse()
-    return g.out(ov_ops.concat(cols, 1)) if cols else g.reshape(x, [-1, 0])
+    if not cols:  # (len(x), 0); not a reshape to (-1, 0), which is (1, 0) for an empty x
+        return g.slice_axis(g.unsqueeze_axes(x, (1,)), 1, 0, 0)
+    return g.out(ov_ops.concat(cols, 1))
 
 
 @register("numpy")

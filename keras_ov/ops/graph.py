@@ -239,6 +239,10 @@ def normalize_axes(axis, ndim, op):
 
 def reshape(x, shape):
     """Reshape to a static shape (``-1`` allowed once)."""
+    if not len(shape) and x.get_partial_shape().rank.is_static:
+        # To a scalar: a Squeeze (the CPU plugin dies compiling MatMul ->
+        # Reshape to rank 0).
+        return squeeze_axes(x, range(rank(x)))
     return out(ov_ops.reshape(x, i64(list(shape)), special_zero=False))
 
 

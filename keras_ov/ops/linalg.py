@@ -769,6 +769,11 @@ def _svd_any(a):
     """(U0, s, V, transposed) for any (..., m, n), running on the tall orientation."""
     m, n = g.static_shape(a)[-2:]
     wide = m < n
+    if 0 in (m, n):  # no singular values: U0 and V have no columns
+        t = _transpose_last(a) if wide else a
+        u0 = g.slice_axis(g.out(ov_ops.unsqueeze(_sum(t, -1), g.i64([-1]))), -1, 0, 0)
+        v = g.slice_axis(g.out(ov_ops.unsqueeze(_sum(t, -2), g.i64([-1]))), -1, 0, 0)
+        return u0, g.slice_axis(_sum(t, -1), -1, 0, 0), v, wide
     u0, s, v = _svd_core(_transpose_last(a) if wide else a)
     return u0, s, v, wide
 
@@ -951,6 +956,8 @@ def qr(x, mode="reduced"):
 
 def _eigh_tr(a):
     n = g.static_shape(a)[-1]
+    if n == 0:  # (..., 0) eigenvalues, (..., 0, 0) eigenvectors
+        return [_sum(a, -1), a]
     d, v = _jacobi(a, one_sided=False)
     w, idx = _sort_last(_diag(d), n, descending=False)
     return [w, _take_columns(v, idx)]

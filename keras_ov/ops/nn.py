@@ -18,6 +18,7 @@ from keras_ov.engine import dtypes
 from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.graph import ov_ops
+from keras_ov.ops.reduction import reduce_mean
 from keras_ov.ops.registry import apply, register, with_params
 from keras_ov.ops.shape import squeeze
 
@@ -682,8 +683,8 @@ _F16_MAX = float(np.finfo(np.float16).max)
 def _moments(x, *, axes, keepdims, dtype, compute):
     x = g.cast(x, compute)
     ax = g.i64(list(axes))
-    mean = ov_ops.reduce_mean(x, ax, True)
-    var = ov_ops.reduce_mean(_square(ov_ops.subtract(x, mean)), ax, keepdims)
+    mean = reduce_mean(x, ax, True)
+    var = reduce_mean(_square(ov_ops.subtract(x, mean)), ax, keepdims)
     if not keepdims:
         mean = ov_ops.squeeze(mean, ax)
     if compute != dtype:  # keep half-precision results finite

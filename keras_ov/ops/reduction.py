@@ -61,6 +61,18 @@ def count(x, axes, dtype):
     return g.cast(g.out(ov_ops.reduce_prod(dims, g.i64([0]), False)), dtype)
 
 
+def reduce_mean(x, axes, keepdims):
+    """ReduceMean with NumPy's NaN over an empty axis (ReduceMean gives 0):
+    the sum over the count where a reduced dimension may be 0."""
+    x = g.out(x)
+    axes_list = [int(a) for a in axes.get_node().get_data().reshape(-1)]
+    dims = [g.static_shape(x)[a] for a in axes_list]
+    if builtins.all(d is not None and d > 0 for d in dims):
+        return g.out(ov_ops.reduce_mean(x, axes, keepdims))
+    total = ov_ops.reduce_sum(x, axes, keepdims)
+    return g.out(ov_ops.divide(total, count(x, axes_list, g.dtype(x))))
+
+
 def lowest(dtype):
     return -np.inf if dtypes.is_float(dtype) else np.iinfo(dtypes.to_numpy(dtype)).min
 
@@ -204,7 +216,7 @@ def nanprod(x, axis=None, keepdims=False):
 def mean(x, axis=None, keepdims=False):
     x = to_tensor(x, op="mean")
     compute, result = _mean_dtypes(x.dtype)
-    return reduce("mean", x, axis, keepdims, ov_ops.reduce_mean, compute=compute, result=result)
+    return reduce("mean", x, axis, keepdims, reduce_mean, compute=compute, result=result)
 
 
 @register("numpy")
@@ -386,8 +398,8 @@ def _var_translator(x, *, axes, keepdims, compute, result, skip_nan, root):
         sq = over(ov_ops.reduce_sum, g.out(ov_ops.multiply(d, d)), axes, keepdims)
         out = g.out(ov_ops.divide(sq, n if keepdims else g.squeeze_axes(n, axes)))
     else:
-        d = g.out(ov_ops.subtract(x, over(ov_ops.reduce_mean, x, axes, True)))
-        out = over(ov_ops.reduce_mean, g.out(ov_ops.multiply(d, d)), axes, keepdims)
+        d = g.out(ov_ops.subtract(x, over(reduce_mean, x, axes, True)))
+        out = over(reduce_mean, g.out(ov_ops.multiply(d, d)), axes, keepdims)
     if root:
         out = g.out(ov_ops.sqrt(out))
     return g.cast(out, result)
@@ -413,7 +425,7 @@ nanstd = _spread_op("nanstd", skip_nan=True, root=True)
 def _average_translator(x, *weights, axes, keepdims, compute, result, weight_axis):
     x = g.cast(x, compute)
     if not weights:
-        return g.cast(over(ov_ops.reduce_mean, x, axes, keepdims), result)
+        return g.cast(over(reduce_mean, x, axes, keepdims), result)
     w = g.cast(weights[0], compute)
     if weight_axis is not None:  # 1-D weights along one axis of x
         shape = [1] * g.rank(x)
@@ -653,12 +665,12 @@ def _corrcoef_translator(x, *, axes, keepdims, compute, result):
     vector = g.rank(x) == 1
     if vector:
         x = g.unsqueeze_axes(x, [0])
-    centred = g.out(ov_ops.subtract(x, ov_ops.reduce_mean(x, g.i64([1]), True)))
+    centred = g.out(ov_ops.subtract(x, reduce_mean(x, g.i64([1]), True)))
     cov = ov_ops.matmul(centred, centred, False, True)
     scale = ov_ops.sqrt(ov_ops.reduce_sum(ov_ops.multiply(centred, centred), g.i64([1]), False))
     outer = ov_ops.multiply(ov_ops.unsqueeze(scale, g.i64([1])), ov_ops.unsqueeze(scale, g.i64([0])))
     out = g.out(ov_ops.clamp(ov_ops.divide(cov, outer), -1.0, 1.0))
-    if vector:
+    if vector or g.static_shape(x)[0] == 1:  # one variable: a scalar, as NumPy's
         out = g.reshape(out, [])
     return g.cast(out, result)
 

@@ -572,8 +572,11 @@ def _repeat_int(x, *, axis, count):
                                   g.i64([count]),
                                   g.out(ov_ops.slice(shape, g.i64([axis + 1]), g.i64([2**62]), g.i64([1])))], 0))
     y = g.broadcast_to_shape(y, target)
+    # (not -1: that cannot be inferred when another dim is 0)
+    along = ov_ops.multiply(ov_ops.slice(shape, g.i64([axis]), g.i64([axis + 1]), g.i64([1])),
+                            g.i64([count]))
     merged = g.out(ov_ops.concat([g.out(ov_ops.slice(shape, g.i64([0]), g.i64([axis]), g.i64([1]))),
-                                  g.i64([-1]),
+                                  g.out(along),
                                   g.out(ov_ops.slice(shape, g.i64([axis + 1]), g.i64([2**62]), g.i64([1])))], 0))
     return g.reshape_to(y, merged)
 

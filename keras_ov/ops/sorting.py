@@ -113,6 +113,10 @@ def argpartition(x, kth, axis=-1):
 
 def search(sequence, values, right):
     """``searchsorted`` of ``values`` in a 1-D ascending ``sequence`` (int32)."""
+    if g.static_shape(sequence)[0] == 0:
+        # Every value goes at 0 (SearchSorted's CPU kernel reads past an empty
+        # sequence and answers garbage).
+        return g.broadcast_to_shape(g.const(0, "int32"), g.shape_of(values))
     if not dtypes.is_wide(g.dtype(values)):
         return g.cast(ov_ops.search_sorted(sequence, values, right_mode=right), "int32")
     # Wide data: count the elements before each value (no reference kernel).

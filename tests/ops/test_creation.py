@@ -95,3 +95,10 @@ def test_arange_float_length_counted_like_numpy(bounds):
     got, want = np.asarray(ops.arange(*bounds)), np.arange(*bounds)
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("n", [0, 3])
+@pytest.mark.parametrize("N", [None, 0, 2])
+def test_vander_of_empty_and_zero_columns(n, N):
+    x = np.arange(1, n + 1, dtype=np.float32)
+    check(ops.vander(x, N), np.vander(x, N).astype(np.float32))

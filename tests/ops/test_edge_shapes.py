@@ -31,18 +31,8 @@ TIMEOUT = 600
 # Found by this sweep and not fixed yet: listed as data, with the reason.
 # Crashing cases are not run (each would cost a re-run); the full sweep
 # (KERAS_OV_EDGE_FULL=1) runs them all.
-KNOWN_CRASH = {
-    "numpy.gcd": "int64 reference Loop on a zero-size broadcast dies with SIGFPE",
-    "linalg.det": "det of a (0, 0) matrix (answer 1.0) dies with SIGFPE in compile_model",
-}
-KNOWN_MISMATCH = {
-    "numpy.mean": "mean/var/std over an empty axis give 0 where NumPy and JAX give NaN",
-    "numpy.var": "mean/var/std over an empty axis give 0 where NumPy and JAX give NaN",
-    "numpy.std": "mean/var/std over an empty axis give 0 where NumPy and JAX give NaN",
-    "numpy.repeat": "repeat of a (2, 0) array along axis 0 has shape (1, 0), not (4, 0)",
-    "numpy.vander": "vander of a (0,) array has shape (1, 0), not (0, 0)",
-    "numpy.searchsorted": "searchsorted into an empty sequence returns garbage, not 0",
-}
+KNOWN_CRASH = {}
+KNOWN_MISMATCH = {}
 
 
 def _run_batch(ids):

@@ -298,3 +298,19 @@ def test_errors_name_the_op():
         op("eig", "linalg")(np.eye(2, dtype=np.float32))
     with pytest.raises(NotImplementedError, match="`jvp`"):
         op("jvp", "linalg")(lambda x: x, (1.0,), (1.0,))
+
+
+@pytest.mark.parametrize("shape", [(2, 0), (0, 3), (0, 0), (3, 2, 0)])
+def test_svd_pinv_and_rank_of_empty_matrices(shape):
+    # Building the graph raised a raw OpenVINO MatMul shape error.
+    from keras_ov.ops.registry import REGISTRY
+
+    x = np.zeros(shape, np.float32)
+    assert np.asarray(REGISTRY["linalg.pinv"](x)).shape == np.linalg.pinv(x).shape
+    np.testing.assert_array_equal(np.asarray(REGISTRY["linalg.matrix_rank"](x)),
+                                  np.linalg.matrix_rank(x))
+    for got, want in zip(REGISTRY["linalg.svd"](x), np.linalg.svd(x)):
+        assert np.asarray(got).shape == want.shape
+    if shape[-1] == shape[-2]:
+        w, v = REGISTRY["linalg.eigh"](x)
+        assert np.asarray(w).shape == shape[:-1] and np.asarray(v).shape == shape

@@ -1,5 +1,7 @@
 """Reductions and statistics against NumPy: op x dtype x shape x axis tables."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -151,6 +153,25 @@ def test_max_min_initial_and_empty():
         op("max")(empty)
 
 
+@pytest.mark.parametrize("name", ["mean", "var", "std", "nanmean", "nanvar", "nanstd", "average"])
+@pytest.mark.parametrize("shape,axis", [((2, 0), 1), ((0,), None), ((0, 3), 0), ((2, 0, 3), (0, 1))])
+def test_statistics_over_an_empty_axis_are_nan(name, shape, axis):
+    # ReduceMean of nothing is 0; NumPy and JAX give NaN.
+    x = np.zeros(shape, np.float32)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = getattr(np, name)(x, axis=axis)
+    check(op(name)(x, axis=axis), want)
+
+
+def test_moments_over_an_empty_axis_are_nan():
+    from keras_ov.ops.registry import REGISTRY
+
+    mean, var = REGISTRY["nn.moments"](np.zeros((2, 0), np.float32), [1])
+    assert np.isnan(np.asarray(mean)).all() and np.isnan(np.asarray(var)).all()
+    assert np.asarray(mean).shape == (2,)
+
+
 def test_bad_arguments_name_the_op():
     x = data((2, 3), "float32")
     with pytest.raises(ValueError, match="`sum`"):
@@ -186,3 +207,17 @@ def test_float64_results_keep_float64_precision(name):
         got = np.asarray(op(name)(x, axis=axis))
         assert got.dtype == np.float64
         np.testing.assert_allclose(got, getattr(np, name)(x, axis=axis), rtol=1e-15)
+
+
+def test_corrcoef_of_one_variable_is_a_scalar():
+    # A 1-D input died in compile_model (SIGSEGV on MatMul -> Reshape to a
+    # scalar); one row gave (1, 1), not NumPy's scalar.
+    from tests.engine.test_empty_tensors import run_in_child
+
+    out = run_in_child("""
+        x = np.array([1.0, 2.0, 4.0], np.float32)
+        for v in (x, x[None]):
+            r = np.asarray(REGISTRY["numpy.corrcoef"](v))
+            print(r.shape, round(float(r), 4))
+    """)
+    assert out.splitlines() == ["() 1.0", "() 1.0"]

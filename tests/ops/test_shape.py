@@ -227,3 +227,11 @@ def test_bad_arguments_raise_clear_errors():
         ops.split(x, 2, axis=1)
     with pytest.raises(NotImplementedError, match="pad"):
         ops.pad(x, 1, mode="wrap")
+
+
+@pytest.mark.parametrize("shape,repeats,axis", [((2, 0), 2, 0), ((2, 0), 3, 1), ((0, 3), 2, 1),
+                                                ((0, 3), 2, 0), ((1, 0, 2), 2, 2), ((0,), 2, None)])
+def test_repeat_of_zero_size_arrays(shape, repeats, axis):
+    # The merged axis was a -1 in a Reshape, which a 0-size tensor leaves at 1.
+    x = np.ones(shape, np.float32)
+    check(ops.repeat(x, repeats, axis=axis), np.repeat(x, repeats, axis=axis))

@@ -109,3 +109,13 @@ def test_unique_of_empty_input_host_path():
 
     out = ops.unique(np.zeros((0,), np.float32))
     assert tuple(out.shape) == (0,) and ops.convert_to_numpy(out).dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", "float32", "float64"])
+def test_searching_an_empty_sequence(dtype):
+    # SearchSorted's CPU kernel read past an empty sequence (garbage indices).
+    empty = np.zeros((0,), dtype)
+    v = np.arange(6).astype(dtype).reshape(2, 3)
+    for side in ("left", "right"):
+        check(op("searchsorted")(empty, v, side=side), np.searchsorted(empty, v, side=side), "int32")
+    check(op("digitize")(v, empty), np.digitize(v, empty), "int32")

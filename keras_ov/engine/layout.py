@@ -293,20 +293,33 @@ def sink_transposes(model):
     return rewrites
 
 
+_COMPRESSED = (ov.Type.i8, ov.Type.u8, ov.Type.i4, ov.Type.u4, ov.Type.nf4,
+               ov.Type.f8e4m3, ov.Type.f8e5m2)
+
+
 def _compressed_weights(model):
     """Int8 Constants that reach a FakeQuantize through a Convert (the int8
-    products of ``ops.linalg``), possibly through Slices of the constant."""
+    products of ``ops.linalg``), possibly through Slices of the constant; and
+    every low-precision Constant converted to float (NNCF's compressed weights:
+    Constant(u8/i4/...) -> Convert -> Subtract -> Multiply, which the CPU
+    plugin runs as compressed-weight kernels when it sees the pattern)."""
     kept = []
     for node in model.get_ordered_ops():
+        if node.get_type_name() == "Convert" and node.get_output_element_type(0).is_real():
+            source = node.input_value(0)
+            if (source.get_node().get_type_name() == "Constant"
+                    and source.get_element_type() in _COMPRESSED):
+                kept.append(node.input(0))
+            continue
         if node.get_type_name() != "FakeQuantize":
             continue
         convert = node.input_value(0).get_node()
         if convert.get_type_name() != "Convert":
             continue
         source = convert.input_value(0).get_node()
-        if source.get_output_element_type(0) in (ov.Type.i8, ov.Type.u8) and (
-            source.get_type_name() == "Constant"
-            or source.get_type_name() == "Slice"
+        if (  # a Constant itself is kept above
+            source.get_output_element_type(0) in (ov.Type.i8, ov.Type.u8)
+            and source.get_type_name() == "Slice"
             and all(v.get_node().get_type_name() == "Constant" for v in source.input_values())
         ):
             kept.append(convert.input(0))

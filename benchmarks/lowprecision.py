@@ -359,6 +359,7 @@ def run(args):
     if args.rounds:
         cfg["rounds"] = args.rounds
     features = cpu_features()
+    machine = machine_info()  # before the run: the commit the workers import
     logdir = tempfile.mkdtemp(prefix="kov-lowp-logs-")
     workers = {k: _Process(k, logdir, args.timeout) for k in WORKERS}
     results = {
@@ -409,7 +410,7 @@ def run(args):
             w.stop()
     results["load_end"] = os.getloadavg()
     results["peak_rss_mb"] = {k: w.peak_rss_mb for k, w in workers.items()}
-    results["machine"] = machine_info()
+    results["machine"] = machine
     results["settings"] = dict(cfg, mode="quick" if args.quick else "full")
     return results
 

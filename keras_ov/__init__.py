@@ -6,7 +6,8 @@
 ``keras_ov.value_and_grad(fn, argnums=0, has_aux=False)`` and
 ``keras_ov.grad`` differentiate Python functions of Keras tensors, in the
 style of ``jax.value_and_grad``; ``keras_ov.quantize`` runs NNCF post-training
-quantization on a model's OpenVINO graph.
+quantization on a model's OpenVINO graph; ``keras_ov.runtime_precisions(model)``
+tells which precision the CPU plugin's matrix kernels ran in.
 """
 
 import importlib
@@ -21,6 +22,7 @@ _LAZY = {
     "value_and_grad": "keras_ov.autodiff.api",
     "grad": "keras_ov.autodiff.api",
     "quantize": "keras_ov.backend.quantize",
+    "runtime_precisions": "keras_ov.backend.quantize",
 }
 
 

@@ -5,7 +5,10 @@
     keras-ov info                        versions, OpenVINO devices, CPU features, settings
     keras-ov predict MODEL.keras X.npy   run a saved model on a NumPy array
     keras-ov bench MODEL                 latency percentiles and throughput (like benchmark_app)
-    keras-ov export MODEL.keras OUT.xml  OpenVINO IR (or an OVMS repository with --ovms DIR)
+    keras-ov export MODEL.keras OUT.xml  OpenVINO IR (or an OVMS repository with --ovms DIR;
+                                         --int8 --calibration X.npy: NNCF int8)
+    keras-ov quantize MODEL.keras -o OUT.xml --mode int8|int8_weights|int4 [--calibration X.npy]
+                                         NNCF post-training quantization to OpenVINO IR
     keras-ov serve MODEL --replicas N    HTTP serving on Ray Serve (extra: keras-ov[serve])
 
 Bad input (a missing file, a model that does not load, an array of the wrong
@@ -405,6 +408,13 @@ def cmd_export(args):
     precision = "f16" if args.fp16 else args.precision
     if args.output is None and not args.ovms:
         raise CLIError("give OUT.xml (or --ovms DIR)")
+    if args.int8:
+        if args.ovms or precision != "f32":
+            raise CLIError("--int8 writes one NNCF-quantized IR: drop --ovms and --precision")
+        args.mode = "int8"
+        return cmd_quantize(args)
+    if args.calibration:
+        raise CLIError("--calibration goes with --int8")
     model = load_keras_model(args.model)
     try:
         if args.ovms:
@@ -423,6 +433,55 @@ def cmd_export(args):
     print(f"wrote {path} (precision {precision}; inputs: {ins}; outputs: {outs})")
     if args.ovms:
         print(f"OpenVINO Model Server repository: {os.path.join(args.ovms, 'config.json')}")
+    return 0
+
+
+# -- quantize ---------------------------------------------------------------
+
+
+def _calibration(path, model):
+    """Calibration inputs for ``keras_ov.quantize`` from a .npy/.npz."""
+    xs = load_inputs(path, model)
+    if len(xs[0]) == 0:
+        raise CLIError(f"{path} holds no samples to calibrate on")
+    return xs[0] if len(xs) == 1 else (tuple(xs),)  # (x,): x is the inputs, no targets
+
+
+def cmd_quantize(args):
+    from keras_ov.backend import quantize  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+
+    output = args.output
+    if not output:
+        raise CLIError("give -o OUT.xml")
+    if not output.endswith(".xml"):
+        raise CLIError(f"OpenVINO IR paths end with '.xml', got {output!r}")
+    if args.mode == "int8" and not args.calibration:
+        raise CLIError("--mode int8 needs --calibration X.npy (model inputs to calibrate "
+                       "activation ranges on)")
+    if args.mode != "int8" and args.calibration:
+        raise CLIError(f"--mode {args.mode} quantizes weights only: drop --calibration")
+    if args.subset_size < 1:
+        raise CLIError(f"--subset-size must be at least 1, got {args.subset_size}")
+    model = load_keras_model(args.model)
+    data = _calibration(args.calibration, model) if args.calibration else None
+    t0 = time.perf_counter()
+    try:
+        q = quantize.quantize(model, args.mode, calibration_data=data,
+                              subset_size=args.subset_size)
+    except ImportError as e:
+        raise CLIError(_first_line(e)) from None
+    except (ValueError, RuntimeError) as e:
+        raise CLIError(_first_line(e).removeprefix("keras_ov.quantize: ")) from None
+    elapsed = time.perf_counter() - t0
+    try:
+        q.export(output)
+    except (ValueError, OSError, RuntimeError) as e:
+        raise CLIError(f"cannot write {output}: {_first_line(e)}") from None
+    kinds = [n.get_type_name() for n in q.ov_model.get_ordered_ops()]
+    weights = sum(1 for n in q.ov_model.get_ordered_ops() if n.get_type_name() == "Constant"
+                  and n.get_output_element_type(0).get_type_name() in ("i8", "u8", "i4", "u4"))
+    print(f"wrote {output} (NNCF {args.mode} in {elapsed:.1f} s; FakeQuantize ops: "
+          f"{kinds.count('FakeQuantize')}, low-precision weight constants: {weights})")
     return 0
 
 
@@ -453,6 +512,14 @@ def _device_args(p):
     p.add_argument("--device", default="CPU", help="OpenVINO device (default CPU)")
     p.add_argument("--precision", default="f32", choices=PRECISIONS,
                    help="inference precision (default f32)")
+
+
+def _quantize_args(p):
+    p.add_argument("--calibration", metavar="X.npy",
+                   help="model inputs to calibrate int8 activation ranges on (.npy, or .npz of "
+                   "arrays named after the inputs)")
+    p.add_argument("--subset-size", type=int, default=300,
+                   help="calibration samples NNCF uses (300)")
 
 
 def _parser():
@@ -512,7 +579,21 @@ def _parser():
                         help="write an OpenVINO Model Server repository: DIR/NAME/1/model.xml "
                         "and DIR/config.json")
     export.add_argument("--fp16", action="store_true", help=argparse.SUPPRESS)
+    export.add_argument("--int8", action="store_true",
+                        help="NNCF int8 post-training quantization (as `keras-ov quantize "
+                        "--mode int8`); needs --calibration")
+    _quantize_args(export)
     export.set_defaults(func=cmd_export)
+
+    quant = sub.add_parser("quantize", help="NNCF post-training quantization of a saved Keras "
+                           "model to OpenVINO IR (needs keras-ov[nncf])")
+    quant.add_argument("model", help="a .keras file")
+    quant.add_argument("-o", "--output", help="the .xml file to write (weights go to .bin)")
+    quant.add_argument("--mode", default="int8", choices=("int8", "int8_weights", "int4"),
+                       help="int8: int8 weights and activations, calibrated (default); "
+                       "int8_weights / int4: compressed weights, float activations")
+    _quantize_args(quant)
+    quant.set_defaults(func=cmd_quantize)
 
     serve = sub.add_parser("serve", help="serve a model over HTTP with Ray Serve "
                            "(needs keras-ov[serve])")

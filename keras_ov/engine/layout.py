@@ -293,20 +293,33 @@ def sink_transposes(model):
     return rewrites
 
 
+_COMPRESSED = (ov.Type.i8, ov.Type.u8, ov.Type.i4, ov.Type.u4, ov.Type.nf4,
+               ov.Type.f8e4m3, ov.Type.f8e5m2)
+
+
 def _compressed_weights(model):
     """Int8 Constants that reach a FakeQuantize through a Convert (the int8
-    products of ``ops.linalg``), possibly through Slices of the constant."""
+    products of ``ops.linalg``), possibly through Slices of the constant; and
+    every low-precision Constant converted to float (NNCF's compressed weights:
+    Constant(u8/i4/...) -> Convert -> Subtract -> Multiply, which the CPU
+    plugin runs as compressed-weight kernels when it sees the pattern)."""
     kept = []
     for node in model.get_ordered_ops():
+        if node.get_type_name() == "Convert" and node.get_output_element_type(0).is_real():
+            source = node.input_value(0)
+            if (source.get_node().get_type_name() == "Constant"
+                    and source.get_element_type() in _COMPRESSED):
+                kept.append(node.input(0))
+            continue
         if node.get_type_name() != "FakeQuantize":
             continue
         convert = node.input_value(0).get_node()
         if convert.get_type_name() != "Convert":
             continue
         source = convert.input_value(0).get_node()
-        if source.get_output_element_type(0) in (ov.Type.i8, ov.Type.u8) and (
-            source.get_type_name() == "Constant"
-            or source.get_type_name() == "Slice"
+        if (  # a Constant itself is kept above
+            source.get_output_element_type(0) in (ov.Type.i8, ov.Type.u8)
+            and source.get_type_name() == "Slice"
             and all(v.get_node().get_type_name() == "Constant" for v in source.input_values())
         ):
             kept.append(convert.input(0))
@@ -335,6 +348,74 @@ def fold_constants(model):
         model.remove_parameter(placeholder)
 
 
+def _int8_marked(value):
+    """True for ``ops.linalg``'s int8 operand: FakeQuantize(-128, 127, -128, 127,
+    256 levels) of a Convert from int8."""
+    node = value.get_node()
+    if node.get_type_name() != "FakeQuantize" or node.get_attributes().get("levels") != 256:
+        return False
+    source = node.input_value(0).get_node()
+    if source.get_type_name() != "Convert" or source.input_value(0).get_element_type() != ov.Type.i8:
+        return False
+    bounds = []
+    for k in range(1, 5):
+        c = node.input_value(k).get_node()
+        if c.get_type_name() != "Constant":
+            return False
+        bounds.append(np.unique(c.get_data()))
+    return all(len(b) == 1 for b in bounds) and [b[0] for b in bounds] == [-128, 127, -128, 127]
+
+
+def _contraction(node):
+    """Number of terms each output of an int8 MatMul/Einsum sums, or None when
+    a contracted dim is dynamic."""
+    shapes = [v.get_partial_shape() for v in node.input_values()]
+
+    def size(shape, axis):
+        d = shape[axis]
+        return d.get_length() if d.is_static else None
+
+    if node.get_type_name() == "MatMul":
+        a = shapes[0]
+        return size(a, -2 if node.get_attributes()["transpose_a"] and a.rank.get_length() > 1 else -1)
+    inputs, output = node.get_attributes()["equation"].split("->")
+    terms = inputs.split(",")
+    if len(terms) != 2 or "." in inputs:
+        return None
+    sizes = [size(shapes[0], terms[0].index(c)) for c in terms[0]
+             if c in terms[1] and c not in output]
+    return None if None in sizes else int(np.prod(sizes))
+
+
+def drop_int8_round_trips(model):
+    """``Convert(f32) <- Convert(i32) <- P`` becomes ``P`` where ``P`` is an int8
+    x int8 product of ``ops.linalg`` summing at most 1024 terms: its float32
+    values are integers of magnitude at most 2**24, so both Converts are the
+    identity (Keras's int8 layers cast the int32 product straight back to
+    float; the CPU plugin runs those Converts on reference kernels)."""
+    dropped = 0
+    for node in model.get_ordered_ops():
+        if node.get_type_name() != "Convert" or node.get_output_element_type(0) != ov.Type.f32:
+            continue
+        inner = node.input_value(0).get_node()
+        if inner.get_type_name() != "Convert" or inner.get_output_element_type(0) != ov.Type.i32:
+            continue
+        product = inner.input_value(0)
+        p = product.get_node()
+        if (
+            product.get_element_type() != ov.Type.f32
+            or p.get_type_name() not in ("MatMul", "Einsum")
+            or not all(_int8_marked(v) for v in p.input_values())
+        ):
+            continue
+        k = _contraction(p)
+        if k is None or k > 1024:
+            continue
+        node.output(0).replace(product)
+        dropped += 1
+    return dropped
+
+
 def _constant_folding(model):
     manager = Manager()
     manager.register_pass(ConstantFolding())
@@ -353,6 +434,7 @@ def optimize(model):
     its Einsums here, so MOC no longer runs on it).
     """
     fold_constants(model)
+    drop_int8_round_trips(model)
     sink_transposes(model)
     if not any(op.get_type_name() == "Transpose" for op in model.get_ops()):
         return model

@@ -77,7 +77,7 @@ def test_keras_export_format_openvino(tmp_path):
 
 # -- commands: predict, bench, export, errors ---------------------------------
 
-COMMANDS = ["demo", "check", "info", "predict", "bench", "export", "serve"]
+COMMANDS = ["demo", "check", "info", "predict", "bench", "export", "quantize", "serve"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -205,6 +205,20 @@ BAD = [
     (["export", "{d}/small.keras", "{d}/o.xml", "--precision", "int4"], 2, "invalid choice"),
     (["export", "{d}/small.keras"], 1, "give OUT.xml"),
     (["export", "{d}/missing.keras", "{d}/o.xml"], 1, "no such file: "),
+    (["quantize", "{d}/small.keras", "-o", "{d}/q.xml"], 1, "--mode int8 needs --calibration"),
+    (["quantize", "{d}/small.keras", "-o", "{d}/q.onnx", "--calibration", "{d}/x.npy"], 1,
+     "end with '.xml'"),
+    (["quantize", "{d}/small.keras", "--calibration", "{d}/x.npy"], 1, "give -o OUT.xml"),
+    (["quantize", "{d}/small.keras", "-o", "{d}/q.xml", "--mode", "int4", "--calibration",
+      "{d}/x.npy"], 1, "drop --calibration"),
+    (["quantize", "{d}/small.keras", "-o", "{d}/q.xml", "--mode", "fp4"], 2, "invalid choice"),
+    (["quantize", "{d}/small.keras", "-o", "{d}/q.xml", "--calibration", "{d}/wrong_shape.npy"],
+     1, "has shape (7, 5)"),
+    (["quantize", "{d}/missing.keras", "-o", "{d}/q.xml", "--mode", "int4"], 1, "no such file: "),
+    (["export", "{d}/small.keras", "{d}/o.xml", "--int8"], 1, "needs --calibration"),
+    (["export", "{d}/small.keras", "{d}/o.xml", "--calibration", "{d}/x.npy"], 1, "with --int8"),
+    (["export", "{d}/small.keras", "{d}/o.xml", "--int8", "--precision", "bf16"], 1,
+     "drop --ovms and --precision"),
     (["nonsense"], 2, "invalid choice: 'nonsense'"),
 ]
 
@@ -230,3 +244,36 @@ def test_bad_input_in_a_fresh_process_has_no_traceback(tmp_path):
     )
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [f"keras-ov predict: error: no such file: {tmp_path / 'nope.keras'}"]
+
+
+# -- quantize (NNCF) ----------------------------------------------------------
+
+
+def _ir_constants(path):
+    ir = ov.Core().read_model(str(path))
+    kinds = [n.get_type_name() for n in ir.get_ordered_ops()]
+    types = {n.get_output_element_type(0).get_type_name() for n in ir.get_ordered_ops()
+             if n.get_type_name() == "Constant"}
+    return ir, kinds, types
+
+
+@pytest.mark.parametrize("argv,fake_quantize,weights", [
+    (["quantize", "{m}", "-o", "{o}", "--calibration", "{x}"], True, "i8"),
+    (["export", "{m}", "{o}", "--int8", "--calibration", "{x}"], True, "i8"),
+    (["quantize", "{m}", "-o", "{o}", "--mode", "int8_weights"], False, "u8"),
+    (["quantize", "{m}", "-o", "{o}", "--mode", "int4"], False, "i4"),
+])
+def test_quantize_writes_a_quantized_ir_that_runs(files, tmp_path, argv, fake_quantize, weights,
+                                                   capsys):
+    pytest.importorskip("nncf")
+    d, model, _ = files
+    out = tmp_path / "q.xml"
+    argv = [a.format(m=d / "small.keras", o=out, x=d / "x.npy") for a in argv]
+    assert cli.main(argv) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    ir, kinds, types = _ir_constants(out)
+    assert ("FakeQuantize" in kinds) == fake_quantize
+    assert weights in types  # compressed weights stay compressed in the IR
+    x = np.load(d / "x.npy")
+    got = ov.Core().compile_model(ir, "CPU")(x)[0]
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), atol=0.1)

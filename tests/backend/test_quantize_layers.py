@@ -119,3 +119,36 @@ def test_int8_einsum_is_exact(equation, shapes):
     assert execute.counters["reference_built"] == before
     assert y.dtype == np.int32
     np.testing.assert_array_equal(y, np.einsum(equation, a.astype(np.int64), b.astype(np.int64)))
+
+
+def _has_cpu_flag(*names):
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line for line in f if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return any(n in flags for n in names)
+
+
+@pytest.mark.parametrize("policy,dtype,precision", [
+    ("float32", "float32", "f32"),
+    pytest.param("mixed_bfloat16", "bfloat16", "bf16", marks=pytest.mark.skipif(
+        not _has_cpu_flag("avx512_bf16", "amx_bf16"), reason="the CPU has no bf16")),
+    # no f16 matrix kernels without AMX-FP16: the plugin computes f16 graphs in f32
+    pytest.param("mixed_float16", "float16", "f32", marks=pytest.mark.skipif(
+        _has_cpu_flag("amx_fp16"), reason="the CPU has f16 kernels")),
+])
+def test_dtype_policy_precision_is_reported(policy, dtype, precision):
+    import keras_ov
+
+    old = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        model = keras.Sequential([keras.Input((256,)), keras.layers.Dense(256, activation="relu"),
+                                  keras.layers.Dense(16)])
+        y = model.predict(np.ones((64, 256), "float32"), verbose=0)
+    finally:
+        keras.mixed_precision.set_global_policy(old)
+    assert str(y.dtype) == dtype
+    [report] = keras_ov.runtime_precisions(model)
+    assert report["kernels"] == {("FullyConnected", precision): 2}

@@ -171,3 +171,33 @@ def test_transpose_with_runtime_permutation_is_left_alone():
     model = ov.Model([op.result(y)], [x, perm])
     assert layout.sink_transposes(model) == 0
     assert _count(model) == 1
+
+
+# -- int8 products cast back to float -------------------------------------------
+
+
+def _int8_product_model(k, equation=None):
+    """Parameter(int8 (2, k)) x Constant(int8 (k, 3)) through ops.linalg's int8
+    operands, Convert to int32 and back to float32 (Keras's int8 Dense)."""
+    from keras_ov.ops import linalg
+
+    a = op.parameter([2, k], ov.Type.i8)
+    b = op.constant(np.full((k, 3), -128, np.int8))
+    fa, fb = linalg._int8_operand(a.output(0)), linalg._int8_operand(b.output(0))
+    p = op.einsum([fa, fb], equation) if equation else op.matmul(fa, fb, False, False)
+    back = op.convert(op.convert(p, ov.Type.i32), ov.Type.f32)
+    return ov.Model([op.result(back)], [a])
+
+
+@pytest.mark.parametrize("k,equation,dropped", [
+    (1024, None, 1), (1024, "ab,bc->ac", 1), (1025, None, 0), (1025, "ab,bc->ac", 0),
+])
+def test_int8_product_round_trip_is_dropped_only_where_exact(k, equation, dropped):
+    model = _int8_product_model(k, equation)
+    assert layout.drop_int8_round_trips(model) == dropped
+    kinds = [n.get_type_name() for n in model.get_ordered_ops()]
+    assert kinds.count("Convert") == 2 + 2 * (1 - dropped)  # the operands' Converts stay
+    x = np.full((2, k), -128, np.int8)  # the extreme: k * 2**14, 2**24 at k = 1024
+    y = ov.Core().compile_model(model, "CPU")(x)[0]
+    if dropped:
+        np.testing.assert_array_equal(y, np.full((2, 3), k * 2.0**14, np.float32))

@@ -10,6 +10,7 @@ with the training curve and a few test digits is written next to the IR.
 import importlib.util
 import json
 import os
+import random
 import subprocess
 import sys
 import tempfile
@@ -39,8 +40,21 @@ def load_digits_split():
     return x_train, y_train, x_test, y_test
 
 
+def seed_everything(keras):
+    """``keras.utils.set_random_seed(SEED)`` without its TensorFlow import (seconds)."""
+    # lazy (the three): importing keras takes seconds; `--help` should not
+    from keras.src.backend.common import global_state  # lazy: as above
+    from keras.src.random import seed_generator  # lazy: as above
+    from keras.src.utils import rng_utils  # lazy: as above
+
+    global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, SEED)
+    global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    random.seed(SEED)
+    np.random.seed(SEED)
+
+
 def build_model(keras):
-    keras.utils.set_random_seed(SEED)
+    seed_everything(keras)
     layers = keras.layers
     model = keras.Sequential(
         [
@@ -76,9 +90,9 @@ def median_latency_ms(fn, calls=30):
 _JAX_TIMER = """
 import json, sys, time
 import numpy as np
-import keras
 sys.path.insert(0, {root!r})
-from keras_ov.demo import build_model, median_latency_ms
+from keras_ov.demo import build_model, median_latency_ms  # imports keras_ov: before keras
+import keras
 model = build_model(keras)
 model.load_weights({weights!r})
 x = np.load({batch!r})

@@ -18,6 +18,8 @@ import json
 import os
 import xml.etree.ElementTree as ET
 
+import numpy as np
+
 import openvino as ov
 import openvino.opset1 as ov1
 
@@ -182,6 +184,37 @@ def _pools_as_opset1(ov_model):
         ov_model.validate_nodes_and_infer_types()
 
 
+def _unit_transposes_as_reshapes(ov_model):
+    """Rewrite a Transpose that moves only size-1 dims (a 1-channel image's
+    NHWC -> NCHW) as a Reshape.
+
+    The CPU plugin makes that rewrite itself, and its new node loses
+    ``DisablePrecisionConversion``: the convolution after it would then read a
+    bf16 input and the rest of the graph run in bf16.
+    """
+    changed = False
+    for op in ov_model.get_ordered_ops():
+        if op.get_type_name() != "Transpose":
+            continue
+        order = op.input_value(1).get_node()
+        shape = op.input_value(0).get_partial_shape()
+        if order.get_type_name() != "Constant" or shape.rank.is_dynamic:
+            continue
+        perm = [int(i) for i in order.get_data().reshape(-1)]
+        moved = [i for i in perm if shape[i].is_dynamic or shape[i].get_length() != 1]
+        if moved != sorted(moved):
+            continue
+        target = [0 if shape[i].is_dynamic else shape[i].get_length() for i in perm]
+        if sum(d == 0 for d in target) > 1:
+            continue
+        new = ov1.reshape(op.input_value(0), ov1.constant(np.array(target, np.int64)), True)
+        new.set_friendly_name(op.get_friendly_name())
+        op.output(0).replace(new.output(0))
+        changed = True
+    if changed:
+        ov_model.validate_nodes_and_infer_types()
+
+
 def keep_precision(xml_path):
     """Mark every layer of the IR at ``xml_path`` (bodies too) to run in its own precision.
 
@@ -221,6 +254,7 @@ def export_model(model, filepath, input_signature=None, precision="f32", compres
         layout.optimize(ov_model)
     if precision == "f32":
         _pools_as_opset1(ov_model)
+        _unit_transposes_as_reshapes(ov_model)
     ov_model.set_rt_info(precision, ["runtime_options", "INFERENCE_PRECISION_HINT"])
     ov_model.set_rt_info(precision, ["keras_ov", "precision"])
     ov_model.set_rt_info(VERSION, ["keras_ov", "version"])

@@ -215,8 +215,14 @@ class GraphStep:
             # collect_losses: losses layers add in the forward pass (add_loss)
             # reach the step's loss through `model.losses`.
             with StatelessScope(state_mapping=mapping, collect_losses=True) as scope:
+                initial = dict(scope.state_mapping)
                 outputs = self.step(packed)
-            box["assigned"] = set(scope.state_mapping)
+            # Assigned: a new value in the scope.  (Every fed variable is in the
+            # mapping; passing the unassigned ones through as outputs would cost a
+            # copy per call and write back whatever the plugin left there.)
+            box["assigned"] = {
+                k for k, value in scope.state_mapping.items() if initial.get(k) is not value
+            }
             out_leaves = tree.flatten(outputs)
             tensors, statics = [], []
             for leaf in out_leaves:

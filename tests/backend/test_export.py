@@ -48,6 +48,14 @@ def _sequential_cnn():
     )
 
 
+def _gray_cnn():
+    # One channel: the layout Transpose only moves a size-1 dim (keras-ov demo's digits).
+    inp = keras.Input((8, 8, 1), name="digit")
+    h = layers.Conv2D(8, 3, padding="same", activation="relu")(inp)
+    h = layers.Flatten()(layers.MaxPooling2D()(h))
+    return keras.Model(inp, layers.Dense(10, name="logits")(h))
+
+
 def _two_inputs():
     a = keras.Input((8,), name="numbers")
     b = keras.Input((6, 6, 2), name="patch")
@@ -55,12 +63,14 @@ def _two_inputs():
     return keras.Model([a, b], layers.Dense(3, name="score")(h))
 
 
-MODELS = {"mlp": _mlp, "cnn": _cnn, "sequential_cnn": _sequential_cnn, "two_inputs": _two_inputs}
+MODELS = {"mlp": _mlp, "cnn": _cnn, "sequential_cnn": _sequential_cnn, "gray_cnn": _gray_cnn,
+          "two_inputs": _two_inputs}
 # Keras's own export_openvino takes single-input models; keras-ov's path takes both.
 CASES = [
     ("mlp", "keras"), ("mlp", "cli"),
     ("cnn", "keras"), ("cnn", "cli"),
     ("sequential_cnn", "keras"), ("sequential_cnn", "cli"),
+    ("gray_cnn", "keras"), ("gray_cnn", "cli"),
     ("two_inputs", "cli"), ("two_inputs", "keras"),
 ]
 

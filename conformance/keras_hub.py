@@ -15,13 +15,20 @@ edited: ``--source DIR`` names a checkout, otherwise the commit ``--commit``
 keras-hub's ``conftest.py`` skips every test outside a whitelist of 50 paths
 on the "openvino" backend.  The plugin ``conformance.keras_hub_plugin`` removes
 those skips (unless ``--keep-whitelist``), so every backend runs the same
-tests; its rule that skips ``fit``/``train_on_batch`` on "openvino" stays.
+tests.  Its ``pytest_configure`` also turns ``fit``/``train_on_batch`` into a
+skip on "openvino": ``--fit run`` (the default on keras-ov, which trains) undoes
+that, ``--fit skip`` (the default on the in-tree backend, whose trainer raises
+``NotImplementedError``) keeps it.
+
+``--order reverse`` or ``--order random --seed N`` reverses or shuffles the
+tests within each file (files keep their order); two runs with different
+orders show state that leaks from one test into the next.
 
 Each test file runs in its own pytest process.  A file whose process dies
 (a signal, or no JUnit report) is re-run one test per process, and each test
 that still dies is counted as *crashed*.  Prints per-file counts and a closing
 ``N passed, N failed, N skipped, N crashed`` line; results and logs go to
-``conformance/results/keras_hub/<backend>/``.
+``conformance/results/keras_hub/<backend>[-<order>]/``.
 
 Installing keras-hub: its wheel requires tensorflow-text, which pulls the full
 ``tensorflow`` next to tensorflow-cpu.  Install without dependencies, then its
@@ -89,18 +96,23 @@ def count(xml_path):
 
 
 class Runner:
-    def __init__(self, source, backend, keep_whitelist, extra, timeout):
+    def __init__(self, source, backend, keep_whitelist, extra, timeout, fit="skip",
+                 order="file", seed=0):
         self.source = source
         self.backend = backend
         self.extra = extra
         self.timeout = timeout
-        self.out = os.path.join(RESULTS, backend)
+        suffix = {"file": "", "reverse": "-reverse", "random": f"-random{seed}"}[order]
+        self.out = os.path.join(RESULTS, backend + suffix)
         os.makedirs(self.out, exist_ok=True)
         keras_backend, activate = BACKENDS[backend]
         self.env = dict(
             os.environ,
             KERAS_BACKEND=keras_backend,
             KERAS_HUB_DROP_OPENVINO_WHITELIST="0" if keep_whitelist else "1",
+            KERAS_HUB_ALLOW_FIT="1" if fit == "run" else "0",
+            KERAS_HUB_ORDER=order,
+            KERAS_HUB_SEED=str(seed),
             KERAS_OV_ACTIVATE="1" if activate else "0",
             PYTHONPATH=os.pathsep.join([source, ROOT]),
             TF_CPP_MIN_LOG_LEVEL="3",
@@ -173,6 +185,12 @@ def main(argv=None):
     ap.add_argument("--commit", default=KERAS_HUB_COMMIT)
     ap.add_argument("--keep-whitelist", action="store_true",
                     help="keep keras-hub's OpenVINO whitelist (its CI's rules)")
+    ap.add_argument("--fit", choices=["run", "skip"],
+                    help="run the tests that call fit/train_on_batch on 'openvino', or keep keras-hub's "
+                         "skip (default: run on keras-ov, skip on in-tree)")
+    ap.add_argument("--order", choices=["file", "reverse", "random"], default="file",
+                    help="the order of the tests within each file")
+    ap.add_argument("--seed", type=int, default=0, help="the seed of --order random")
     ap.add_argument("-j", "--jobs", type=int, default=1, help="test files run at once")
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per pytest process")
     ap.add_argument("--show-failures", action="store_true")
@@ -187,9 +205,13 @@ def main(argv=None):
     else:
         source, commit = export_source(args.repo, args.commit), args.commit
     files = test_files(source, args.paths or SUBSET)
-    runner = Runner(source, args.backend, args.keep_whitelist, extra, args.timeout)
+    fit = args.fit or ("run" if args.backend == "keras-ov" else "skip")
+    runner = Runner(source, args.backend, args.keep_whitelist, extra, args.timeout, fit,
+                    args.order, args.seed)
+    order = f"{args.order} (seed {args.seed})" if args.order == "random" else args.order
     print(f"keras-hub {commit} at {source}; backend {args.backend}; "
-          f"whitelist {'kept' if args.keep_whitelist else 'dropped'}; {len(files)} files", flush=True)
+          f"whitelist {'kept' if args.keep_whitelist else 'dropped'}; fit {fit}; order {order}; "
+          f"{len(files)} files", flush=True)
     start = time.time()
     total = {"passed": 0, "failed": 0, "skipped": 0}
     all_crashed, failures = [], []

@@ -14,6 +14,12 @@ On the ``openvino`` backend, keras-hub's ``CausalLM.make_generate_function``
    dynamic, compiled by keras-hub and stored as ``model.ov_compiled_model``;
 4. ``model._unpack_singleton`` on the packed outputs.
 
+keras-ov takes step 3 over (``FastGenerate``): when ``struct_outputs`` is
+set, it compiles the traced graph itself, for the traced static shapes, with
+``layout.optimize`` and one CPU thread at small batches; keras-hub is handed
+stand-ins of the outputs (same structure, scalar Constants), compiles those in
+milliseconds, and the ``ov_compiled_model`` setter keeps keras-ov's model.
+
 Later calls reuse ``model.ov_compiled_model`` for *any* input, whatever its
 shape and whatever sampler was compiled since.  The graph is traced with the
 static shapes of the first inputs (Python shape arithmetic in
@@ -26,10 +32,12 @@ sampler (``compile(sampler=...)``) or generate function drops them all.
 """
 
 import numpy as np
+import openvino as ov
 from keras.src import tree
 
-from keras_ov.engine import compiled, dtypes
+from keras_ov.engine import compiled, dtypes, execute, layout
 from keras_ov.engine.tensor import OVTensor
+from keras_ov.ops.graph import ov_ops
 
 
 def _leaf_spec(x):
@@ -82,18 +90,98 @@ class _PerSignature:
         return model(flat_inputs)
 
 
+class _Outputs(tuple):
+    """Host outputs of one generate call, read by keras-hub as ``.to_tuple()``."""
+
+    def to_tuple(self):
+        return tuple(self)
+
+
+class FastGenerate:
+    """keras-ov's own compile of one traced generate graph.
+
+    keras-hub would compile the graph with every input dim made dynamic, on
+    the device's default threads.  The graph was traced for static shapes
+    anyway (the decode loop's length and the cache's size are baked in), so
+    keras-ov keeps them, folds constants and sinks Transposes
+    (``layout.optimize``), and compiles with the engine's config and
+    ``threads`` (see ``generate_threads``).
+
+    Like keras-hub's compile, this runs the graph on the CPU plugin even
+    where ``execute.needs_reference`` would send a traced function to the
+    reference kernels: every generate graph holds int32 reductions of the
+    padding mask (its row lengths, at most the sequence length, where the
+    CPU plugin is exact) and an int64 trip count, and the reference kernels
+    have no Einsum.
+    """
+
+    def __init__(self, params, outputs):
+        model = ov.Model(
+            [ov_ops.result(o.output) for o in outputs],
+            [compiled.parameter_of(p) for p in params],
+            "keras_ov_generate",
+        )
+        self.in_dtypes = [p.dtype for p in params]
+        batch = params[0].shape[0] if params and params[0].shape else 1
+        self.threads = generate_threads(batch)
+        layout.optimize(model)
+        self.executable = execute.CompiledExecutable(
+            model, {"INFERENCE_NUM_THREADS": self.threads} if self.threads else None
+        )
+
+    def __call__(self, flat_inputs):
+        arrays = [np.asarray(x, dtypes.to_numpy(d)) for x, d in zip(flat_inputs, self.in_dtypes)]
+        return _Outputs(self.executable(arrays, self.in_dtypes))
+
+
+# Up to this batch size a generate graph runs on one CPU thread.  A decode
+# step is a chain of small matrix-vector products (memory-bound, ~10 us each):
+# a second thread adds a wake-up per node and earns nothing back.  Measured
+# (GPT-2-style, 6 layers, hidden 512, 64 new tokens, interleaved with JAX on
+# the shared 2-core machine): one thread needs 0.72x the CPU time of two and
+# decodes 1.75x (batch 1) and 1.8x (batch 4) the tokens/s.
+ONE_THREAD_MAX_BATCH = 4
+
+
+def generate_threads(batch):
+    """CPU threads for a generate graph of this batch size (0: the engine's).
+
+    ``KERAS_OV_THREADS`` (``execute.config.num_threads``), when set, wins."""
+    if execute.config.num_threads:
+        return 0
+    return 1 if batch <= ONE_THREAD_MAX_BATCH else 0
+
+
+def _stand_in(tensor):
+    """A Constant of ``tensor``'s dtype, in place of a traced output (see
+    ``GenerationMixin.struct_outputs``)."""
+    zero = np.zeros((), dtypes.to_numpy(tensor.dtype))
+    return OVTensor(output=ov_ops.constant(zero).output(0))
+
+
 class GenerationMixin:
-    """``_parameterize_data``, ``_unpack_singleton`` and a per-signature
-    ``ov_compiled_model`` for keras-hub's OpenVINO generate path."""
+    """``_parameterize_data``, ``_unpack_singleton``, ``struct_outputs`` and a
+    per-signature ``ov_compiled_model`` for keras-hub's OpenVINO generate path.
+
+    ``ov_infer`` sets ``struct_outputs`` to the traced outputs and then
+    compiles them itself.  keras-ov compiles them when they are set
+    (``FastGenerate``) and hands keras-hub, in their place, the same
+    structure of scalar Constants: keras-hub needs only the structure (to pack
+    the outputs) and compiles a trivial model of the stand-ins, which
+    ``ov_compiled_model``'s setter then replaces with keras-ov's.
+    """
 
     _ov_generate = None  # _PerSignature, once keras-hub has compiled a graph
     _ov_generate_for = None  # (sampler, generate_function) it was compiled for
     _ov_pending_signature = None  # signature of the inputs being traced
+    _ov_pending_params = None  # their Parameters, flat
+    _ov_pending_fast = None  # FastGenerate of the traced outputs
+    _ov_struct_outputs = None
 
     def _parameterize_data(self, data):
         """``data`` (NumPy arrays, Python numbers, in any structure) as fresh
         symbolic tensors of the same shapes and dtypes, each a Parameter."""
-        self._ov_pending_signature = _signature(data)
+        signature = _signature(data)
 
         def parameter(x):
             if isinstance(x, OVTensor) and x.is_symbolic:
@@ -101,12 +189,30 @@ class GenerationMixin:
             shape, dtype = _leaf_spec(x)
             return compiled.symbolic(shape, dtype)
 
-        return tree.map_structure(parameter, data)
+        params = tree.map_structure(parameter, data)
+        self._ov_pending_signature = signature
+        self._ov_pending_params = tree.flatten(params)
+        self._ov_pending_fast = None
+        return params
 
     def _unpack_singleton(self, x):
         if isinstance(x, (list, tuple)) and len(x) == 1:
             return x[0]
         return x
+
+    @property
+    def struct_outputs(self):
+        return self._ov_struct_outputs
+
+    @struct_outputs.setter
+    def struct_outputs(self, value):
+        params = self._ov_pending_params
+        if value is None or params is None:
+            self._ov_struct_outputs = value
+            return
+        self._ov_pending_fast = FastGenerate(params, tree.flatten(value))
+        self._ov_pending_params = None
+        self._ov_struct_outputs = tree.map_structure(_stand_in, value)
 
     def _ov_generate_key(self):
         return (getattr(self, "sampler", None), getattr(self, "generate_function", None))
@@ -136,5 +242,8 @@ class GenerationMixin:
                 "keras-ov: a compiled generate model was stored without "
                 "`_parameterize_data` being called first"
             )
+        if self._ov_pending_fast is not None:
+            value = self._ov_pending_fast  # keras-hub's is of the stand-ins
         self._ov_generate.models[sig] = value
         self._ov_pending_signature = None
+        self._ov_pending_fast = None

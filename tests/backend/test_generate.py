@@ -169,3 +169,25 @@ def test_parameterize_data_gives_parameters():
     assert model._unpack_singleton([7]) == 7 and model._unpack_singleton([7, 8]) == [7, 8]
     with pytest.raises(TypeError, match="generate"):
         model._parameterize_data({"x": "a string"})
+
+
+def test_generate_takes_the_fast_path(gpt2):
+    """keras-ov compiles the traced graph itself (``FastGenerate``): static
+    input shapes, one thread at small batch; keras-hub only compiled stand-ins."""
+    import openvino as ov
+
+    from keras_ov.backend.generation import FastGenerate, generate_threads
+
+    lm, kind, ref = gpt2
+    lm.compile(sampler="greedy")
+    out = lm.generate(gm.inputs(kind, batch=2), stop_token_ids=None)
+    np.testing.assert_array_equal(gm.generated(out), ref["tokens"])
+    (fast,) = lm.ov_compiled_model.models.values()
+    assert isinstance(fast, FastGenerate)
+    compiled = fast.executable.compiled
+    assert [tuple(i.get_shape()) for i in compiled.inputs] == [(2, gm.LENGTH)] * 2
+    assert compiled.get_property("INFERENCE_NUM_THREADS") == generate_threads(2) == 1
+    # keras-hub holds stand-ins of the outputs: scalar Constants.
+    leaves = [lm.struct_outputs["token_ids"], lm.struct_outputs["padding_mask"]]
+    assert all(t.output.get_node().get_type_name() == "Constant" for t in leaves)
+    assert all(t.output.get_partial_shape() == ov.PartialShape([]) for t in leaves)

@@ -773,17 +773,51 @@ def _evaluate_ordered(op, outputs, inputs):
 
 
 def _evaluate_isnan(op, outputs, inputs):
-    """IsNaN has no reference kernel: evaluate ``not (x == x)`` with OpenVINO's
-    Equal and LogicalNot kernels instead."""
-    if op.get_type_name() != "IsNaN":
+    """IsNaN, IsInf and IsFinite have no reference kernels: evaluate them with
+    OpenVINO's Equal, Subtract and logical kernels instead (NaN is ``not x ==
+    x``, finite is ``x - x == 0``, the infinities are ``x == +-inf``)."""
+    kind = op.get_type_name()
+    if kind not in ("IsNaN", "IsInf", "IsFinite"):
         return False
     x = inputs[0]
     p = opset15.parameter(list(x.shape), x.element_type)
-    equal = opset15.equal(p, p)
-    same = ov.Tensor(ov.Type.boolean, x.shape)
-    if not equal.evaluate([same], [x, x]):
-        return False
-    return opset15.logical_not(equal).evaluate(outputs, [same])
+    if kind == "IsNaN":
+        last = opset15.logical_not(opset15.equal(p, p))
+    elif kind == "IsFinite":
+        last = opset15.equal(opset15.subtract(p, p), _float_constant(0.0, x.element_type))
+    else:
+        a = op.get_attributes()
+        signs = [s for s, on in ((1.0, a["detect_positive"]), (-1.0, a["detect_negative"])) if on]
+        if not signs:
+            outputs[0] = ov.Tensor(np.zeros(tuple(x.shape), bool))
+            return True
+        hits = [opset15.equal(p, _float_constant(s * np.inf, x.element_type)) for s in signs]
+        last = hits[0] if len(hits) == 1 else opset15.logical_or(*hits)
+    return _evaluate_small(last, p, x, outputs)
+
+
+def _float_constant(value, element_type):
+    return opset15.convert(opset15.constant(np.array(value, np.float32)), element_type)
+
+
+def _evaluate_small(last, parameter, x, outputs):
+    """Evaluate the little graph from ``parameter`` (fed ``x``) to the node
+    ``last`` with the reference kernels, its result into ``outputs[0]``."""
+    values = {parameter.get_instance_id(): x}
+    for node in ov.Model([last.output(0)], [parameter]).get_ordered_ops():
+        kind = node.get_type_name()
+        if kind in ("Parameter", "Result"):
+            continue
+        if kind == "Constant":
+            values[node.get_instance_id()] = _constant_tensor(node)
+            continue
+        ins = [values[v.get_node().get_instance_id()] for v in node.input_values()]
+        out = _empty_tensor(node.output(0))
+        if not node.evaluate([out], ins):
+            return False
+        values[node.get_instance_id()] = out
+    outputs[0] = values[last.get_instance_id()]
+    return True
 
 
 @functools.lru_cache(maxsize=256)

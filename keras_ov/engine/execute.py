@@ -562,8 +562,6 @@ class ReferenceExecutable:
             return None
         if not any(t.size == 0 for t in inputs) or op.get_type_name() in ("Loop", "If"):
             return None
-        from openvino import opset15
-
         copy = ov.Model(list(op.outputs()), self.model.get_parameters()).clone()
         node = copy.get_results()[0].input_value(0).get_node()
         for k, t in enumerate(inputs):

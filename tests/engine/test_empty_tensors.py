@@ -66,8 +66,8 @@ def test_det_of_empty_matrices_is_one():
     """)
     want = []
     for shape in ((0, 0), (2, 0, 0)):
-        s, l = np.linalg.slogdet(np.zeros(shape))
-        want += [str(np.linalg.det(np.zeros(shape)).tolist()), f"{s.tolist()} {l.tolist()}"]
+        sign, logdet = np.linalg.slogdet(np.zeros(shape))
+        want += [str(np.linalg.det(np.zeros(shape)).tolist()), f"{sign.tolist()} {logdet.tolist()}"]
     assert out.splitlines() == want
 
 

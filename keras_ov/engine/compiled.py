@@ -142,7 +142,8 @@ def _narrowing(param):
     if not consumers:
         return None
     kinds = [(c.get_node().get_type_name(), c.get_index(),
-              c.get_node().get_output_element_type(0)) for c in consumers]
+              c.get_node().get_output_element_type(0)) for c in consumers
+             if c.get_node().get_type_name() != "ShapeOf"]  # (the shape is the same)
     if t == ov.Type.f64:
         return "convert" if all(k == ("Convert", 0, ov.Type.f32) for k in kinds) else None
     if t not in _WIDE_INT:

@@ -8,6 +8,7 @@ generic positions trick of ``rules_shape.scatter_back``.
 """
 
 import numpy as np
+import openvino as ov
 
 from keras_ov.autodiff.core import inputs, rule
 from keras_ov.autodiff.helpers import convert_to, like
@@ -21,7 +22,15 @@ def _zeros(x, ct):
 
 
 def _nonneg(idx, size):
-    """Indices with negative entries wrapped (``size`` an i64 scalar Output)."""
+    """Indices with negative entries wrapped (``size`` an i64 scalar Output).
+
+    64-bit indices are wrapped as int32 (every index of a real axis fits it):
+    int64 ids fed to a train step then only reach Gather and a Convert to
+    int32, so ``compiled.narrow_inputs`` feeds them as int32 and the step stays
+    on the CPU plugin instead of the exact executor.
+    """
+    if idx.get_element_type() in (ov.Type.i64, ov.Type.u64):
+        idx = convert_to(idx, ov.Type.i32)
     size = convert_to(size, idx.get_element_type())
     neg = ov_ops.less(idx, g.const(0, g.dtype(idx)))
     return g.select(neg, g.out(ov_ops.add(idx, size)), idx)

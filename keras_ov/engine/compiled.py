@@ -142,7 +142,8 @@ def _narrowing(param):
     if not consumers:
         return None
     kinds = [(c.get_node().get_type_name(), c.get_index(),
-              c.get_node().get_output_element_type(0)) for c in consumers]
+              c.get_node().get_output_element_type(0)) for c in consumers
+             if c.get_node().get_type_name() != "ShapeOf"]  # (the shape is the same)
     if t == ov.Type.f64:
         return "convert" if all(k == ("Convert", 0, ov.Type.f32) for k in kinds) else None
     if t not in _WIDE_INT:
@@ -233,11 +234,20 @@ class CompiledFunction:
         if self._model is None and self.static_shapes is None:
             return self.dynamic  # static model or wide dtypes: one executable
         shapes = tuple(a.shape for a in fed)
+        if self.executable is None and any(0 in s for s in shapes):
+            # Empty data: the CPU plugin can crash compiling a graph
+            # specialized to a zero-size shape (a LayerNormalization train step
+            # on a (1, 0, 10) batch segfaults in compile_model); the
+            # dynamic-shape compilation runs it, and empty batches are rare.
+            return self._dynamic_executable()
         if self.executable is None:
             self.static_shapes = shapes
             self.executable = self._specialize(shapes)
         if shapes == self.static_shapes:
             return self.executable
+        return self._dynamic_executable()
+
+    def _dynamic_executable(self):
         if self.dynamic is None:
             self.dynamic = execute.make_executable(self._model, self.properties)
             self._model = None

@@ -163,3 +163,28 @@ def test_int64_indices_and_iteration_counters_stay_off_the_exact_path():
     want = np.zeros((5, 3), np.float32)
     np.add.at(want, [4, 4, 0], c)
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("idx", [np.array([4, -1, 0, 4], np.int64),
+                                 np.array([[4, 1], [-2, 4]], np.int64)])
+def test_int64_index_inputs_are_fed_as_int32(idx):
+    # int64 ids fed to a train step (NumPy's default integers): the gradient
+    # wraps negative ids in int32, so the ids reach only Gather and Converts
+    # to int32, `narrow_inputs` feeds them narrower and the graph stays on the
+    # CPU plugin.
+    x = compiled.symbolic((5, 3), "float32")
+    i = compiled.symbolic(idx.shape, "int64")
+    y = ops.take(x, i, axis=0)
+    ct = execute.make_parameter(list(y.shape), "float32")
+    (dx,) = autodiff.grad([y.output], [x.output], [ct.output(0)])
+    model = ov.Model([ov.opset15.result(dx)],
+                     [compiled.parameter_of(x), compiled.parameter_of(i), ct])
+    f = compiled.CompiledFunction(model)
+    assert f.in_dtypes[1] == "int32"
+    assert not isinstance(f.executable or f.dynamic, execute.ReferenceExecutable)
+    xs = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    c = np.arange(np.prod(y.shape), dtype=np.float32).reshape(y.shape)
+    (got,) = f([xs, idx, c])
+    want = np.zeros((5, 3), np.float32)
+    np.add.at(want, idx.reshape(-1) % 5, c.reshape(-1, 3))
+    np.testing.assert_array_equal(got, want)

@@ -419,3 +419,28 @@ def test_custom_training_loop_matches_train_on_batch():
     for ours, theirs in zip(trainable, ref.trainable_variables):
         np.testing.assert_allclose(keras.ops.convert_to_numpy(ours), theirs.numpy(),
                                    rtol=1e-5, atol=1e-6)
+
+
+def test_fit_on_empty_batches_runs_dynamic():
+    # A LayerNormalization train step specialized to a (1, 0, 10) batch makes
+    # the CPU plugin segfault in compile_model (run_layer_test trains on that
+    # shape); empty batches run on the dynamic-shape compilation instead.
+    # (A model traced with a static zero-size batch can still crash there:
+    # OpenVINO's ConstantFolding and compile_model die of SIGFPE on it.)
+    class Model(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.norm = layers.LayerNormalization()
+
+        def call(self, x, training=False):
+            return self.norm(x)
+
+    class Sum(keras.losses.Loss):  # (run_layer_test's training check)
+        def __call__(self, y_true, y_pred, sample_weight=None):
+            return keras.ops.sum(y_pred)
+
+    model = Model()
+    model.compile(optimizer="sgd", loss=Sum())
+    x = np.zeros((1, 0, 10), np.float32)
+    model.fit(x, x, verbose=0)
+    np.testing.assert_array_equal(model.norm.gamma.numpy(), np.ones(10, np.float32))

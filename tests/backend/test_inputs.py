@@ -94,3 +94,38 @@ def test_int64_input_keeps_int64():
     model = keras.Model(ids, layers.Identity()(ids))
     big = np.array([[2**40, 1, 2]])
     np.testing.assert_array_equal(model.predict(big, verbose=0), big)
+
+
+@pytest.mark.parametrize("dtype", [None, "int4_from_float32"])
+def test_int64_ids_whose_shape_is_read_stay_compiled_in_fit(dtype):
+    # int64 ids feed the Embedding's Gather, its gradient (the rows scattered
+    # back, negative ids wrapped) and a ShapeOf (the traced step reads their
+    # dynamic batch size): all exact on int32, so the train step is fed int32
+    # ids and stays off the exact executor.  (An int4 Embedding's train step
+    # has BitwiseAnd, which has no reference kernel: it could not run there.)
+    class Model(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.embed = layers.Embedding(5, 4, dtype=dtype)
+
+        def call(self, x, training=False):
+            return self.embed(x)
+
+    class Sum(keras.losses.Loss):  # (run_layer_test's training check)
+        def __call__(self, y_true, y_pred, sample_weight=None):
+            return keras.ops.sum(y_pred)
+
+    model = Model()
+    model.compile(optimizer="sgd", loss=Sum())
+    x = RNG.integers(0, 5, (4, 3))  # int64
+    y = RNG.random((4, 3, 4)).astype("float32")
+    model.fit(x, y, batch_size=2, verbose=0)
+    for traced in model.train_function.graph_step._cache._data.values():
+        function = traced.function
+        assert function.in_dtypes[0] == "int32"  # fed narrowed
+        executable = function.executable or function.dynamic
+        assert not isinstance(executable, execute.ReferenceExecutable)
+    got = model.predict(x, verbose=0)
+    table = keras.ops.convert_to_numpy(keras.ops.cast(model.embed.embeddings, "float32"))
+    if dtype is None:
+        np.testing.assert_allclose(got, table[x], rtol=1e-6)

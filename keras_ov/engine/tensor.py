@@ -16,6 +16,13 @@ from openvino import opset15
 from keras_ov.engine import dtypes
 
 
+# Evaluators of symbolic tensors, innermost last: pushed by
+# ``compiled.trace`` while it traces a function on inputs whose values are
+# known (a train step run eagerly), so the function's Python code can read a
+# symbolic tensor's value.  An evaluator returns None when it cannot.
+_symbolic_values = []
+
+
 class OVTensor:
     __slots__ = ("_data", "_output", "dtype", "shape", "__weakref__")
 
@@ -58,6 +65,10 @@ class OVTensor:
     @property
     def data(self):
         if self._data is None:
+            evaluate = _symbolic_values[-1] if _symbolic_values else None
+            value = evaluate(self) if evaluate is not None else None
+            if value is not None:
+                return value
             raise ValueError(
                 "keras-ov: a symbolic tensor has no value; it is part of a graph "
                 "being traced (convert it inside an eager call instead)"

@@ -191,8 +191,9 @@ def _narrowing(param):
     batch fed to a float32 model reaches it as ``Parameter(f64) -> Convert(f32)``:
     converting on the way in is bit-identical (both round to nearest).  The
     same holds for int64 ids only cast to int32 (both wrap).  int64 ids that
-    only index (``Embedding`` on int64 inputs: Gather indices) are exact in
-    int32 whenever they fit it, which the feed checks.  Either way the model
+    only index (``Embedding`` on int64 inputs: Gather indices) or are only
+    converted to a float (sparse labels in a loss) are exact in int32
+    whenever they fit it, which the feed checks.  Either way the model
     stays off the slow exact path.
     """
     t = param.get_output_element_type(0)
@@ -207,8 +208,9 @@ def _narrowing(param):
         return None
     if all(k == ("Convert", 0, ov.Type.i32) for k in kinds):
         return "convert"
-    if all(k == ("Convert", 0, ov.Type.i32) or k[:2] == ("Gather", 1) for k in kinds):
-        return "index"
+    if all(k == ("Convert", 0, ov.Type.i32) or k[:2] == ("Gather", 1)
+           or (k[:2] == ("Convert", 0) and k[2].is_real()) for k in kinds):
+        return "index"  # (an integer that fits int32 converts to a float the same)
     return None
 
 

@@ -400,6 +400,23 @@ def test_eager_training_step_sees_values(flag):
     assert spy.seen[1][0].shape == second.shape
 
 
+def test_fit_with_int64_labels_stays_on_the_cpu_plugin():
+    # NumPy's default integers are int64 (np.random.randint): sparse labels
+    # the loss only converts to float are fed as int32 (they fit), so the
+    # step does not fall to the exact reference executor.
+    x, y = _classification(n=64)
+    y = y.astype("int64")
+    model = _mlp_model()
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    step = model.train_function.graph_step
+    (traced,) = step._cache._data.values()
+    assert not traced.function.exact_path
+    too_wide = y.copy()
+    too_wide[0] = 2**40
+    with pytest.raises(ValueError, match="outside int32"):
+        model.train_on_batch(x[:32], too_wide[:32])
+
+
 def test_mixed_precision_fit():
     keras.config.set_dtype_policy("mixed_float16")
     try:

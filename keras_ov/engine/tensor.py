@@ -24,7 +24,10 @@ _symbolic_values = []
 
 
 class OVTensor:
-    __slots__ = ("_data", "_output", "dtype", "shape", "__weakref__")
+    # ``__dict__``: like the other backends' tensors, an OVTensor takes any
+    # attribute (Keras sets ``_keras_mask`` with setattr; without one it
+    # falls back to a global dict keyed by id with a finalizer per tensor).
+    __slots__ = ("_data", "_output", "dtype", "shape", "__weakref__", "__dict__")
 
     # NumPy must defer to our reflected operators (``np_array + tensor``).
     __array_priority__ = 100

@@ -108,6 +108,19 @@ class OVTensor:
             return data.astype(dtype)
         return data.copy() if copy else data
 
+    def __format__(self, spec):
+        # As a NumPy scalar (and JAX/torch tensors): `f"{loss:.3f}"` formats a
+        # 0-d tensor's value; an empty spec is str().
+        if not spec:
+            return str(self)
+        data = self.data
+        if data.ndim:
+            raise TypeError(
+                f"keras-ov: unsupported format string {spec!r} for a tensor of shape "
+                f"{self.shape} (only a 0-d tensor formats as a number)"
+            )
+        return format(data.item(), spec)
+
     def __len__(self):
         if not self.shape:
             raise TypeError("len() of a 0-d tensor")

@@ -32,3 +32,20 @@ def test_keras_mask_is_an_attribute():
     assert "_keras_mask" in vars(t)  # not Keras's id()-keyed global fallback
     assert global_state.get_global_attribute("_keras_mask_dict") in (None, {})
     assert get_keras_mask(t).shape == (2,)
+
+
+@pytest.mark.parametrize("value, spec, expected", [
+    (np.float32(0.625), ".3f", "0.625"),
+    (np.int32(7), "03d", "007"),
+    (np.float32(1.5), "", None),  # empty spec: str(), as object.__format__
+    (np.array(True), "", None),
+])
+def test_format_of_a_scalar_tensor(value, spec, expected):
+    t = OVTensor(np.asarray(value))
+    assert format(t, spec) == (str(t) if expected is None else expected)
+    assert f"{t:{spec}}" == format(t, spec)
+
+
+def test_format_spec_on_a_non_scalar_tensor_is_a_type_error():
+    with pytest.raises(TypeError, match="format"):
+        format(OVTensor(np.zeros((2,), np.float32)), ".3f")

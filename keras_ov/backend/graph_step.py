@@ -169,7 +169,9 @@ class GraphStep:
 
     # -- tracing ---------------------------------------------------------
     def _build(self, data, leaves, arrays, sig):
-        dynamic = sig not in self._static_batch
+        # Run eagerly (no cache), the step is traced for this batch only: with
+        # its static shapes, once (its Python code runs once per call).
+        dynamic = self._cache is not None and sig not in self._static_batch
         try:
             return self._trace(data, leaves, arrays, dynamic)
         except _DYNAMIC_BATCH_ERRORS:
@@ -238,7 +240,10 @@ class GraphStep:
             new_states = [OVTensor(output=_state_output(scope, v)) for v in box["state_out"]]
             return tensors + new_states
 
-        model, _ = compiled.trace(fn, all_specs, name=f"keras_ov_{self.name}")
+        values = None
+        if self._cache is None:  # run eagerly: the step may read its tensors' values
+            values = [a for a in arrays if a is not None] + [v.value.data for v in state_vars]
+        model, _ = compiled.trace(fn, all_specs, name=f"keras_ov_{self.name}", values=values)
         built = (model, box["state_out"], box["structure"], box["statics"], box["n_out"])
         return built, box["assigned"]
 

@@ -23,6 +23,7 @@ import openvino.opset15 as ov_ops
 
 from keras_ov.engine import dtypes
 from keras_ov.engine import execute, layout
+from keras_ov.engine import tensor as tensor_module
 from keras_ov.engine.tensor import OVTensor
 
 
@@ -96,14 +97,71 @@ def extract_body(results, own_params, since, op):
     return ov.Model(result_nodes, params, f"keras_ov_{op}_body"), params, captured
 
 
-def trace(fn, specs, name="keras_ov_function"):
+def _parameters_of(output):
+    """The Parameter nodes ``output`` is computed from."""
+    seen, params, stack = set(), [], [output.get_node()]
+    while stack:
+        node = stack.pop()
+        nid = node.get_instance_id()
+        if nid in seen:
+            continue
+        seen.add(nid)
+        if node.get_type_name() == "Parameter":
+            params.append(node)
+        else:
+            stack.extend(port.get_source_output().get_node() for port in node.inputs())
+    return params
+
+
+class _KnownInputs:
+    """Values of symbolic tensors computed from inputs whose values are known.
+
+    Pushed on ``tensor._symbolic_values`` while ``trace`` runs a function on
+    given ``values`` (one per input Parameter): a tensor's value is its part
+    of the graph, compiled and run on those values.  A tensor that depends on
+    any other Parameter (a control-flow body, a shape-inference trace) has
+    none (None).
+    """
+
+    def __init__(self, inputs, values):
+        self.values = {parameter_of(t).get_instance_id(): np.asarray(v)
+                       for t, v in zip(inputs, values)}
+        self.cache = {}
+
+    def __call__(self, tensor):
+        output = tensor.output
+        key = (output.get_node().get_instance_id(), output.get_index())
+        if key in self.cache:
+            return self.cache[key]
+        params = _parameters_of(output)
+        if any(p.get_instance_id() not in self.values for p in params):
+            return None
+        model = ov.Model([ov_ops.result(output)], params, "keras_ov_value")
+        arrays = [self.values[p.get_instance_id()] for p in params]
+        in_dtypes = [dtypes.from_ov(p.get_output_element_type(0)) for p in params]
+        value = execute.make_executable(model)(arrays, in_dtypes)[0]
+        self.cache[key] = value
+        return value
+
+
+def trace(fn, specs, name="keras_ov_function", values=None):
     """Trace ``fn(*symbolic_inputs)`` into ``(ov.Model, outputs)``.
 
     ``specs`` is a list of ``(shape, dtype)``; ``fn`` returns a flat list of
-    OVTensors (concrete results become Constants of the model).
+    OVTensors (concrete results become Constants of the model).  With
+    ``values`` (one host array per input), ``fn`` may read the value of any
+    tensor it computes from the inputs (``numpy()``, ``float()``, ...), as in
+    eager execution; the traced graph is the same.
     """
     inputs = [symbolic(shape, dtype, f"input_{i}") for i, (shape, dtype) in enumerate(specs)]
-    outputs = fn(*inputs)
+    if values is None:
+        outputs = fn(*inputs)
+    else:
+        tensor_module._symbolic_values.append(_KnownInputs(inputs, values))
+        try:
+            outputs = fn(*inputs)
+        finally:
+            tensor_module._symbolic_values.pop()
     for i, o in enumerate(outputs):
         if not isinstance(o, OVTensor):
             raise TypeError(
@@ -133,8 +191,9 @@ def _narrowing(param):
     batch fed to a float32 model reaches it as ``Parameter(f64) -> Convert(f32)``:
     converting on the way in is bit-identical (both round to nearest).  The
     same holds for int64 ids only cast to int32 (both wrap).  int64 ids that
-    only index (``Embedding`` on int64 inputs: Gather indices) are exact in
-    int32 whenever they fit it, which the feed checks.  Either way the model
+    only index (``Embedding`` on int64 inputs: Gather indices) or are only
+    converted to a float (sparse labels in a loss) are exact in int32
+    whenever they fit it, which the feed checks.  Either way the model
     stays off the slow exact path.
     """
     t = param.get_output_element_type(0)
@@ -150,8 +209,9 @@ def _narrowing(param):
         return None
     if all(k == ("Convert", 0, ov.Type.i32) for k in kinds):
         return "convert"
-    if all(k == ("Convert", 0, ov.Type.i32) or k[:2] == ("Gather", 1) for k in kinds):
-        return "index"
+    if all(k == ("Convert", 0, ov.Type.i32) or k[:2] == ("Gather", 1)
+           or (k[:2] == ("Convert", 0) and k[2].is_real()) for k in kinds):
+        return "index"  # (an integer that fits int32 converts to a float the same)
     return None
 
 

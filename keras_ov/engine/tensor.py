@@ -16,8 +16,18 @@ from openvino import opset15
 from keras_ov.engine import dtypes
 
 
+# Evaluators of symbolic tensors, innermost last: pushed by
+# ``compiled.trace`` while it traces a function on inputs whose values are
+# known (a train step run eagerly), so the function's Python code can read a
+# symbolic tensor's value.  An evaluator returns None when it cannot.
+_symbolic_values = []
+
+
 class OVTensor:
-    __slots__ = ("_data", "_output", "dtype", "shape", "__weakref__")
+    # ``__dict__``: like the other backends' tensors, an OVTensor takes any
+    # attribute (Keras sets ``_keras_mask`` with setattr; without one it
+    # falls back to a global dict keyed by id with a finalizer per tensor).
+    __slots__ = ("_data", "_output", "dtype", "shape", "__weakref__", "__dict__")
 
     # NumPy must defer to our reflected operators (``np_array + tensor``).
     __array_priority__ = 100
@@ -58,6 +68,10 @@ class OVTensor:
     @property
     def data(self):
         if self._data is None:
+            evaluate = _symbolic_values[-1] if _symbolic_values else None
+            value = evaluate(self) if evaluate is not None else None
+            if value is not None:
+                return value
             raise ValueError(
                 "keras-ov: a symbolic tensor has no value; it is part of a graph "
                 "being traced (convert it inside an eager call instead)"
@@ -93,6 +107,19 @@ class OVTensor:
                 )
             return data.astype(dtype)
         return data.copy() if copy else data
+
+    def __format__(self, spec):
+        # As a NumPy scalar (and JAX/torch tensors): `f"{loss:.3f}"` formats a
+        # 0-d tensor's value; an empty spec is str().
+        if not spec:
+            return str(self)
+        data = self.data
+        if data.ndim:
+            raise TypeError(
+                f"keras-ov: unsupported format string {spec!r} for a tensor of shape "
+                f"{self.shape} (only a 0-d tensor formats as a number)"
+            )
+        return format(data.item(), spec)
 
     def __len__(self):
         if not self.shape:

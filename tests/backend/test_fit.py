@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 from keras import layers
+from keras.src.backend.common.symbolic_scope import in_symbolic_scope
 
 from tests.backend import _fit_cases
 
@@ -359,6 +360,61 @@ def test_eager_training_matches_compiled(flag):
     model.fit(x, y, epochs=1, batch_size=32, verbose=0, shuffle=False)
     for a, b in zip(model.get_weights(), ref.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+class _Spy(layers.Layer):
+    """Reads its input's values on the host in `call` (a debugging print)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def call(self, x):
+        if in_symbolic_scope():  # shape inference (compute_output_spec)
+            return x
+        self.seen.append((np.asarray(x).copy(), float(keras.ops.sum(x)), x.numpy().shape))
+        return x
+
+
+@pytest.mark.parametrize("flag", ["run_eagerly", "jit_compile"])
+def test_eager_training_step_sees_values(flag):
+    # As on JAX and torch, a step run eagerly may read its tensors' values;
+    # keras-ov traces the step on each call, with the batch's values known.
+    x, y = _classification(n=64)
+    spy = _Spy()
+    model = keras.Sequential([keras.Input((x.shape[1],)), layers.Dense(8), spy, layers.Dense(3)])
+    kwargs = {"run_eagerly": True} if flag == "run_eagerly" else {"jit_compile": False}
+    model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  **kwargs)
+    first = model.layers[0].get_weights()
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0, shuffle=False)
+    assert len(spy.seen) == 2
+    values, total, shape = spy.seen[0]
+    expected = x[:32] @ first[0] + first[1]
+    np.testing.assert_allclose(values, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(total, expected.sum(), rtol=1e-4, atol=1e-4)
+    assert shape == (32, 8)
+    # the second step sees the weights after the first step's update
+    second = x[32:] @ model.layers[0].get_weights()[0]
+    assert not np.allclose(spy.seen[1][0], x[32:] @ first[0] + first[1], atol=1e-6)
+    assert spy.seen[1][0].shape == second.shape
+
+
+def test_fit_with_int64_labels_stays_on_the_cpu_plugin():
+    # NumPy's default integers are int64 (np.random.randint): sparse labels
+    # the loss only converts to float are fed as int32 (they fit), so the
+    # step does not fall to the exact reference executor.
+    x, y = _classification(n=64)
+    y = y.astype("int64")
+    model = _mlp_model()
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    step = model.train_function.graph_step
+    (traced,) = step._cache._data.values()
+    assert not traced.function.exact_path
+    too_wide = y.copy()
+    too_wide[0] = 2**40
+    with pytest.raises(ValueError, match="outside int32"):
+        model.train_on_batch(x[:32], too_wide[:32])
 
 
 def test_mixed_precision_fit():

@@ -14,6 +14,12 @@ On the ``openvino`` backend, keras-hub's ``CausalLM.make_generate_function``
    dynamic, compiled by keras-hub and stored as ``model.ov_compiled_model``;
 4. ``model._unpack_singleton`` on the packed outputs.
 
+``compile_model`` makes a Result of every leaf of ``tree.flatten(outputs)``,
+and Keras's ``tree`` keeps ``None`` as a leaf: a text-only Gemma3 returns
+``"images": None``.  ``model.struct_outputs`` is therefore a property here: it
+reads back with each None replaced by a placeholder (a Constant of its own),
+and ``_unpack_singleton`` turns those placeholders' values back into None.
+
 Later calls reuse ``model.ov_compiled_model`` for *any* input, whatever its
 shape and whatever sampler was compiled since.  The graph is traced with the
 static shapes of the first inputs (Python shape arithmetic in
@@ -29,6 +35,7 @@ import numpy as np
 from keras.src import tree
 
 from keras_ov.engine import compiled, dtypes
+from keras_ov.ops.graph import ov_ops
 from keras_ov.engine.tensor import OVTensor
 
 
@@ -82,6 +89,14 @@ class _PerSignature:
         return model(flat_inputs)
 
 
+class _NoneOutput:
+    """Stands for a None output of ``generate_step`` in keras-hub's
+    ``compile_model``: ``.output`` is a Constant (a bool scalar)."""
+
+    def __init__(self):
+        self.output = ov_ops.constant(np.zeros((), bool)).output(0)
+
+
 class GenerationMixin:
     """``_parameterize_data``, ``_unpack_singleton`` and a per-signature
     ``ov_compiled_model`` for keras-hub's OpenVINO generate path."""
@@ -103,7 +118,24 @@ class GenerationMixin:
 
         return tree.map_structure(parameter, data)
 
+    @property
+    def struct_outputs(self):
+        outputs = self.__dict__.get("_ov_struct_outputs")
+        if outputs is None:
+            return None
+        return tree.map_structure(lambda x: _NoneOutput() if x is None else x, outputs)
+
+    @struct_outputs.setter
+    def struct_outputs(self, value):
+        self.__dict__["_ov_struct_outputs"] = value
+
     def _unpack_singleton(self, x):
+        outputs = self.__dict__.get("_ov_struct_outputs")
+        if outputs is not None:
+            flat, like = tree.flatten(x), tree.flatten(outputs)
+            if len(flat) == len(like) and any(o is None for o in like):
+                x = tree.pack_sequence_as(
+                    outputs, [None if o is None else v for o, v in zip(like, flat)])
         if isinstance(x, (list, tuple)) and len(x) == 1:
             return x[0]
         return x

@@ -20,6 +20,12 @@ set, it compiles the traced graph itself, for the traced static shapes, with
 stand-ins of the outputs (same structure, scalar Constants), compiles those in
 milliseconds, and the ``ov_compiled_model`` setter keeps keras-ov's model.
 
+``compile_model`` makes a Result of every leaf of ``tree.flatten(outputs)``,
+and Keras's ``tree`` keeps ``None`` as a leaf: a text-only Gemma3 returns
+``"images": None``.  Each None output is compiled as a placeholder (a bool
+scalar Constant of its own), and ``_unpack_singleton`` turns the
+placeholders' values back into None.
+
 Later calls reuse ``model.ov_compiled_model`` for *any* input, whatever its
 shape and whatever sampler was compiled since.  The graph is traced with the
 static shapes of the first inputs (Python shape arithmetic in
@@ -152,9 +158,20 @@ def generate_threads(batch):
     return 1 if batch <= ONE_THREAD_MAX_BATCH else 0
 
 
+class _NoneOutput:
+    """Stands for a None output of ``generate_step`` in the compiled graph:
+    ``.output`` is a Constant (a bool scalar)."""
+
+    def __init__(self):
+        self.output = ov_ops.constant(np.zeros((), bool)).output(0)
+        self.dtype = "bool"
+
+
 def _stand_in(tensor):
     """A Constant of ``tensor``'s dtype, in place of a traced output (see
     ``GenerationMixin.struct_outputs``)."""
+    if isinstance(tensor, _NoneOutput):
+        return tensor
     zero = np.zeros((), dtypes.to_numpy(tensor.dtype))
     return OVTensor(output=ov_ops.constant(zero).output(0))
 
@@ -177,6 +194,7 @@ class GenerationMixin:
     _ov_pending_params = None  # their Parameters, flat
     _ov_pending_fast = None  # FastGenerate of the traced outputs
     _ov_struct_outputs = None
+    _ov_struct_raw = None  # struct_outputs as set, None outputs kept
 
     def _parameterize_data(self, data):
         """``data`` (NumPy arrays, Python numbers, in any structure) as fresh
@@ -196,6 +214,13 @@ class GenerationMixin:
         return params
 
     def _unpack_singleton(self, x):
+        raw = self._ov_struct_raw
+        if raw is not None:
+            flat, like = tree.flatten(x), tree.flatten(raw)
+            if len(flat) == len(like) and any(o is None for o in like):
+                x = tree.pack_sequence_as(
+                    raw, [None if o is None else v for o, v in zip(like, flat)]
+                )
         if isinstance(x, (list, tuple)) and len(x) == 1:
             return x[0]
         return x
@@ -206,6 +231,9 @@ class GenerationMixin:
 
     @struct_outputs.setter
     def struct_outputs(self, value):
+        self._ov_struct_raw = value
+        if value is not None:
+            value = tree.map_structure(lambda x: _NoneOutput() if x is None else x, value)
         params = self._ov_pending_params
         if value is None or params is None:
             self._ov_struct_outputs = value

@@ -191,3 +191,32 @@ def test_generate_takes_the_fast_path(gpt2):
     leaves = [lm.struct_outputs["token_ids"], lm.struct_outputs["padding_mask"]]
     assert all(t.output.get_node().get_type_name() == "Constant" for t in leaves)
     assert all(t.output.get_partial_shape() == ov.PartialShape([]) for t in leaves)
+
+
+def test_none_outputs_come_back_as_none():
+    """A text-only Gemma3's ``generate_step`` returns ``"images": None``; keras-hub's
+    ``compile_model`` makes a Result of every flattened output leaf (None too), so
+    keras-ov hands it a placeholder for each None and gives None back."""
+    from keras_hub.src.utils.openvino_utils import ov_infer
+
+    model = keras_hub.models.GPT2CausalLM(
+        backbone=keras_hub.models.GPT2Backbone(
+            vocabulary_size=11, num_layers=1, num_heads=1, hidden_dim=4,
+            intermediate_dim=8, max_sequence_length=8,
+        ),
+        preprocessor=None,
+    )
+
+    def step(inputs, stop_token_ids):
+        import keras
+
+        return {"token_ids": keras.ops.add(inputs["token_ids"], 1), "images": None,
+                "padding_mask": inputs["padding_mask"]}
+
+    data = {"token_ids": np.arange(6, dtype="int32").reshape(2, 3),
+            "padding_mask": np.ones((2, 3), bool)}
+    for _ in range(2):  # traced and compiled, then the compiled model reused
+        out = ov_infer(model, data, None, step)
+        assert out["images"] is None
+        np.testing.assert_array_equal(np.asarray(out["token_ids"]), data["token_ids"] + 1)
+        np.testing.assert_array_equal(np.asarray(out["padding_mask"]), data["padding_mask"])

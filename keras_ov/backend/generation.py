@@ -43,6 +43,7 @@ from keras.src import tree
 
 from keras_ov.engine import compiled, dtypes, execute, layout
 from keras_ov.engine.tensor import OVTensor
+from keras_ov.ops import graph as g
 from keras_ov.ops.graph import ov_ops
 
 
@@ -131,6 +132,7 @@ class FastGenerate:
         batch = params[0].shape[0] if params and params[0].shape else 1
         self.threads = generate_threads(batch)
         layout.optimize(model)
+        self.rewritten = matvec_einsums(model)
         self.executable = execute.CompiledExecutable(
             model, {"INFERENCE_NUM_THREADS": self.threads} if self.threads else None
         )
@@ -147,6 +149,74 @@ class FastGenerate:
 # the shared 2-core machine): one thread needs 0.72x the CPU time of two and
 # decodes 1.75x (batch 1) and 1.8x (batch 4) the tokens/s.
 ONE_THREAD_MAX_BATCH = 4
+
+
+def _matvec_einsum(node):
+    """An Einsum of two computed operands where every label missing from the
+    larger one has size 1 (a decode step's attention: one query against the
+    cache, ``aecd,abcd->acbe``; the probabilities times the values,
+    ``acbe,aecd->abcd``), as Multiply + ReduceSum in the larger operand's
+    layout.  The CPU plugin's Einsum would transpose the whole cache for a
+    MatMul of one row; here only the small operand and the small result move.
+    Returns the replacement Output, or None if the pattern does not apply."""
+    spec = node.get_attributes()["equation"].replace(" ", "")
+    if "..." in spec or node.get_input_size() != 2:
+        return None
+    ins, out = spec.split("->")
+    labels = ins.split(",")
+    values = [node.input_value(i) for i in range(2)]
+    if any(v.get_node().get_type_name() == "Constant" for v in values):
+        return None  # a weight: the plugin's FullyConnected is the right kernel
+    shapes = [v.get_partial_shape() for v in values]
+    if not all(s.is_static for s in shapes) or any(len(set(lab)) != len(lab) for lab in labels):
+        return None
+    shapes = [list(s.to_shape()) for s in shapes]
+    size = {}
+    for lab, shape in zip(labels, shapes):
+        for c, d in zip(lab, shape):
+            if size.setdefault(c, d) != d:
+                return None  # broadcasting size-1 labels: leave it to Einsum
+    big = int(np.prod(shapes[1])) > int(np.prod(shapes[0]))
+    big_lab, small_lab = labels[big], labels[not big]
+    extra = "".join(dict.fromkeys(c for c in small_lab + out if c not in big_lab))
+    if any(c not in size or size[c] != 1 for c in extra):
+        return None  # an output-only label, or a free dim of the small operand
+    common = big_lab + extra
+    big_v = g.reshape(values[big], [size[c] for c in common])
+    order = [c for c in common if c in small_lab]
+    small_v = ov_ops.transpose(values[not big], g.i64([small_lab.index(c) for c in order]))
+    small_v = g.reshape(small_v.output(0), [size[c] if c in small_lab else 1 for c in common])
+    prod = ov_ops.multiply(big_v, small_v)
+    summed = [i for i, c in enumerate(common) if c not in out]
+    kept = [c for c in common if c in out]
+    red = ov_ops.reduce_sum(prod, g.i64(summed), False) if summed else prod
+    perm = [kept.index(c) for c in out]
+    moved = [i for i in perm if size[kept[i]] != 1]
+    if moved == sorted(moved):  # only size-1 dims move: a Reshape (the CPU
+        # plugin compiles such a Transpose after a ReduceSum to a wrong shape)
+        return g.reshape(red.output(0), [size[c] for c in out])
+    return ov_ops.transpose(red, g.i64(perm)).output(0)
+
+
+def matvec_einsums(model):
+    """``_matvec_einsum`` on every Einsum of ``model`` and of its Loop bodies;
+    returns how many were rewritten."""
+    done = 0
+    for node in model.get_ordered_ops():
+        kind = node.get_type_name()
+        if kind == "Loop":
+            body = node.get_function()
+            if matvec_einsums(body):
+                done += 1
+        elif kind == "Einsum":
+            new = _matvec_einsum(node)
+            if new is not None:
+                new.get_node().set_friendly_name(node.get_friendly_name())
+                node.output(0).replace(new)
+                done += 1
+    if done:
+        model.validate_nodes_and_infer_types()
+    return done
 
 
 def generate_threads(batch):

@@ -47,13 +47,23 @@ VOCAB = 8192
 WORKLOADS = {
     "gpt2": (
         "GPT-2-style (6 layers, hidden 512, 8 heads, vocab 8192)",
-        {"num_layers": 6, "num_heads": 8, "hidden_dim": 512, "intermediate_dim": 2048,
-         "max_sequence_length": 256},
+        {
+            "num_layers": 6,
+            "num_heads": 8,
+            "hidden_dim": 512,
+            "intermediate_dim": 2048,
+            "max_sequence_length": 256,
+        },
     ),
     "llama": (
         "Llama-style (6 layers, hidden 512, 8 query / 2 KV heads, vocab 8192)",
-        {"num_layers": 6, "num_query_heads": 8, "num_key_value_heads": 2, "hidden_dim": 512,
-         "intermediate_dim": 1408},
+        {
+            "num_layers": 6,
+            "num_query_heads": 8,
+            "num_key_value_heads": 2,
+            "hidden_dim": 512,
+            "intermediate_dim": 1408,
+        },
     ),
 }
 BATCHES = (1, 4)
@@ -110,8 +120,9 @@ class GenWorker:
         self.kind = kind
         if kind == "keras-ov":
             import keras_ov  # noqa: F401  (before keras)
-        import keras
         import keras_hub
+
+        import keras
 
         self.keras = keras
         self.keras_hub = keras_hub
@@ -234,8 +245,13 @@ def measure(workers, kinds, cfg, timeout):
             if kind in errors:
                 continue
             reply = workers[kind].call(
-                {"cmd": "run", "key": key, "budget": cfg["budget"],
-                 "min_calls": cfg["min_calls"], "max_calls": cfg["max_calls"]},
+                {
+                    "cmd": "run",
+                    "key": key,
+                    "budget": cfg["budget"],
+                    "min_calls": cfg["min_calls"],
+                    "max_calls": cfg["max_calls"],
+                },
                 timeout,
             )
             if "times" in reply:
@@ -284,8 +300,9 @@ def run(args):
                     setup[kind] = (
                         started
                         if started and "error" in started
-                        else w.call({"cmd": "setup_gen", "name": name, "batch": batch},
-                                    args.timeout)
+                        else w.call(
+                            {"cmd": "setup_gen", "name": name, "batch": batch}, args.timeout
+                        )
                     )
                 ok = [k for k in workers if "error" not in setup[k]]
                 log(f"generation {name} batch {batch}: timing {', '.join(ok)}")
@@ -299,7 +316,9 @@ def run(args):
                         row["cells"][kind] = {"error": cell["error"]}
                         continue
                     row["cells"][kind] = dict(
-                        cell, rates=rates(cell, batch), first_s=setup[kind]["first_s"],
+                        cell,
+                        rates=rates(cell, batch),
+                        first_s=setup[kind]["first_s"],
                         same_tokens_as_jax=None if ref is None else setup[kind]["tokens"] == ref,
                     )
                 results["rows"].append(row)

@@ -110,7 +110,9 @@ def inputs(name, n, seed):
 class LowPrecisionWorker:
     def __init__(self, kind):
         if kind not in WORKERS:
-            raise SystemExit(f"benchmarks.lowprecision: unknown worker {kind!r}; known: {list(WORKERS)}")
+            raise SystemExit(
+                f"benchmarks.lowprecision: unknown worker {kind!r}; known: {list(WORKERS)}"
+            )
         self.kind = kind
         self.keras = None
         if kind == "keras-ov":
@@ -171,8 +173,11 @@ class LowPrecisionWorker:
                         out[f"{layer} {prec}"] = out.get(f"{layer} {prec}", 0) + n
                 return out
 
-            info["kernels"] = {"f32": kernels(model), "int8": kernels(quantized),
-                               "nncf": kernels(self.nncf)}
+            info["kernels"] = {
+                "f32": kernels(model),
+                "int8": kernels(quantized),
+                "nncf": kernels(self.nncf),
+            }
             if "bf16" in self.fns:
                 info["kernels"]["bf16"] = kernels(model, "bf16")
         return info
@@ -186,8 +191,11 @@ class LowPrecisionWorker:
         info = {}
         t0 = time.perf_counter()
         self.nncf = keras_ov.quantize(
-            model, "int8", calibration_data=inputs(name, calib, seed=2),
-            batch_size=min(batch, calib), subset_size=calib,
+            model,
+            "int8",
+            calibration_data=inputs(name, calib, seed=2),
+            batch_size=min(batch, calib),
+            subset_size=calib,
         )
         info["nncf_quantize_s"] = time.perf_counter() - t0
         nncf = self.nncf
@@ -220,7 +228,8 @@ class LowPrecisionWorker:
             ov_model = core.read_model(irs[ir])
             ov_model.reshape({ov_model.inputs[0]: ov.PartialShape(list(x.shape))})
             compiled = core.compile_model(
-                ov_model, "CPU",
+                ov_model,
+                "CPU",
                 {"INFERENCE_PRECISION_HINT": precision, "PERFORMANCE_HINT": "LATENCY"},
             )
             self.fns[task] = lambda c=compiled: c(x)
@@ -228,7 +237,9 @@ class LowPrecisionWorker:
             self.fns[task]()
             info[f"first_{task}_s"] = time.perf_counter() - t0
             self.fns[task]()
-            info[f"runs_as_{task}"] = compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name()
+            info[f"runs_as_{task}"] = compiled.get_property(
+                "INFERENCE_PRECISION_HINT"
+            ).get_type_name()
         return info
 
     def run(self, task, budget, min_calls, max_calls):
@@ -302,7 +313,10 @@ def worker_main(kind):
             try:
                 reply = worker.dispatch(msg)
             except Exception as exc:
-                reply = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+                reply = {
+                    "error": f"{type(exc).__name__}: {exc}",
+                    "traceback": traceback.format_exc(),
+                }
             proto.write(json.dumps(reply) + "\n")
     finally:
         shutil.rmtree(worker.tmpdir, ignore_errors=True)
@@ -340,8 +354,13 @@ def measure(workers, cells, cfg, timeout):
                 continue
             kind, task = cells[label]
             reply = workers[kind].call(
-                {"cmd": "run", "task": task, "budget": cfg["budget"],
-                 "min_calls": cfg["min_calls"], "max_calls": cfg["max_calls"]},
+                {
+                    "cmd": "run",
+                    "task": task,
+                    "budget": cfg["budget"],
+                    "min_calls": cfg["min_calls"],
+                    "max_calls": cfg["max_calls"],
+                },
                 timeout,
             )
             if "times" in reply:
@@ -466,16 +485,16 @@ def render(results):
         "| column | what |",
         "|---|---|",
         "| kov f32 | keras-ov `model.predict(x)`, float32 |",
-        "| kov int8 | keras-ov, a second copy of the model after Keras's `model.quantize(\"int8\")` |",
-        "| kov NNCF int8 | `keras_ov.quantize(model, \"int8\", calibration)` (NNCF post-training "
+        '| kov int8 | keras-ov, a second copy of the model after Keras\'s `model.quantize("int8")` |',
+        '| kov NNCF int8 | `keras_ov.quantize(model, "int8", calibration)` (NNCF post-training '
         "quantization of keras-ov's traced graph), then `QuantizedModel.predict(x)` |",
         "| raw OV NNCF int8 | OpenVINO alone: `compile_model` of that same NNCF IR (f32 hint, "
         "LATENCY), `compiled_model(x)` |",
-        "| JAX f32 / int8 | the JAX backend's `predict`, float32 / after `quantize(\"int8\")` |",
-        "| kov bf16 | keras-ov's float32 model under `execute.set_precision(\"bf16\")` |",
+        '| JAX f32 / int8 | the JAX backend\'s `predict`, float32 / after `quantize("int8")` |',
+        '| kov bf16 | keras-ov\'s float32 model under `execute.set_precision("bf16")` |',
         "| raw OV bf16 | OpenVINO alone on keras-ov's float32 IR, bf16 hint |",
         "",
-        "Keras's `quantize(\"int8\")` quantizes Dense, EinsumDense and Embedding layers; "
+        'Keras\'s `quantize("int8")` quantizes Dense, EinsumDense and Embedding layers; '
         "ResNet50's convolutions stay float32 (only its classifier is int8), while NNCF "
         "quantizes the convolutions too.",
         "",
@@ -486,8 +505,11 @@ def render(results):
     ]
     for name, res in results["models"].items():
         row = res["predict"]
-        lines.append(f"| {MODELS[name][2]} | {MODELS[name][0]} | "
-                     + " | ".join(_ms(row.get(label)) for label in CELLS) + " |")
+        lines.append(
+            f"| {MODELS[name][2]} | {MODELS[name][0]} | "
+            + " | ".join(_ms(row.get(label)) for label in CELLS)
+            + " |"
+        )
     lines += [
         "",
         "## Ratios (targets in brackets)",
@@ -524,16 +546,23 @@ def render(results):
         for task, kernels in kov.get("kernels", {}).items():
             text = ", ".join(f"{k}: {v}" for k, v in sorted(kernels.items())) or "—"
             first = kov.get(f"first_{task}_s")
-            lines.append(f"| {name} | {task} | {text} | "
-                         f"{'—' if first is None else f'{first:.2f}'} |")
-        extra = [f"Keras quantize {kov['int8_quantize_s']:.2f} s" if "int8_quantize_s" in kov else "",
-                 f"NNCF quantize {kov['nncf_quantize_s']:.2f} s" if "nncf_quantize_s" in kov else ""]
+            lines.append(
+                f"| {name} | {task} | {text} | {'—' if first is None else f'{first:.2f}'} |"
+            )
+        extra = [
+            f"Keras quantize {kov['int8_quantize_s']:.2f} s" if "int8_quantize_s" in kov else "",
+            f"NNCF quantize {kov['nncf_quantize_s']:.2f} s" if "nncf_quantize_s" in kov else "",
+        ]
         raw = res["setup"].get("raw-ov", {})
         if "runs_as_bf16" in raw:
             extra.append(f"raw OV bf16 runs as {raw['runs_as_bf16']}")
         lines.append(f"| {name} | setup | {'; '.join(e for e in extra if e)} | — |")
-    errors = [(name, kind, c) for name, res in results["models"].items()
-              for kind, c in res["setup"].items() if "error" in c]
+    errors = [
+        (name, kind, c)
+        for name, res in results["models"].items()
+        for kind, c in res["setup"].items()
+        if "error" in c
+    ]
     if errors:
         lines += ["", "## Errors", ""]
         lines += [f"- {name} / {kind}: {' '.join(c['error'].split())}" for name, kind, c in errors]

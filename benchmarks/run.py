@@ -437,21 +437,34 @@ class Report:
         ops = self.r["ops"]
         if not ops:
             return []
-        header = ["op", "keras-ov", "in-tree OV", "JAX", "kov / in-tree", "kov / JAX", "kov first call"]
+        header = [
+            "op",
+            "keras-ov",
+            "in-tree OV",
+            "JAX",
+            "kov / in-tree",
+            "kov / JAX",
+            "kov first call",
+        ]
         rows = []
         for name, row in ops.items():
             kov = row.get("keras-ov")
-            rows.append([
-                EAGER_OPS[name][0],
-                self.cell(kov), self.cell(row.get("in-tree")), self.cell(row.get("jax")),
-                self.ratio(kov, row.get("in-tree")), self.ratio(kov, row.get("jax")),
-                self.cell(kov, "first_call_ms"),
-            ])
+            rows.append(
+                [
+                    EAGER_OPS[name][0],
+                    self.cell(kov),
+                    self.cell(row.get("in-tree")),
+                    self.cell(row.get("jax")),
+                    self.ratio(kov, row.get("in-tree")),
+                    self.ratio(kov, row.get("jax")),
+                    self.cell(kov, "first_call_ms"),
+                ]
+            )
         return [
             "## Eager ops → NumPy (ms per call, median)",
             "",
             "Inputs are backend tensors made before timing; each call is the op (or chain) plus "
-            "`keras.ops.convert_to_numpy` of its result. \"kov first call\" includes compiling.",
+            '`keras.ops.convert_to_numpy` of its result. "kov first call" includes compiling.',
             "",
             self.table(header, rows),
             "",
@@ -469,15 +482,42 @@ class Report:
                 "## Eager `model(x)` (ms per call, median)",
                 "",
                 self.table(
-                    ["model", "batch", "keras-ov", "in-tree OV", "JAX", "kov / in-tree", "kov / JAX"],
-                    [["MLP", MODELS["mlp"][0], self.cell(kov), self.cell(row.get("in-tree")),
-                      self.cell(row.get("jax")), self.ratio(kov, row.get("in-tree")),
-                      self.ratio(kov, row.get("jax"))]],
+                    [
+                        "model",
+                        "batch",
+                        "keras-ov",
+                        "in-tree OV",
+                        "JAX",
+                        "kov / in-tree",
+                        "kov / JAX",
+                    ],
+                    [
+                        [
+                            "MLP",
+                            MODELS["mlp"][0],
+                            self.cell(kov),
+                            self.cell(row.get("in-tree")),
+                            self.cell(row.get("jax")),
+                            self.ratio(kov, row.get("in-tree")),
+                            self.ratio(kov, row.get("jax")),
+                        ]
+                    ],
                 ),
                 "",
             ]
-        header = ["model", "batch", "call", "keras-ov", "in-tree OV", "JAX", "raw OV f32",
-                  "raw OV bf16", "kov / in-tree", "kov / JAX", "kov / raw f32"]
+        header = [
+            "model",
+            "batch",
+            "call",
+            "keras-ov",
+            "in-tree OV",
+            "JAX",
+            "raw OV f32",
+            "raw OV bf16",
+            "kov / in-tree",
+            "kov / JAX",
+            "kov / raw f32",
+        ]
         rows, tput = [], []
         for name, rs in models.items():
             batch = MODELS[name][0]
@@ -486,19 +526,30 @@ class Report:
             for call in ("predict", "predict_on_batch"):
                 row = rs[call]
                 kov = row.get("keras-ov")
-                rows.append([
-                    MODELS[name][1], batch, f"`{call}`",
-                    self.cell(kov), self.cell(row.get("in-tree")), self.cell(row.get("jax")),
-                    self.cell(raw32), self.cell(raw16),
-                    self.ratio(kov, row.get("in-tree")), self.ratio(kov, row.get("jax")),
-                    self.ratio(kov, raw32),
-                ])
+                rows.append(
+                    [
+                        MODELS[name][1],
+                        batch,
+                        f"`{call}`",
+                        self.cell(kov),
+                        self.cell(row.get("in-tree")),
+                        self.cell(row.get("jax")),
+                        self.cell(raw32),
+                        self.cell(raw16),
+                        self.ratio(kov, row.get("in-tree")),
+                        self.ratio(kov, row.get("jax")),
+                        self.ratio(kov, raw32),
+                    ]
+                )
             per_s = lambda ms, b=batch: b * 1e3 / ms  # noqa: E731
             row = rs["predict"]
-            tput.append([MODELS[name][1], batch] + [
-                self.cell(row.get(label), scale=per_s)
-                for label in ("keras-ov", "in-tree", "jax", "raw OV f32", "raw OV bf16")
-            ])
+            tput.append(
+                [MODELS[name][1], batch]
+                + [
+                    self.cell(row.get(label), scale=per_s)
+                    for label in ("keras-ov", "in-tree", "jax", "raw OV f32", "raw OV bf16")
+                ]
+            )
         out += [
             "## Predict latency (ms per batch, median)",
             "",
@@ -511,7 +562,10 @@ class Report:
             "",
             "## Throughput (samples/s, from the `predict` median)",
             "",
-            self.table(["model", "batch", "keras-ov", "in-tree OV", "JAX", "raw OV f32", "raw OV bf16"], tput),
+            self.table(
+                ["model", "batch", "keras-ov", "in-tree OV", "JAX", "raw OV f32", "raw OV bf16"],
+                tput,
+            ),
             "",
         ]
         out += self.render_many()
@@ -520,7 +574,14 @@ class Report:
         return out
 
     def render_many(self):
-        labels = ["keras-ov", "keras-ov THROUGHPUT", "in-tree", "jax", "raw OV sync", "raw OV async"]
+        labels = [
+            "keras-ov",
+            "keras-ov THROUGHPUT",
+            "in-tree",
+            "jax",
+            "raw OV sync",
+            "raw OV async",
+        ]
         rows = []
         for name, rs in self.r["models"].items():
             row = rs.get("predict_many")
@@ -529,9 +590,11 @@ class Report:
             batch = MODELS[name][0]
             per_s = lambda ms, n=batch * MANY_BATCHES: n * 1e3 / ms  # noqa: E731
             kov, best = row.get("keras-ov THROUGHPUT"), row.get("raw OV async")
-            rows.append([MODELS[name][1], f"{MANY_BATCHES} x {batch}"]
-                        + [self.cell(row.get(label), scale=per_s) for label in labels]
-                        + [self.ratio(best, kov)])
+            rows.append(
+                [MODELS[name][1], f"{MANY_BATCHES} x {batch}"]
+                + [self.cell(row.get(label), scale=per_s) for label in labels]
+                + [self.ratio(best, kov)]
+            )
         if not rows:
             return []
         return [
@@ -544,17 +607,34 @@ class Report:
             "`AsyncInferQueue` on the THROUGHPUT-compiled IR (async). The last column is keras-ov "
             "THROUGHPUT's rate over raw OV async's (1 = the same).",
             "",
-            self.table(["model", "batches", "keras-ov", "keras-ov THROUGHPUT", "in-tree OV",
-                        "JAX", "raw OV sync", "raw OV async", "kov THROUGHPUT / raw async"], rows),
+            self.table(
+                [
+                    "model",
+                    "batches",
+                    "keras-ov",
+                    "keras-ov THROUGHPUT",
+                    "in-tree OV",
+                    "JAX",
+                    "raw OV sync",
+                    "raw OV async",
+                    "kov THROUGHPUT / raw async",
+                ],
+                rows,
+            ),
             "",
         ]
 
     def render_first_calls(self):
         rows = []
         for name, setup in self.r["setup"].items():
-            rows.append([MODELS[name][1]] + [
-                self.cell(setup.get(k), "first_call_s") for k in ("keras-ov", "in-tree", "jax", "raw-ov")
-            ] + [self.value(setup.get("raw-ov"), "effective_precision_bf16") or "—"])
+            rows.append(
+                [MODELS[name][1]]
+                + [
+                    self.cell(setup.get(k), "first_call_s")
+                    for k in ("keras-ov", "in-tree", "jax", "raw-ov")
+                ]
+                + [self.value(setup.get("raw-ov"), "effective_precision_bf16") or "—"]
+            )
         return [
             "## First call (s)",
             "",
@@ -563,7 +643,9 @@ class Report:
             "inference. The last column is the precision the CPU plugin actually used when asked "
             "for bf16 (CPUs without bf16 support run f32).",
             "",
-            self.table(["model", "keras-ov", "in-tree OV", "JAX", "raw OV", "raw bf16 runs as"], rows),
+            self.table(
+                ["model", "keras-ov", "in-tree OV", "JAX", "raw OV", "raw bf16 runs as"], rows
+            ),
             "",
         ]
 
@@ -596,12 +678,21 @@ class Report:
             "## Graph size (OpenVINO IR, ops excluding Parameter/Constant/Result)",
             "",
             "keras-ov: the largest OpenVINO model it compiled during the first `predict` (recorded "
-            "at `keras_ov.engine.execute.make_executable`); \"graphs\" is how many models that "
+            'at `keras_ov.engine.execute.make_executable`); "graphs" is how many models that '
             "predict compiled (1 = one whole-model graph). "
             "TF FE: the IR `openvino.convert_model` makes from the TF SavedModel.",
             "",
-            self.table(["model", "keras-ov ops", "keras-ov Transposes", "keras-ov graphs",
-                        "TF FE ops", "TF FE Transposes"], rows),
+            self.table(
+                [
+                    "model",
+                    "keras-ov ops",
+                    "keras-ov Transposes",
+                    "keras-ov graphs",
+                    "TF FE ops",
+                    "TF FE Transposes",
+                ],
+                rows,
+            ),
             "",
         ]
 
@@ -629,14 +720,24 @@ def fmt_load(load):
 
 def parse_args(argv):
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
-    p.add_argument("--quick", action="store_true", help="few rounds, small models only (smoke test)")
-    p.add_argument("--out", default=os.path.join("benchmarks", "RESULTS.md"), help="markdown report path")
+    p.add_argument(
+        "--quick", action="store_true", help="few rounds, small models only (smoke test)"
+    )
+    p.add_argument(
+        "--out", default=os.path.join("benchmarks", "RESULTS.md"), help="markdown report path"
+    )
     p.add_argument("--json", default=None, help="raw results (default: --out with .json)")
-    p.add_argument("--backends", default=",".join(WORKERS), help=f"comma list of {','.join(WORKERS)}")
+    p.add_argument(
+        "--backends", default=",".join(WORKERS), help=f"comma list of {','.join(WORKERS)}"
+    )
     p.add_argument("--models", default=None, help=f"comma list of {','.join(MODELS)}")
-    p.add_argument("--ops", default=",".join(EAGER_OPS), help="comma list of eager ops ('' for none)")
+    p.add_argument(
+        "--ops", default=",".join(EAGER_OPS), help="comma list of eager ops ('' for none)"
+    )
     p.add_argument("--rounds", type=int, default=None, help="override the number of rounds")
-    p.add_argument("--timeout", type=float, default=900, help="seconds before a worker call is abandoned")
+    p.add_argument(
+        "--timeout", type=float, default=900, help="seconds before a worker call is abandoned"
+    )
     p.add_argument("--from-json", default=None, help="only re-render the report of a saved run")
     args = p.parse_args(argv)
     args.backends = [b for b in args.backends.split(",") if b]
@@ -645,8 +746,11 @@ def parse_args(argv):
         args.models = list(SMALL_MODELS if args.quick else MODELS)
     else:
         args.models = [m for m in args.models.split(",") if m]
-    for kind, names, known in (("backend", args.backends, WORKERS), ("model", args.models, MODELS),
-                               ("op", args.ops, EAGER_OPS)):
+    for kind, names, known in (
+        ("backend", args.backends, WORKERS),
+        ("model", args.models, MODELS),
+        ("op", args.ops, EAGER_OPS),
+    ):
         bad = [n for n in names if n not in known]
         if bad:
             p.error(f"unknown {kind}(s) {bad}; known: {', '.join(known)}")

@@ -29,10 +29,10 @@ import time
 
 import numpy as np
 
-import keras_ov  # noqa: F401  (before keras)
-
 import keras
 from keras import layers
+
+import keras_ov  # noqa: F401  (before keras)
 
 MALFORMED = [
     b"{not json",
@@ -92,8 +92,11 @@ def run_load(port, pool, want, requests, clients):
         for i in range(k, requests, clients):
             malformed = i % 10 == 3
             j = i % len(pool)
-            body = MALFORMED[i % len(MALFORMED)] if malformed else json.dumps(
-                {"inputs": pool[j].tolist()}).encode()
+            body = (
+                MALFORMED[i % len(MALFORMED)]
+                if malformed
+                else json.dumps({"inputs": pool[j].tolist()}).encode()
+            )
             t = time.perf_counter()
             try:
                 status, payload = _post(conn, body)
@@ -127,8 +130,15 @@ def run_load(port, pool, want, requests, clients):
         t.join()
     wall = time.perf_counter() - t0
     p50, p99 = np.percentile(latencies, [50, 99])
-    return dict(stats, requests=requests, clients=clients, seconds=wall,
-                throughput=len(latencies) / wall, p50_ms=float(p50), p99_ms=float(p99))
+    return dict(
+        stats,
+        requests=requests,
+        clients=clients,
+        seconds=wall,
+        throughput=len(latencies) / wall,
+        p50_ms=float(p50),
+        p99_ms=float(p99),
+    )
 
 
 def serve_and_measure(replicas, requests, clients, cpus_per_replica):
@@ -140,9 +150,25 @@ def serve_and_measure(replicas, requests, clients, cpus_per_replica):
     port = _free_port()
     env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "keras_ov", "serve", path, "--replicas", str(replicas),
-         "--host", "127.0.0.1", "--port", str(port), "--cpus-per-replica", str(cpus_per_replica)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "keras_ov",
+            "serve",
+            path,
+            "--replicas",
+            str(replicas),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--cpus-per-replica",
+            str(cpus_per_replica),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
     try:
         if not _wait_ready(port, json.dumps({"inputs": pool[0].tolist()}).encode(), proc):

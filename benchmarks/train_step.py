@@ -56,8 +56,12 @@ def main(argv=None):
     for name in names:
         env = dict(os.environ, KERAS_BACKEND=name, PYTHONPATH=os.getcwd())
         workers[name] = subprocess.Popen(
-            [sys.executable, "-c", WORKER], env=env, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            [sys.executable, "-c", WORKER],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         first[name] = json.loads(workers[name].stdout.readline())
     times = {n: [] for n in names}
@@ -75,14 +79,18 @@ def main(argv=None):
         w.stdin.close()
         w.wait()
     base = statistics.median(times[names[-1]])
-    print(f"MLP 784-512-512-10, Adam, train_on_batch at batch 128 "
-          f"({args.rounds} rounds x {args.burst} steps, interleaved)")
+    print(
+        f"MLP 784-512-512-10, Adam, train_on_batch at batch 128 "
+        f"({args.rounds} rounds x {args.burst} steps, interleaved)"
+    )
     for name in names:
         med = statistics.median(times[name])
-        print(f"  {name:9s} {med:7.2f} ms/step (x{med / base:.2f} of {names[-1]}), "
-              f"first step {first[name]['first_s'] * 1e3:7.0f} ms, "
-              f"min burst {min(times[name]):.2f} ms, "
-              f"CPU time {statistics.median(cpu[name]):.2f} ms/step (all threads)")
+        print(
+            f"  {name:9s} {med:7.2f} ms/step (x{med / base:.2f} of {names[-1]}), "
+            f"first step {first[name]['first_s'] * 1e3:7.0f} ms, "
+            f"min burst {min(times[name]):.2f} ms, "
+            f"CPU time {statistics.median(cpu[name]):.2f} ms/step (all threads)"
+        )
     print(f"  load average during the run: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
     return times
 

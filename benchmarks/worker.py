@@ -289,7 +289,7 @@ class Worker:
 
     def _batches(self):
         b = self.batch
-        return [self.x_many[i:i + b] for i in range(0, len(self.x_many), b)]
+        return [self.x_many[i : i + b] for i in range(0, len(self.x_many), b)]
 
     def _raw_many(self, mode):
         import openvino as ov

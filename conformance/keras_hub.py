@@ -65,7 +65,24 @@ RESULTS = os.path.join(HERE, "results", "keras_hub")
 KERAS_HUB_COMMIT = "71453d08f59edc90d276e999319fc51e61cbf82c"
 DEFAULT_REPO = "/work/.mirror/keras-team+keras-hub/repo"
 
-MODELS = ["bert", "gpt2", "gemma", "gemma3", "llama", "mistral", "qwen", "t5", "whisper", "sam", "stable_diffusion_3", "vit", "resnet", "mobilenet", "efficientnet", "deberta_v3"]
+MODELS = [
+    "bert",
+    "gpt2",
+    "gemma",
+    "gemma3",
+    "llama",
+    "mistral",
+    "qwen",
+    "t5",
+    "whisper",
+    "sam",
+    "stable_diffusion_3",
+    "vit",
+    "resnet",
+    "mobilenet",
+    "efficientnet",
+    "deberta_v3",
+]
 SUBSET = [f"models/{m}" for m in MODELS] + ["layers", "samplers", "utils"]
 
 BACKENDS = {
@@ -84,7 +101,8 @@ def export_source(repo, commit):
     os.makedirs(dest, exist_ok=True)
     archive = subprocess.run(
         ["git", f"--git-dir={repo}", "archive", "--format=tar", commit],
-        capture_output=True, check=True,
+        capture_output=True,
+        check=True,
     ).stdout
     subprocess.run(["tar", "-x", "-C", dest], input=archive, check=True)
     return dest
@@ -119,8 +137,9 @@ def _add(total, one):
 
 
 class Runner:
-    def __init__(self, source, backend, keep_whitelist, extra, timeout, fit="skip",
-                 order="file", seed=0):
+    def __init__(
+        self, source, backend, keep_whitelist, extra, timeout, fit="skip", order="file", seed=0
+    ):
         self.source = source
         self.backend = backend
         self.extra = extra
@@ -143,16 +162,34 @@ class Runner:
 
     def _pytest(self, target, xml):
         cmd = [
-            sys.executable, "-m", "pytest", *([target] if isinstance(target, str) else target),
-            "-p", "conformance.keras_hub_plugin",
-            "-q", "--no-header", "--tb=short", "-p", "no:cacheprovider",
-            "--rootdir", self.source, f"--junitxml={xml}", *self.extra,
+            sys.executable,
+            "-m",
+            "pytest",
+            *([target] if isinstance(target, str) else target),
+            "-p",
+            "conformance.keras_hub_plugin",
+            "-q",
+            "--no-header",
+            "--tb=short",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            self.source,
+            f"--junitxml={xml}",
+            *self.extra,
         ]
         if os.path.exists(xml):
             os.remove(xml)
         try:
-            proc = subprocess.run(cmd, cwd=self.source, env=self.env, capture_output=True,
-                                  text=True, timeout=self.timeout, check=False)
+            proc = subprocess.run(
+                cmd,
+                cwd=self.source,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=self.timeout,
+                check=False,
+            )
             log, code = proc.stdout + proc.stderr, proc.returncode
         except subprocess.TimeoutExpired as e:
             log, code = f"TIMEOUT after {self.timeout}s\n{e.stdout or ''}", -9
@@ -163,10 +200,27 @@ class Runner:
 
     def _collect(self, rel):
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", rel, "--collect-only", "-o", "addopts=", "-q",
-             "-p", "conformance.keras_hub_plugin", "-p", "no:cacheprovider",
-             "--rootdir", self.source],
-            cwd=self.source, env=self.env, capture_output=True, text=True, check=False,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                rel,
+                "--collect-only",
+                "-o",
+                "addopts=",
+                "-q",
+                "-p",
+                "conformance.keras_hub_plugin",
+                "-p",
+                "no:cacheprovider",
+                "--rootdir",
+                self.source,
+            ],
+            cwd=self.source,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         return [line.strip() for line in proc.stdout.splitlines() if "::" in line]
 
@@ -218,50 +272,83 @@ def test_files(source, paths):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("paths", nargs="*", help="directories or files under keras_hub/src (default: the subset)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "paths", nargs="*", help="directories or files under keras_hub/src (default: the subset)"
+    )
     ap.add_argument("--backend", choices=sorted(BACKENDS), default="keras-ov")
     ap.add_argument("--source", help="a keras-hub source checkout (default: exported from --repo)")
     ap.add_argument("--repo", default=DEFAULT_REPO, help="a keras-hub git directory")
     ap.add_argument("--commit", default=KERAS_HUB_COMMIT)
-    ap.add_argument("--keep-whitelist", action="store_true",
-                    help="keep keras-hub's OpenVINO whitelist (its CI's rules)")
-    ap.add_argument("--fit", choices=["run", "skip"],
-                    help="run the tests that call fit/train_on_batch on 'openvino', or keep keras-hub's "
-                         "skip (default: run on keras-ov, skip on in-tree)")
-    ap.add_argument("--order", choices=["file", "reverse", "random"], default="file",
-                    help="the order of the tests within each file")
+    ap.add_argument(
+        "--keep-whitelist",
+        action="store_true",
+        help="keep keras-hub's OpenVINO whitelist (its CI's rules)",
+    )
+    ap.add_argument(
+        "--fit",
+        choices=["run", "skip"],
+        help="run the tests that call fit/train_on_batch on 'openvino', or keep keras-hub's "
+        "skip (default: run on keras-ov, skip on in-tree)",
+    )
+    ap.add_argument(
+        "--order",
+        choices=["file", "reverse", "random"],
+        default="file",
+        help="the order of the tests within each file",
+    )
     ap.add_argument("--seed", type=int, default=0, help="the seed of --order random")
-    ap.add_argument("--per", choices=["file", "dir"], default="file",
-                    help="one pytest process per test file, or per directory (saves the ~10 s "
-                         "start-up of each file; a dying process is re-run per file)")
+    ap.add_argument(
+        "--per",
+        choices=["file", "dir"],
+        default="file",
+        help="one pytest process per test file, or per directory (saves the ~10 s "
+        "start-up of each file; a dying process is re-run per file)",
+    )
     ap.add_argument("-j", "--jobs", type=int, default=1, help="pytest processes run at once")
-    ap.add_argument("--compare", nargs=2, metavar=("BASE", "OTHER"),
-                    help="compare two finished runs (results directories under "
-                         "conformance/results/keras_hub, e.g. jax keras-ov): the tests that pass on "
-                         "BASE and not on OTHER")
+    ap.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("BASE", "OTHER"),
+        help="compare two finished runs (results directories under "
+        "conformance/results/keras_hub, e.g. jax keras-ov): the tests that pass on "
+        "BASE and not on OTHER",
+    )
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per pytest process")
     ap.add_argument("--show-failures", action="store_true")
     argv = list(sys.argv[1:] if argv is None else argv)
-    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
     args = ap.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
 
     if args.compare:
         return compare(*args.compare)
     if args.source:
         source = os.path.abspath(args.source)
-        commit = subprocess.run(["git", "-C", source, "rev-parse", "HEAD"], capture_output=True,
-                                text=True, check=False).stdout.strip() or "unknown (not a git checkout)"
+        commit = (
+            subprocess.run(
+                ["git", "-C", source, "rev-parse", "HEAD"],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
+            or "unknown (not a git checkout)"
+        )
     else:
         source, commit = export_source(args.repo, args.commit), args.commit
     files = test_files(source, args.paths or SUBSET)
     fit = args.fit or ("run" if args.backend == "keras-ov" else "skip")
-    runner = Runner(source, args.backend, args.keep_whitelist, extra, args.timeout, fit,
-                    args.order, args.seed)
+    runner = Runner(
+        source, args.backend, args.keep_whitelist, extra, args.timeout, fit, args.order, args.seed
+    )
     order = f"{args.order} (seed {args.seed})" if args.order == "random" else args.order
-    print(f"keras-hub {commit} at {source}; backend {args.backend}; "
-          f"whitelist {'kept' if args.keep_whitelist else 'dropped'}; fit {fit}; order {order}; "
-          f"{len(files)} files", flush=True)
+    print(
+        f"keras-hub {commit} at {source}; backend {args.backend}; "
+        f"whitelist {'kept' if args.keep_whitelist else 'dropped'}; fit {fit}; order {order}; "
+        f"{len(files)} files",
+        flush=True,
+    )
     if args.per == "dir":
         groups = {}
         for rel in files:
@@ -279,8 +366,11 @@ def main(argv=None):
             short = unit[0].replace("keras_hub/src/", "")
             if len(unit) > 1:
                 short = os.path.dirname(short) + f"/ ({len(unit)} files)"
-            print(f"{short:70s} {c['passed']:5d} pass {c['failed']:4d} fail "
-                  f"{c['skipped']:4d} skip {len(crashed):3d} crash", flush=True)
+            print(
+                f"{short:70s} {c['passed']:5d} pass {c['failed']:4d} fail "
+                f"{c['skipped']:4d} skip {len(crashed):3d} crash",
+                flush=True,
+            )
             if args.show_failures:
                 for name in c["failures"]:
                     print(f"    FAILED {name}")
@@ -290,13 +380,25 @@ def main(argv=None):
     for name in all_crashed:
         print(f"crashed: {name}")
         total["status"][_junit_name(name)] = "crashed"
-    print(f"keras-hub ({args.backend}): {total['passed']} passed, {total['failed']} failed, "
-          f"{total['skipped']} skipped, {len(all_crashed)} crashed in {wall:.1f} min")
+    print(
+        f"keras-hub ({args.backend}): {total['passed']} passed, {total['failed']} failed, "
+        f"{total['skipped']} skipped, {len(all_crashed)} crashed in {wall:.1f} min"
+    )
     summary = {
-        "commit": commit, "backend": args.backend, "fit": fit, "order": args.order,
-        "seed": args.seed, "per": args.per, "jobs": args.jobs, "paths": args.paths or SUBSET,
-        "passed": total["passed"], "failed": total["failed"], "skipped": total["skipped"],
-        "crashed": len(all_crashed), "wall_min": round(wall, 1), "status": total["status"],
+        "commit": commit,
+        "backend": args.backend,
+        "fit": fit,
+        "order": args.order,
+        "seed": args.seed,
+        "per": args.per,
+        "jobs": args.jobs,
+        "paths": args.paths or SUBSET,
+        "passed": total["passed"],
+        "failed": total["failed"],
+        "skipped": total["skipped"],
+        "crashed": len(all_crashed),
+        "wall_min": round(wall, 1),
+        "status": total["status"],
     }
     name = "summary.json" if not args.paths else "summary-partial.json"
     with open(os.path.join(runner.out, name), "w") as f:
@@ -314,17 +416,27 @@ def _junit_name(nodeid):
 
 def compare(base, other):
     """Print the tests that pass in run ``base`` and not in run ``other``."""
+
     def load(run):
         with open(os.path.join(RESULTS, run, "summary.json")) as f:
             return json.load(f)
+
     a, b = load(base), load(other)
     for run, s in ((base, a), (other, b)):
-        print(f"{run}: {s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped, "
-              f"{s['crashed']} crashed, {s['wall_min']} min (order {s['order']}, fit {s['fit']})")
-    worse = sorted(t for t, st in a["status"].items()
-                   if st == "passed" and b["status"].get(t, "missing") != "passed")
-    better = sorted(t for t, st in b["status"].items()
-                    if st == "passed" and a["status"].get(t, "missing") != "passed")
+        print(
+            f"{run}: {s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped, "
+            f"{s['crashed']} crashed, {s['wall_min']} min (order {s['order']}, fit {s['fit']})"
+        )
+    worse = sorted(
+        t
+        for t, st in a["status"].items()
+        if st == "passed" and b["status"].get(t, "missing") != "passed"
+    )
+    better = sorted(
+        t
+        for t, st in b["status"].items()
+        if st == "passed" and a["status"].get(t, "missing") != "passed"
+    )
     print(f"\npass on {base}, not on {other}: {len(worse)}")
     for t in worse:
         print(f"  {b['status'].get(t, 'missing'):8s} {t}")
@@ -332,6 +444,7 @@ def compare(base, other):
     for t in better:
         print(f"  {a['status'].get(t, 'missing'):8s} {t}")
     return 1 if worse else 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -8,12 +8,12 @@ the reason written on its line.
 
 import fnmatch
 import os
-
 import sys
 import types
 
-import keras_ov  # noqa: F401  (must precede every keras import)
 import pytest
+
+import keras_ov  # noqa: F401  (must precede every keras import)
 
 
 def _skip_if_backend(given_backend, reason):
@@ -67,7 +67,8 @@ def keras_test_id(nodeid, path=None):
 
 def pytest_addoption(parser):
     parser.addoption(
-        "--train", action="store_true",
+        "--train",
+        action="store_true",
         help="run Keras's requires_trainable_backend tests and run_layer_test's "
         "training check against keras-ov (Keras skips both for openvino)",
     )

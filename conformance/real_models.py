@@ -42,16 +42,29 @@ def _image(rng, size=32):
 def _encoder(cls, **extra):
     def build(hub):
         return getattr(hub.models, cls)(
-            vocabulary_size=VOCAB, num_layers=2, num_heads=2, hidden_dim=32,
-            intermediate_dim=64, max_sequence_length=16, **extra)
+            vocabulary_size=VOCAB,
+            num_layers=2,
+            num_heads=2,
+            hidden_dim=32,
+            intermediate_dim=64,
+            max_sequence_length=16,
+            **extra,
+        )
+
     return build
 
 
 def _decoder(cls, **extra):
     def build(hub):
         return getattr(hub.models, cls)(
-            vocabulary_size=VOCAB, num_layers=2, num_query_heads=4, hidden_dim=32,
-            intermediate_dim=64, **extra)
+            vocabulary_size=VOCAB,
+            num_layers=2,
+            num_query_heads=4,
+            hidden_dim=32,
+            intermediate_dim=64,
+            **extra,
+        )
+
     return build
 
 
@@ -59,7 +72,9 @@ def _application(name, size):
     def build(keras):
         # Features, not the classifier: a random-init softmax can be uniform.
         return getattr(keras.applications, name)(
-            weights=None, include_top=False, pooling="avg", input_shape=(size, size, 3))
+            weights=None, include_top=False, pooling="avg", input_shape=(size, size, 3)
+        )
+
     return build
 
 
@@ -79,9 +94,18 @@ MODELS = {
     "mistral": ("hub", _decoder("MistralBackbone", num_key_value_heads=2), _text),
     "qwen": ("hub", _decoder("QwenBackbone", num_key_value_heads=2), _text),
     "gemma": ("hub", _decoder("GemmaBackbone", num_key_value_heads=1, head_dim=8), _text),
-    "vit": ("hub", lambda hub: hub.models.ViTBackbone(
-        image_shape=(32, 32, 3), patch_size=8, num_layers=2, num_heads=2, hidden_dim=32,
-        mlp_dim=64), _image),
+    "vit": (
+        "hub",
+        lambda hub: hub.models.ViTBackbone(
+            image_shape=(32, 32, 3),
+            patch_size=8,
+            num_layers=2,
+            num_heads=2,
+            hidden_dim=32,
+            mlp_dim=64,
+        ),
+        _image,
+    ),
     "MobileNetV3Small": ("apps", _application("MobileNetV3Small", 64), lambda r: _image(r, 64)),
     "EfficientNetB0": ("apps", _application("EfficientNetB0", 64), lambda r: _image(r, 64)),
     "DenseNet121": ("apps", _application("DenseNet121", 64), lambda r: _image(r, 64)),
@@ -150,9 +174,13 @@ def compare(name, workdir):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("models", nargs="*", help=f"some of: {', '.join(MODELS)}")
-    ap.add_argument("--worker", nargs=3, metavar=("BACKEND", "MODEL", "DIR"), help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--worker", nargs=3, metavar=("BACKEND", "MODEL", "DIR"), help=argparse.SUPPRESS
+    )
     args = ap.parse_args(argv)
     if args.worker:
         worker(*args.worker)
@@ -167,7 +195,11 @@ def main(argv=None):
             worst, error = compare(name, workdir)
             if error or worst > TOLERANCE:
                 failed += 1
-            shown = f"ERROR {error}" if error else f"{worst:.1e}" + ("" if worst <= TOLERANCE else "  FAIL")
+            shown = (
+                f"ERROR {error}"
+                if error
+                else f"{worst:.1e}" + ("" if worst <= TOLERANCE else "  FAIL")
+            )
             print(f"{name:18s} {shown:>52s}", flush=True)
     print(f"real models: {failed} failed")
     return 1 if failed else 0

@@ -57,14 +57,30 @@ def run_file(rel, extra, timeout):
     if os.path.exists(xml):
         os.remove(xml)
     cmd = [
-        sys.executable, "-m", "pytest", path, "-p", "conformance.plugin",
-        "-q", "--no-header", "--tb=native", "-p", "no:cacheprovider", "--rootdir", HERE,
-        "-c", os.path.join(HERE, "pytest.ini"), f"--junitxml={xml}", *extra,
+        sys.executable,
+        "-m",
+        "pytest",
+        path,
+        "-p",
+        "conformance.plugin",
+        "-q",
+        "--no-header",
+        "--tb=native",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        HERE,
+        "-c",
+        os.path.join(HERE, "pytest.ini"),
+        f"--junitxml={xml}",
+        *extra,
     ]
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.setdefault("KERAS_BACKEND", "openvino")
     try:
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(
+            cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        )
         log = proc.stdout + proc.stderr
     except subprocess.TimeoutExpired as e:
         log = f"TIMEOUT after {timeout}s\n{e.stdout or ''}"
@@ -83,26 +99,39 @@ def _saved(rel):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("files", nargs="*", help="test files relative to keras/src, e.g. ops/numpy_test.py")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "files", nargs="*", help="test files relative to keras/src, e.g. ops/numpy_test.py"
+    )
     ap.add_argument("--all", action="store_true", help="every *_test.py in the keras wheel")
     ap.add_argument("--timeout", type=int, default=3600)
     ap.add_argument("--show-failures", action="store_true")
-    ap.add_argument("--train", action="store_true",
-                    help="also run the requires_trainable_backend tests and the layer "
-                    "training checks (Keras skips them for openvino)")
-    ap.add_argument("--from-results", action="store_true",
-                    help="run nothing: total the saved results of the last runs")
+    ap.add_argument(
+        "--train",
+        action="store_true",
+        help="also run the requires_trainable_backend tests and the layer "
+        "training checks (Keras skips them for openvino)",
+    )
+    ap.add_argument(
+        "--from-results",
+        action="store_true",
+        help="run nothing: total the saved results of the last runs",
+    )
     ap.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest")
     argv = list(sys.argv[1:] if argv is None else argv)
-    tail = argv[argv.index("--") + 1:] if "--" in argv else []
-    argv = argv[:argv.index("--")] if "--" in argv else argv
+    tail = argv[argv.index("--") + 1 :] if "--" in argv else []
+    argv = argv[: argv.index("--")] if "--" in argv else argv
     args = ap.parse_args(argv)
     args.pytest_args = tail
     files = list(args.files)
     if args.all:
         src = keras_src()
-        files = sorted(os.path.relpath(p, src) for p in glob.glob(os.path.join(src, "**", "*_test.py"), recursive=True))
+        files = sorted(
+            os.path.relpath(p, src)
+            for p in glob.glob(os.path.join(src, "**", "*_test.py"), recursive=True)
+        )
     extra = [a for a in args.pytest_args if a != "--"]
     if args.train:
         extra.append("--train")
@@ -112,7 +141,9 @@ def main(argv=None):
     whole_files = [(pat, why) for pat, why in load_exclusions() if "::" not in pat]
     excluded_files = []
     for rel in files:
-        why = next((w for pat, w in whole_files if fnmatch.fnmatchcase(f"keras/src/{rel}", pat)), None)
+        why = next(
+            (w for pat, w in whole_files if fnmatch.fnmatchcase(f"keras/src/{rel}", pat)), None
+        )
         if why is not None:  # cannot even be imported here (see excluded.txt)
             excluded_files.append(rel)
             print(f"{rel:60s} EXCLUDED: {why[:100]}")
@@ -128,14 +159,19 @@ def main(argv=None):
             continue
         for k in total:
             total[k] += c[k]
-        print(f"{rel:60s} {c['passed']:6d} {c['failed']:6d} {c['skipped']:6d} {c['errors']:6d}", flush=True)
+        print(
+            f"{rel:60s} {c['passed']:6d} {c['failed']:6d} {c['skipped']:6d} {c['errors']:6d}",
+            flush=True,
+        )
         if args.show_failures:
             for name in c["failures"]:
                 print(f"    FAILED {name}")
     print(f"crashed files: {len(crashed)} {' '.join(crashed)}")
     if excluded_files:
         print(f"excluded files: {len(excluded_files)} {' '.join(excluded_files)}")
-    print(f"conformance: {total['passed']} passed, {total['failed'] + total['errors']} failed, {total['skipped']} skipped")
+    print(
+        f"conformance: {total['passed']} passed, {total['failed'] + total['errors']} failed, {total['skipped']} skipped"
+    )
     return 1 if (total["failed"] or total["errors"] or crashed) else 0
 
 

@@ -13,7 +13,6 @@ tells which precision the CPU plugin's matrix kernels ran in.
 import importlib
 
 from keras_ov._activation import activate
-
 from keras_ov.engine.version import VERSION as __version__  # noqa: F401
 
 activate()
@@ -31,4 +30,3 @@ def __getattr__(name):
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'keras_ov' has no attribute {name!r}")
-

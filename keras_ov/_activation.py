@@ -53,11 +53,15 @@ class _ExportLoader(importlib.abc.Loader):
 
         @functools.wraps(keras_export)
         def export_openvino(model, filepath, verbose=None, input_signature=None, **kwargs):
-            from keras.src import backend  # lazy: runs inside Keras's export; keras loads keras_ov.backend
+            from keras.src import (
+                backend,  # lazy: runs inside Keras's export; keras loads keras_ov.backend
+            )
 
             if backend.backend() != "openvino":
                 return keras_export(model, filepath, verbose, input_signature, **kwargs)
-            from keras_ov.backend.export import export_openvino as ours  # lazy: loads keras; _activation runs before keras is imported
+            from keras_ov.backend.export import (
+                export_openvino as ours,  # lazy: loads keras; _activation runs before keras is imported
+            )
 
             return ours(model, filepath, verbose, input_signature, **kwargs)
 
@@ -73,7 +77,7 @@ class _BackendFinder(importlib.abc.MetaPathFinder):
             return spec
         if fullname != KERAS_PREFIX and not fullname.startswith(KERAS_PREFIX + "."):
             return None
-        ours = OUR_PREFIX + fullname[len(KERAS_PREFIX):]
+        ours = OUR_PREFIX + fullname[len(KERAS_PREFIX) :]
         if importlib.util.find_spec(ours) is None:
             return None
         return importlib.util.spec_from_loader(

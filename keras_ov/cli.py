@@ -16,8 +16,6 @@ shape or dtype, an unknown device or precision) ends the command with exit
 status 1 (2 for usage errors) and one line on stderr, never a traceback.
 """
 
-import keras_ov  # noqa: F401  (must precede every keras import)
-
 import argparse
 import os
 import platform
@@ -27,6 +25,7 @@ import zipfile
 
 import numpy as np
 
+import keras_ov  # noqa: F401  (must precede every keras import)
 from keras_ov.cli_util import _LOAD_ERRORS, CLIError, _existing, _first_line, load_keras_model  # noqa: F401
 
 PRECISIONS = ("f32", "bf16", "f16")
@@ -35,8 +34,9 @@ DEMO_SEED = 1234
 
 def _versions():
     # lazy: importing keras (and openvino) takes seconds; `--help` should not
-    import keras
     import openvino as ov  # lazy: as keras
+
+    import keras
 
     return {
         "keras-ov": keras_ov.__version__,
@@ -61,7 +61,9 @@ def _cache_line():
 
 def _use_device(device, precision=None):
     """Validate and select the OpenVINO device (and precision) for this process."""
-    from keras_ov.engine import execute  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    from keras_ov.engine import (
+        execute,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    )
 
     available = list(execute.core().available_devices)
     if device not in available + ["AUTO"]:
@@ -92,7 +94,9 @@ def cpu_features():
 
 
 def _features_line():
-    from keras_ov.engine import execute  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    from keras_ov.engine import (
+        execute,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    )
 
     feats = cpu_features()
     text = ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in feats.items()) or "unknown"
@@ -136,7 +140,9 @@ def numpy_reference(model, x):
     conv = np.einsum("bhwcij,ijco->bhwo", windows, kernel) + bias
     conv = np.maximum(conv, 0.0)
     b, h, w, c = conv.shape
-    pooled = conv[:, : h // 2 * 2, : w // 2 * 2].reshape(b, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+    pooled = (
+        conv[:, : h // 2 * 2, : w // 2 * 2].reshape(b, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+    )
     dense_w, dense_b = (np.asarray(v, np.float64) for v in model.layers[-1].get_weights())
     logits = pooled.reshape(b, -1) @ dense_w + dense_b
     e = np.exp(logits - logits.max(axis=-1, keepdims=True))
@@ -150,8 +156,10 @@ def cmd_check(args):
     from keras_ov.engine import execute  # lazy: loads openvino, as keras
 
     versions = _versions()
-    print(f"keras-ov {versions['keras-ov']} | keras {versions['keras']} "
-          f"(backend: {keras.backend.backend()}) | openvino {versions['openvino']}")
+    print(
+        f"keras-ov {versions['keras-ov']} | keras {versions['keras']} "
+        f"(backend: {keras.backend.backend()}) | openvino {versions['openvino']}"
+    )
     print(f"device: {execute.config.device}, precision: {execute.config.precision}")
     model = build_demo_model()
     x = np.random.default_rng(DEMO_SEED).random((args.batch, 12, 12, 3), dtype=np.float32)
@@ -183,8 +191,12 @@ def cmd_check(args):
 def cmd_demo(args):
     from keras_ov import demo  # lazy: imports keras (seconds); `--help` should not
 
-    report = demo.run(epochs=args.epochs, out_dir=args.out, compare_jax=not args.no_jax,
-                      verbose=0 if args.quiet else 1)
+    report = demo.run(
+        epochs=args.epochs,
+        out_dir=args.out,
+        compare_jax=not args.no_jax,
+        verbose=0 if args.quiet else 1,
+    )
     ok = report["test_accuracy"] >= 0.95 and report["plain_openvino_max_abs_diff"] < 1e-4
     print("OK" if ok else "BELOW EXPECTATIONS (accuracy < 0.95 or IR mismatch)")
     return 0 if ok else 1
@@ -212,8 +224,10 @@ def cmd_info(args):
         print(f"  {device}: {full}")
     c = execute.config
     print(_features_line())
-    print(f"execution: device={c.device} precision={c.precision} "
-          f"threads={c.num_threads or 'auto'} hint={c.hint}")
+    print(
+        f"execution: device={c.device} precision={c.precision} "
+        f"threads={c.num_threads or 'auto'} hint={c.hint}"
+    )
     print(_cache_line())
     return 0
 
@@ -256,7 +270,9 @@ def load_inputs(path, model):
     else:
         if len(specs) > 1:
             names = [n for n, _, _ in specs]
-            raise CLIError(f"the model takes {len(specs)} inputs {names}: give a .npz with those names")
+            raise CLIError(
+                f"the model takes {len(specs)} inputs {names}: give a .npz with those names"
+            )
         if specs:
             name, shape, dtype = specs[0]
             xs = [_check_input(data, shape, dtype, name)]
@@ -275,14 +291,18 @@ def cmd_predict(args):
     y = model.predict(xs if len(xs) > 1 else xs[0], batch_size=args.batch_size, verbose=0)
     elapsed = time.perf_counter() - t0
     outputs = y if isinstance(y, (list, tuple)) else [y]
-    from keras_ov.backend.export import _output_names  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    from keras_ov.backend.export import (
+        _output_names,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    )
 
     names = _output_names(model)
     if len(names) != len(outputs):
         names = [f"output_{i}" for i in range(len(outputs))]
     shapes = ", ".join(f"{n}{tuple(o.shape)}" for n, o in zip(names, outputs))
-    print(f"predict {args.model} on {args.input}: {shapes} in {1000 * elapsed:.1f} ms "
-          f"(batch_size={args.batch_size})")
+    print(
+        f"predict {args.model} on {args.input}: {shapes} in {1000 * elapsed:.1f} ms "
+        f"(batch_size={args.batch_size})"
+    )
     if args.output:
         if args.output.endswith(".npz") or len(outputs) > 1:
             path = args.output if args.output.endswith(".npz") else args.output + ".npz"
@@ -312,8 +332,13 @@ def _ov_model(path):
             return ov.Core().read_model(path), "IR"
         except RuntimeError as e:
             raise CLIError(f"cannot read {path} as OpenVINO IR: {_first_line(e)}") from None
-    from keras_ov.backend.export import trace_model  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
-    from keras_ov.engine import execute, layout  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    from keras_ov.backend.export import (
+        trace_model,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    )
+    from keras_ov.engine import (  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+        execute,
+        layout,
+    )
 
     ov_model = trace_model(load_keras_model(path))
     if not execute.needs_reference(ov_model):
@@ -352,7 +377,9 @@ def percentiles(latencies_ms):
 def cmd_bench(args):
     import openvino as ov  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
-    from keras_ov.engine import execute  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    from keras_ov.engine import (
+        execute,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    )
 
     _use_device(args.device, args.precision)
     if args.batch_size < 1:
@@ -363,11 +390,17 @@ def cmd_bench(args):
     compiled = execute.core().compile_model(ov_model, args.device, config)
     compile_ms = 1000 * (time.perf_counter() - t0)
     feeds = _bench_inputs(compiled, args.batch_size, np.random.default_rng(0))
-    nreq = compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS") if args.hint == "THROUGHPUT" else 1
+    nreq = (
+        compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")
+        if args.hint == "THROUGHPUT"
+        else 1
+    )
 
     print(_features_line())
-    print(f"model: {args.model} ({what}); device {args.device}, hint {args.hint}, "
-          f"precision {args.precision}, batch {args.batch_size}, {nreq} infer request(s)")
+    print(
+        f"model: {args.model} ({what}); device {args.device}, hint {args.hint}, "
+        f"precision {args.precision}, batch {args.batch_size}, {nreq} infer request(s)"
+    )
     print(f"compile: {compile_ms:.1f} ms")
     first = compiled.create_infer_request()
     t0 = time.perf_counter()
@@ -393,8 +426,10 @@ def cmd_bench(args):
     duration = time.perf_counter() - start
     p = percentiles(latencies)
     print(f"count: {len(latencies)} iterations in {duration:.3f} s")
-    print(f"latency (ms): p50 {p['p50']:.3f}  p90 {p['p90']:.3f}  p99 {p['p99']:.3f}  "
-          f"min {min(latencies):.3f}  max {max(latencies):.3f}")
+    print(
+        f"latency (ms): p50 {p['p50']:.3f}  p90 {p['p90']:.3f}  p99 {p['p99']:.3f}  "
+        f"min {min(latencies):.3f}  max {max(latencies):.3f}"
+    )
     print(f"throughput: {len(latencies) * args.batch_size / duration:.1f} samples/s")
     return 0
 
@@ -403,7 +438,9 @@ def cmd_bench(args):
 
 
 def cmd_export(args):
-    from keras_ov.backend import export  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    from keras_ov.backend import (
+        export,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    )
 
     precision = "f16" if args.fp16 else args.precision
     if args.output is None and not args.ovms:
@@ -448,7 +485,9 @@ def _calibration(path, model):
 
 
 def cmd_quantize(args):
-    from keras_ov.backend import quantize  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    from keras_ov.backend import (
+        quantize,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    )
 
     output = args.output
     if not output:
@@ -456,8 +495,9 @@ def cmd_quantize(args):
     if not output.endswith(".xml"):
         raise CLIError(f"OpenVINO IR paths end with '.xml', got {output!r}")
     if args.mode == "int8" and not args.calibration:
-        raise CLIError("--mode int8 needs --calibration X.npy (model inputs to calibrate "
-                       "activation ranges on)")
+        raise CLIError(
+            "--mode int8 needs --calibration X.npy (model inputs to calibrate activation ranges on)"
+        )
     if args.mode != "int8" and args.calibration:
         raise CLIError(f"--mode {args.mode} quantizes weights only: drop --calibration")
     if args.subset_size < 1:
@@ -466,8 +506,7 @@ def cmd_quantize(args):
     data = _calibration(args.calibration, model) if args.calibration else None
     t0 = time.perf_counter()
     try:
-        q = quantize.quantize(model, args.mode, calibration_data=data,
-                              subset_size=args.subset_size)
+        q = quantize.quantize(model, args.mode, calibration_data=data, subset_size=args.subset_size)
     except ImportError as e:
         raise CLIError(_first_line(e)) from None
     except (ValueError, RuntimeError) as e:
@@ -478,10 +517,16 @@ def cmd_quantize(args):
     except (ValueError, OSError, RuntimeError) as e:
         raise CLIError(f"cannot write {output}: {_first_line(e)}") from None
     kinds = [n.get_type_name() for n in q.ov_model.get_ordered_ops()]
-    weights = sum(1 for n in q.ov_model.get_ordered_ops() if n.get_type_name() == "Constant"
-                  and n.get_output_element_type(0).get_type_name() in ("i8", "u8", "i4", "u4"))
-    print(f"wrote {output} (NNCF {args.mode} in {elapsed:.1f} s; FakeQuantize ops: "
-          f"{kinds.count('FakeQuantize')}, low-precision weight constants: {weights})")
+    weights = sum(
+        1
+        for n in q.ov_model.get_ordered_ops()
+        if n.get_type_name() == "Constant"
+        and n.get_output_element_type(0).get_type_name() in ("i8", "u8", "i4", "u4")
+    )
+    print(
+        f"wrote {output} (NNCF {args.mode} in {elapsed:.1f} s; FakeQuantize ops: "
+        f"{kinds.count('FakeQuantize')}, low-precision weight constants: {weights})"
+    )
     return 0
 
 
@@ -490,7 +535,9 @@ def cmd_quantize(args):
 
 def cmd_serve(args):
     try:
-        from keras_ov import serve  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+        from keras_ov import (
+            serve,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+        )
     except ImportError as e:
         raise CLIError(
             f"serving needs Ray Serve ({_first_line(e)}): pip install 'keras-ov[serve]'"
@@ -510,16 +557,21 @@ class _Parser(argparse.ArgumentParser):
 
 def _device_args(p):
     p.add_argument("--device", default="CPU", help="OpenVINO device (default CPU)")
-    p.add_argument("--precision", default="f32", choices=PRECISIONS,
-                   help="inference precision (default f32)")
+    p.add_argument(
+        "--precision", default="f32", choices=PRECISIONS, help="inference precision (default f32)"
+    )
 
 
 def _quantize_args(p):
-    p.add_argument("--calibration", metavar="X.npy",
-                   help="model inputs to calibrate int8 activation ranges on (.npy, or .npz of "
-                   "arrays named after the inputs)")
-    p.add_argument("--subset-size", type=int, default=300,
-                   help="calibration samples NNCF uses (300)")
+    p.add_argument(
+        "--calibration",
+        metavar="X.npy",
+        help="model inputs to calibrate int8 activation ranges on (.npy, or .npz of "
+        "arrays named after the inputs)",
+    )
+    p.add_argument(
+        "--subset-size", type=int, default=300, help="calibration samples NNCF uses (300)"
+    )
 
 
 def _parser():
@@ -527,17 +579,24 @@ def _parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser(
-        "demo", help="train a CNN on scikit-learn's digits with fit on OpenVINO, evaluate, "
-        "time it against JAX, export it and check the IR with plain OpenVINO (default)")
+        "demo",
+        help="train a CNN on scikit-learn's digits with fit on OpenVINO, evaluate, "
+        "time it against JAX, export it and check the IR with plain OpenVINO (default)",
+    )
     demo.add_argument("--epochs", type=int, default=12, help="training epochs (12)")
-    demo.add_argument("--out", metavar="DIR", default="keras-ov-demo",
-                      help="where the IR, weights and PNG plot go (./keras-ov-demo)")
+    demo.add_argument(
+        "--out",
+        metavar="DIR",
+        default="keras-ov-demo",
+        help="where the IR, weights and PNG plot go (./keras-ov-demo)",
+    )
     demo.add_argument("--no-jax", action="store_true", help="do not time the JAX backend")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(func=cmd_demo)
 
-    check = sub.add_parser("check", help="run a small fixed-weight CNN on OpenVINO and check "
-                           "it against NumPy")
+    check = sub.add_parser(
+        "check", help="run a small fixed-weight CNN on OpenVINO and check it against NumPy"
+    )
     check.add_argument("--batch", type=int, default=8, help="number of samples")
     check.add_argument("--batch-size", type=int, default=4, help="predict batch size")
     check.add_argument("--verbose", action="store_true", help="print the model summary")
@@ -549,8 +608,9 @@ def _parser():
     predict = sub.add_parser("predict", help="run a saved Keras model on a NumPy array")
     predict.add_argument("model", help="a .keras file")
     predict.add_argument("input", help="a .npy array (or a .npz of arrays named after the inputs)")
-    predict.add_argument("-o", "--output", help="write the predictions here (.npy; .npz for "
-                         "several outputs)")
+    predict.add_argument(
+        "-o", "--output", help="write the predictions here (.npy; .npz for several outputs)"
+    )
     predict.add_argument("--batch-size", type=int, default=32, help="predict batch size (32)")
     _device_args(predict)
     predict.set_defaults(func=cmd_predict)
@@ -558,57 +618,91 @@ def _parser():
     bench = sub.add_parser("bench", help="latency percentiles and throughput of a model")
     bench.add_argument("model", help="a .keras file or an OpenVINO IR .xml")
     bench.add_argument("--batch-size", type=int, default=1, help="batch size (1)")
-    bench.add_argument("--hint", default="LATENCY", choices=("LATENCY", "THROUGHPUT"),
-                       help="OpenVINO performance hint: LATENCY (one request, synchronous) or "
-                       "THROUGHPUT (the device's optimal number of asynchronous requests)")
-    bench.add_argument("-n", "--iterations", type=int, default=10000,
-                       help="stop after this many inferences (10000)")
-    bench.add_argument("-t", "--time", type=float, default=5.0,
-                       help="or after this many seconds (5)")
+    bench.add_argument(
+        "--hint",
+        default="LATENCY",
+        choices=("LATENCY", "THROUGHPUT"),
+        help="OpenVINO performance hint: LATENCY (one request, synchronous) or "
+        "THROUGHPUT (the device's optimal number of asynchronous requests)",
+    )
+    bench.add_argument(
+        "-n",
+        "--iterations",
+        type=int,
+        default=10000,
+        help="stop after this many inferences (10000)",
+    )
+    bench.add_argument(
+        "-t", "--time", type=float, default=5.0, help="or after this many seconds (5)"
+    )
     _device_args(bench)
     bench.set_defaults(func=cmd_bench)
 
     export = sub.add_parser("export", help="convert a saved Keras model to OpenVINO IR")
     export.add_argument("model", help="a .keras file")
-    export.add_argument("output", nargs="?",
-                        help="the .xml file to write (weights go to .bin); with --ovms, "
-                        "the model's name in the repository (default: MODEL's file name)")
-    export.add_argument("--precision", default="f32", choices=PRECISIONS,
-                        help="what plain OpenVINO computes the IR in (default f32)")
-    export.add_argument("--ovms", metavar="DIR",
-                        help="write an OpenVINO Model Server repository: DIR/NAME/1/model.xml "
-                        "and DIR/config.json")
+    export.add_argument(
+        "output",
+        nargs="?",
+        help="the .xml file to write (weights go to .bin); with --ovms, "
+        "the model's name in the repository (default: MODEL's file name)",
+    )
+    export.add_argument(
+        "--precision",
+        default="f32",
+        choices=PRECISIONS,
+        help="what plain OpenVINO computes the IR in (default f32)",
+    )
+    export.add_argument(
+        "--ovms",
+        metavar="DIR",
+        help="write an OpenVINO Model Server repository: DIR/NAME/1/model.xml and DIR/config.json",
+    )
     export.add_argument("--fp16", action="store_true", help=argparse.SUPPRESS)
-    export.add_argument("--int8", action="store_true",
-                        help="NNCF int8 post-training quantization (as `keras-ov quantize "
-                        "--mode int8`); needs --calibration")
+    export.add_argument(
+        "--int8",
+        action="store_true",
+        help="NNCF int8 post-training quantization (as `keras-ov quantize "
+        "--mode int8`); needs --calibration",
+    )
     _quantize_args(export)
     export.set_defaults(func=cmd_export)
 
-    quant = sub.add_parser("quantize", help="NNCF post-training quantization of a saved Keras "
-                           "model to OpenVINO IR (needs keras-ov[nncf])")
+    quant = sub.add_parser(
+        "quantize",
+        help="NNCF post-training quantization of a saved Keras "
+        "model to OpenVINO IR (needs keras-ov[nncf])",
+    )
     quant.add_argument("model", help="a .keras file")
     quant.add_argument("-o", "--output", help="the .xml file to write (weights go to .bin)")
-    quant.add_argument("--mode", default="int8", choices=("int8", "int8_weights", "int4"),
-                       help="int8: int8 weights and activations, calibrated (default); "
-                       "int8_weights / int4: compressed weights, float activations")
+    quant.add_argument(
+        "--mode",
+        default="int8",
+        choices=("int8", "int8_weights", "int4"),
+        help="int8: int8 weights and activations, calibrated (default); "
+        "int8_weights / int4: compressed weights, float activations",
+    )
     _quantize_args(quant)
     quant.set_defaults(func=cmd_quantize)
 
-    serve = sub.add_parser("serve", help="serve a model over HTTP with Ray Serve "
-                           "(needs keras-ov[serve])")
+    serve = sub.add_parser(
+        "serve", help="serve a model over HTTP with Ray Serve (needs keras-ov[serve])"
+    )
     serve.add_argument("model", help="a .keras file or an OpenVINO IR .xml")
     serve.add_argument("--replicas", type=int, default=1, help="model replicas (1)")
     serve.add_argument("--host", default="127.0.0.1", help="HTTP host (127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="HTTP port (8000)")
     serve.add_argument("--name", default=None, help="route /NAME (default: the model's file name)")
-    serve.add_argument("--threads", type=int, default=1,
-                       help="OpenVINO inference threads per replica (1)")
-    serve.add_argument("--cpus-per-replica", type=float, default=1.0,
-                       help="CPUs Ray reserves for each replica (1)")
-    serve.add_argument("--address", default=None,
-                       help="a running Ray cluster ('auto', or ray://HOST:PORT); "
-                       "default: start a local Ray")
+    serve.add_argument(
+        "--threads", type=int, default=1, help="OpenVINO inference threads per replica (1)"
+    )
+    serve.add_argument(
+        "--cpus-per-replica", type=float, default=1.0, help="CPUs Ray reserves for each replica (1)"
+    )
+    serve.add_argument(
+        "--address",
+        default=None,
+        help="a running Ray cluster ('auto', or ray://HOST:PORT); default: start a local Ray",
+    )
     serve.set_defaults(func=cmd_serve)
     return parser
 

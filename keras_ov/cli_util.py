@@ -6,6 +6,7 @@ User errors are ``CLIError``: the command prints them as one line and exits 1.
 import os
 import zipfile
 
+
 class CLIError(Exception):
     """A user error: reported as one line, exit status 1."""
 
@@ -24,8 +25,15 @@ def _existing(path):
 
 
 # Errors Keras's loader raises for files that are not (loadable) Keras models.
-_LOAD_ERRORS = (ValueError, TypeError, KeyError, OSError, zipfile.BadZipFile, ImportError,
-                AttributeError)
+_LOAD_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    OSError,
+    zipfile.BadZipFile,
+    ImportError,
+    AttributeError,
+)
 
 
 def load_keras_model(path):

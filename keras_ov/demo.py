@@ -24,8 +24,12 @@ SEED = 0
 def load_digits_split():
     """``(x_train, y_train, x_test, y_test)``: digits scaled to [0, 1], 25% held out."""
     try:
-        from sklearn.datasets import load_digits  # lazy: optional extra keras-ov[demo]; a clear error names it
-        from sklearn.model_selection import train_test_split  # lazy: optional extra keras-ov[demo]; a clear error names it
+        from sklearn.datasets import (
+            load_digits,  # lazy: optional extra keras-ov[demo]; a clear error names it
+        )
+        from sklearn.model_selection import (
+            train_test_split,  # lazy: optional extra keras-ov[demo]; a clear error names it
+        )
     except ImportError:
         raise SystemExit(
             "keras-ov demo: needs scikit-learn for its bundled digits data; "
@@ -134,7 +138,10 @@ def plain_openvino_check(xml_path, x, expected):
 def write_png(path, history, images, labels, predictions):
     """The loss/accuracy curves and 10 test digits with their predictions."""
     try:
-        from PIL import Image, ImageDraw  # lazy: optional extra keras-ov[demo]; the plot is skipped without it
+        from PIL import (  # lazy: optional extra keras-ov[demo]; the plot is skipped without it
+            Image,
+            ImageDraw,
+        )
     except ImportError:
         return "Pillow is not installed (pip install -e '.[demo]')"
     width, height = 640, 360
@@ -170,22 +177,29 @@ def run(epochs=12, out_dir=None, compare_jax=True, verbose=1):
     """The demo; returns a dict of what it measured (also printed)."""
     import keras  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
-    from keras_ov.engine import execute  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    from keras_ov.engine import (
+        execute,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    )
 
     out_dir = out_dir or tempfile.mkdtemp(prefix="keras-ov-demo-")
     os.makedirs(out_dir, exist_ok=True)
     x_train, y_train, x_test, y_test = load_digits_split()
-    print(f"keras-ov demo: scikit-learn digits, {len(x_train)} train / {len(x_test)} test "
-          f"images of 8x8, backend {keras.backend.backend()!r} (keras-ov), "
-          f"device {execute.config.device}")
+    print(
+        f"keras-ov demo: scikit-learn digits, {len(x_train)} train / {len(x_test)} test "
+        f"images of 8x8, backend {keras.backend.backend()!r} (keras-ov), "
+        f"device {execute.config.device}"
+    )
     model = build_model(keras)
     t0 = time.perf_counter()
-    history = model.fit(x_train, y_train, batch_size=32, epochs=epochs,
-                        validation_split=0.1, verbose=verbose)
+    history = model.fit(
+        x_train, y_train, batch_size=32, epochs=epochs, validation_split=0.1, verbose=verbose
+    )
     train_s = time.perf_counter() - t0
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
-    print(f"trained {epochs} epochs in {train_s:.1f} s; test accuracy {accuracy:.4f} "
-          f"(loss {loss:.4f})")
+    print(
+        f"trained {epochs} epochs in {train_s:.1f} s; test accuracy {accuracy:.4f} "
+        f"(loss {loss:.4f})"
+    )
 
     batch = x_test[:32]
     ms = median_latency_ms(lambda: model.predict_on_batch(batch))
@@ -207,8 +221,10 @@ def run(epochs=12, out_dir=None, compare_jax=True, verbose=1):
     diff = plain_openvino_check(xml, x_test, expected)
     report["ir"] = xml
     report["plain_openvino_max_abs_diff"] = diff
-    print(f"exported OpenVINO IR: {xml}; plain OpenVINO (f32 hint: see the README's known "
-          f"export issue on bf16 CPUs) reproduces predict on the test set to {diff:.2e} (max abs)")
+    print(
+        f"exported OpenVINO IR: {xml}; plain OpenVINO (f32 hint: see the README's known "
+        f"export issue on bf16 CPUs) reproduces predict on the test set to {diff:.2e} (max abs)"
+    )
 
     png = os.path.join(out_dir, "digits_cnn.png")
     why = write_png(png, history.history, x_test, y_test, expected.argmax(-1))

@@ -42,8 +42,10 @@ def parse_inputs(body, ports):
         given = {ports[0][0]: given}
     if not isinstance(given, dict):
         names = [p[0] for p in ports]
-        raise BadRequest(f"the model takes {len(ports)} inputs: send {{'inputs': {{name: array}}}} "
-                         f"with names {names}")
+        raise BadRequest(
+            f"the model takes {len(ports)} inputs: send {{'inputs': {{name: array}}}} "
+            f"with names {names}"
+        )
     feeds = {}
     for name, shape, dtype in ports:
         if name not in given:
@@ -74,9 +76,11 @@ class OpenVINOModel:
         self.compiled = ov.Core().compile_model(xml_path, "CPU", config)
         self.request = self.compiled.create_infer_request()
         self.ports = [
-            (p.get_any_name(),
-             tuple(d.get_length() if d.is_static else None for d in p.get_partial_shape()),
-             np.dtype(p.get_element_type().to_dtype()))
+            (
+                p.get_any_name(),
+                tuple(d.get_length() if d.is_static else None for d in p.get_partial_shape()),
+                np.dtype(p.get_element_type().to_dtype()),
+            )
             for p in self.compiled.inputs
         ]
         self.outputs = [o.get_any_name() for o in self.compiled.outputs]
@@ -99,7 +103,9 @@ def _ir_path(model_path, workdir):
     """An IR .xml for ``model_path`` (exported to ``workdir`` when it is a .keras file)."""
     if model_path.endswith(".xml"):
         return os.path.abspath(model_path)
-    from keras_ov.backend.export import export_model  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    from keras_ov.backend.export import (
+        export_model,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    )
 
     xml = os.path.join(workdir, "model.xml")
     export_model(load_keras_model(model_path), xml)
@@ -119,8 +125,9 @@ def run(args):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    ray.init(address=args.address, include_dashboard=False, log_to_driver=False,
-             configure_logging=False)
+    ray.init(
+        address=args.address, include_dashboard=False, log_to_driver=False, configure_logging=False
+    )
     try:
         serve.start(http_options={"host": args.host, "port": args.port})
         app = OpenVINOModel.options(
@@ -128,9 +135,11 @@ def run(args):
             ray_actor_options={"num_cpus": args.cpus_per_replica},
         ).bind(xml, args.threads)
         serve.run(app, name=name, route_prefix=f"/{name}")
-        print(f"serving {name} at http://{args.host}:{args.port}/{name} "
-              f"with {args.replicas} replica(s); POST {{\"inputs\": ...}}; Ctrl-C stops",
-              flush=True)
+        print(
+            f"serving {name} at http://{args.host}:{args.port}/{name} "
+            f'with {args.replicas} replica(s); POST {{"inputs": ...}}; Ctrl-C stops',
+            flush=True,
+        )
         while True:
             time.sleep(1)
     except KeyboardInterrupt:

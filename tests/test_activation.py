@@ -12,7 +12,9 @@ from keras_ov import _activation
 def _run(code, **env):
     full_env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
     full_env.update(env)
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=full_env)
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=full_env
+    )
 
 
 def test_backend_defaults_to_openvino_and_resolves_to_keras_ov():
@@ -26,7 +28,10 @@ def test_backend_defaults_to_openvino_and_resolves_to_keras_ov():
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.split() == [
-        "openvino", "keras_ov.backend", "keras_ov.backend.trainer", "keras_ov.backend.layer"
+        "openvino",
+        "keras_ov.backend",
+        "keras_ov.backend.trainer",
+        "keras_ov.backend.layer",
     ]
 
 

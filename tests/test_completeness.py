@@ -3,8 +3,9 @@
 import ast
 import os
 
-import keras
 import pytest
+
+import keras
 
 from keras_ov.backend import core as backend_core
 from keras_ov.ops.known_gaps import KNOWN_GAPS

@@ -60,11 +60,20 @@ def test_tutorial_runs(tmp_path):
         script.append(code)
     path = tmp_path / "tutorial.py"
     path.write_text("\n".join(script))
-    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0",
-               PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(
+        os.environ,
+        RAY_USAGE_STATS_ENABLED="0",
+        PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
     env.pop("KERAS_BACKEND", None)
-    proc = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
-                          timeout=1200, env=env, cwd=tmp_path)
+    proc = subprocess.run(
+        [sys.executable, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env=env,
+        cwd=tmp_path,
+    )
     print(proc.stdout)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     if skipped:

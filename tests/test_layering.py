@@ -85,7 +85,9 @@ def imports_of(path):
                     # `from pkg import module` names a submodule; `from mod import f` a module.
                     full = f"{stem}.{alias.name}"
                     found.append(
-                        Import(path, child, full if resolve(full) == full else stem, inside_function)
+                        Import(
+                            path, child, full if resolve(full) == full else stem, inside_function
+                        )
                     )
             visit(child, inner)
 

@@ -26,7 +26,7 @@ def _flatten(tree):
         def build(values):
             out, k = [], 0
             for p, b in parts:
-                out.append(b(values[k:k + len(p)]))
+                out.append(b(values[k : k + len(p)]))
                 k += len(p)
             return type(tree)(out)
 
@@ -79,8 +79,11 @@ def value_and_grad(fn, argnums=0, has_aux=False):
             args = [b(list(leaves[lo:hi])) for b, (lo, hi) in zip(builds, leaf_ranges)]
             result = fn(*args)
             value, aux = result if has_aux else (result, None)
-            if not isinstance(value, OVTensor) or value.shape != () or not core.is_float(
-                    value.output):
+            if (
+                not isinstance(value, OVTensor)
+                or value.shape != ()
+                or not core.is_float(value.output)
+            ):
                 raise TypeError(
                     f"keras-ov: `{op}` needs `{getattr(fn, '__name__', fn)}` to return a "
                     f"scalar float tensor, got {getattr(value, 'shape', type(value).__name__)} "
@@ -89,12 +92,16 @@ def value_and_grad(fn, argnums=0, has_aux=False):
             wrt = [leaves[i] for k in nums for i in range(*leaf_ranges[k])]
             for t in wrt:
                 if not core.is_float(t.output):
-                    raise TypeError(f"keras-ov: `{op}` differentiates float arguments only, "
-                                    f"got {t.dtype}")
+                    raise TypeError(
+                        f"keras-ov: `{op}` differentiates float arguments only, got {t.dtype}"
+                    )
             grads = core.grad([value.output], [t.output for t in wrt])
             aux_leaves, aux_build = _flatten(aux)
-            aux_tensors = [a if isinstance(a, OVTensor) else OVTensor(np.asarray(a))
-                           for a in aux_leaves] if has_aux else []
+            aux_tensors = (
+                [a if isinstance(a, OVTensor) else OVTensor(np.asarray(a)) for a in aux_leaves]
+                if has_aux
+                else []
+            )
             state["aux_build"] = aux_build
             return [value, *[OVTensor(output=gr) for gr in grads], *aux_tensors]
 
@@ -122,8 +129,8 @@ def value_and_grad(fn, argnums=0, has_aux=False):
         grads = []
         for k in nums:
             lo, hi = leaf_ranges[k]
-            grads.append(builds[k](rest[:hi - lo]))
-            rest = rest[hi - lo:]
+            grads.append(builds[k](rest[: hi - lo]))
+            rest = rest[hi - lo :]
         if has_aux:
             value = (value, state["aux_build"](rest))
         return value, grads[0] if single else tuple(grads)

@@ -32,15 +32,47 @@ RULES = {}
 # Op types whose outputs carry no gradient: integer/boolean results, shape
 # arithmetic, random bits.  (Float outputs of these types never depend on a
 # differentiable input in a way that has a derivative.)
-NONDIFF = frozenset({
-    "ShapeOf", "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual",
-    "LogicalAnd", "LogicalOr", "LogicalNot", "LogicalXor", "ReduceLogicalAnd",
-    "ReduceLogicalOr", "IsNaN", "IsInf", "IsFinite",
-    "Sign", "Floor", "Ceiling", "Round", "BitwiseAnd", "BitwiseOr",
-    "BitwiseXor", "BitwiseNot", "BitwiseLeftShift", "BitwiseRightShift", "RandomUniform",
-    "Range", "NonZero", "ArgMax", "ArgMin", "OneHot", "Bucketize", "Unique",
-    "NonMaxSuppression", "SearchSorted", "Multinomial",
-})
+NONDIFF = frozenset(
+    {
+        "ShapeOf",
+        "Equal",
+        "NotEqual",
+        "Less",
+        "LessEqual",
+        "Greater",
+        "GreaterEqual",
+        "LogicalAnd",
+        "LogicalOr",
+        "LogicalNot",
+        "LogicalXor",
+        "ReduceLogicalAnd",
+        "ReduceLogicalOr",
+        "IsNaN",
+        "IsInf",
+        "IsFinite",
+        "Sign",
+        "Floor",
+        "Ceiling",
+        "Round",
+        "BitwiseAnd",
+        "BitwiseOr",
+        "BitwiseXor",
+        "BitwiseNot",
+        "BitwiseLeftShift",
+        "BitwiseRightShift",
+        "RandomUniform",
+        "Range",
+        "NonZero",
+        "ArgMax",
+        "ArgMin",
+        "OneHot",
+        "Bucketize",
+        "Unique",
+        "NonMaxSuppression",
+        "SearchSorted",
+        "Multinomial",
+    }
+)
 
 _STOP = "keras_ov_stop_gradient"
 _CUSTOM = "keras_ov_custom_gradient"
@@ -123,8 +155,9 @@ def _topological(ys, x_keys):
                     srcs = srcs + _CUSTOM_FNS[nid][0]
                 if _flag(node, g.STRAIGHT_THROUGH_FLAG):
                     srcs = srcs + [g.STRAIGHT_THROUGH[nid]]
-                hit = any(_key(v) in x_keys or reaches.get(v.get_node().get_instance_id())
-                          for v in srcs)
+                hit = any(
+                    _key(v) in x_keys or reaches.get(v.get_node().get_instance_id()) for v in srcs
+                )
                 reaches[nid] = hit and not _flag(node, _STOP)
                 state[nid] = 2
                 order.append(node)

@@ -8,7 +8,7 @@ with its reason.  Differentiating through one of these raises
 
 KNOWN_GAPS = {
     "AdaptiveMaxPool": "adaptive_max_pool: ragged windows need the max mask per bin; not used "
-                       "by Keras layers' training paths yet",
+    "by Keras layers' training paths yet",
     "DFT": "fft/fft2 on complex pairs: the transposed transform is not written yet",
     "IDFT": "ifft/ifft2 on complex pairs: the transposed transform is not written yet",
     "RDFT": "rfft/stft: the adjoint of a real-input DFT (Hermitian halving) is not written yet",

@@ -36,8 +36,13 @@ unary("Asinh", lambda x, y: _rsqrt(add(_sq(x), like(1, x))))
 unary("Acosh", lambda x, y: _rsqrt(sub(_sq(x), like(1, x))))
 unary("Atanh", lambda x, y: div(like(1, x), sub(like(1, x), _sq(x))))
 unary("SoftSign", lambda x, y: _sq(div(like(1, x), add(like(1, x), g.out(ov_ops.abs(x))))))
-unary("HSigmoid", lambda x, y: mul(like(1 / 6, x), _mask(
-    ov_ops.logical_and(ov_ops.greater(x, like(-3, x)), ov_ops.less(x, like(3, x))), x)))
+unary(
+    "HSigmoid",
+    lambda x, y: mul(
+        like(1 / 6, x),
+        _mask(ov_ops.logical_and(ov_ops.greater(x, like(-3, x)), ov_ops.less(x, like(3, x))), x),
+    ),
+)
 
 
 def _hswish(x, y):
@@ -51,8 +56,7 @@ unary("HSwish", _hswish)
 
 def _gelu_erf(x):
     cdf = mul(like(0.5, x), add(like(1, x), g.out(ov_ops.erf(mul(x, like(1 / math.sqrt(2), x))))))
-    pdf = mul(like(1 / math.sqrt(2 * math.pi), x),
-              g.out(ov_ops.exp(mul(like(-0.5, x), _sq(x)))))
+    pdf = mul(like(1 / math.sqrt(2 * math.pi), x), g.out(ov_ops.exp(mul(like(-0.5, x), _sq(x)))))
     return add(cdf, mul(x, pdf))
 
 
@@ -61,8 +65,10 @@ def _gelu_tanh(x):
     inner = mul(like(c, x), add(x, mul(like(0.044715, x), mul(x, _sq(x)))))
     t = g.out(ov_ops.tanh(inner))
     d_inner = mul(like(c, x), add(like(1, x), mul(like(3 * 0.044715, x), _sq(x))))
-    return add(mul(like(0.5, x), add(like(1, x), t)),
-               mul(mul(like(0.5, x), x), mul(sub(like(1, x), _sq(t)), d_inner)))
+    return add(
+        mul(like(0.5, x), add(like(1, x), t)),
+        mul(mul(like(0.5, x), x), mul(sub(like(1, x), _sq(t)), d_inner)),
+    )
 
 
 @rule("Gelu")
@@ -98,16 +104,18 @@ def _(node, ct):
 def _(node, ct):
     x, alpha, lam = inputs(node)
     neg_side = mul(mul(lam, alpha), g.out(ov_ops.exp(x)))
-    d = g.select(ov_ops.greater(x, like(0, x)), g.out(ov_ops.broadcast(lam, g.shape_of(x))),
-                 neg_side)
+    d = g.select(
+        ov_ops.greater(x, like(0, x)), g.out(ov_ops.broadcast(lam, g.shape_of(x))), neg_side
+    )
     return [mul(ct[0], d), None, None]
 
 
 @rule("PRelu")
 def _(node, ct):
     x, slope = inputs(node)
-    if g.rank(slope) > 1 or (g.rank(slope) == 1 and g.rank(x) > 1
-                              and g.static_shape(slope)[0] not in (1, None)):
+    if g.rank(slope) > 1 or (
+        g.rank(slope) == 1 and g.rank(x) > 1 and g.static_shape(slope)[0] not in (1, None)
+    ):
         raise NotImplementedError("keras-ov: gradient of PRelu with a per-channel slope")
     positive = ov_ops.greater(x, like(0, x))
     dx = g.select(positive, ct[0], mul(ct[0], slope))
@@ -137,5 +145,6 @@ def _(node, ct):
 @rule("Mod")
 def _(node, ct):
     # a - trunc(a / b) * b.
-    return _remainder(node, ct, lambda q: mul(g.out(ov_ops.sign(q)),
-                                              g.out(ov_ops.floor(g.out(ov_ops.abs(q))))))
+    return _remainder(
+        node, ct, lambda q: mul(g.out(ov_ops.sign(q)), g.out(ov_ops.floor(g.out(ov_ops.abs(q)))))
+    )

@@ -39,8 +39,11 @@ def _branch_grad(node, b, float_in, float_out, outer_cts):
     ys = [results[to_value[i]].input_value(0) for i in float_out]
     ct_params = [_param_like(node.output(i)) for i in float_out]
     wrt = [(k, p) for k, p in enumerate(params) if to_input[k] in float_in]
-    grads = core.grad(ys, [p.output(0) for _, p in wrt], [c.output(0) for c in ct_params]) \
-        if ys else [g.zeros_like(p.output(0)) for _, p in wrt]
+    grads = (
+        core.grad(ys, [p.output(0) for _, p in wrt], [c.output(0) for c in ct_params])
+        if ys
+        else [g.zeros_like(p.output(0)) for _, p in wrt]
+    )
     by_input = {}
     for (k, _), gr in zip(wrt, grads):
         i = to_input[k]
@@ -54,8 +57,7 @@ def _branch_grad(node, b, float_in, float_out, outer_cts):
             bound.append((p, node.input_value(i)))
             by_input[i] = g.zeros_like(p.output(0))
         out.append(by_input[i])
-    body = ov.Model([ov_ops.result(o) for o in out], [p for p, _ in bound],
-                    f"keras_ov_grad_if_{b}")
+    body = ov.Model([ov_ops.result(o) for o in out], [p for p, _ in bound], f"keras_ov_grad_if_{b}")
     return body, bound
 
 
@@ -74,8 +76,9 @@ def _(node, ct):
         gnode.set_input(src, p, None)
     for p, src in else_bound:
         gnode.set_input(src, None, p)
-    outs = [gnode.set_output(t, e) for t, e in zip(then_body.get_results(),
-                                                   else_body.get_results())]
+    outs = [
+        gnode.set_output(t, e) for t, e in zip(then_body.get_results(), else_body.get_results())
+    ]
     gnode.validate_and_infer_types()
     grads = [None] * n_in
     for i, o in zip(float_in, outs):
@@ -94,7 +97,8 @@ def _check_slices(d, what):
     if (d.axis, d.part_size, d.stride, d.start, d.end) != (0, 1, 1, 0, -1):
         raise NotImplementedError(
             f"keras-ov: gradient of a Loop with a {what} other than whole single steps "
-            f"along axis 0 (axis={d.axis}, part_size={d.part_size}, stride={d.stride})")
+            f"along axis 0 (axis={d.axis}, part_size={d.part_size}, stride={d.stride})"
+        )
 
 
 def _descriptions(node):
@@ -115,7 +119,9 @@ def _descriptions(node):
             concats.append(d)
         else:
             if d.iteration != -1:
-                raise NotImplementedError("keras-ov: gradient of a Loop output of a fixed iteration")
+                raise NotImplementedError(
+                    "keras-ov: gradient of a Loop output of a fixed iteration"
+                )
             finals.append(d)
     return merged, invariant, sliced, finals, concats
 
@@ -124,8 +130,10 @@ def _record_carries(node, merged):
     """Make the forward Loop also output each carry as it entered every iteration."""
     body = node.get_function()
     params = body.get_parameters()
-    records = [ov_ops.result(g.unsqueeze_axes(params[d.body_parameter_index].output(0), [0]))
-               for d in merged]
+    records = [
+        ov_ops.result(g.unsqueeze_axes(params[d.body_parameter_index].output(0), [0]))
+        for d in merged
+    ]
     body.add_results(records)
     stacked = [node.get_concatenated_slices(r.output(0), 0, 1, 1, -1, 0) for r in records]
     node.validate_and_infer_types()
@@ -168,9 +176,13 @@ def _(node, ct):
         bound.append((r, ("sliced", _flip0(rec))))
         carry_x.append(value)
     for d in sliced:
-        bound.append((params[d.body_parameter_index], ("sliced", _flip0(node.input_value(d.input_index)))))
+        bound.append(
+            (params[d.body_parameter_index], ("sliced", _flip0(node.input_value(d.input_index))))
+        )
     for d in invariant:
-        bound.append((params[d.body_parameter_index], ("invariant", node.input_value(d.input_index))))
+        bound.append(
+            (params[d.body_parameter_index], ("invariant", node.input_value(d.input_index)))
+        )
 
     # cotangents flowing in: carries (from the final outputs), stacked outputs (per step)
     float_carries = [j for j, d in enumerate(merged) if is_float(carry_x[j])]
@@ -183,7 +195,8 @@ def _(node, ct):
         j = by_value.get(d.body_value_index)
         if j is None:
             raise NotImplementedError(
-                "keras-ov: gradient of a Loop final output that is not a loop carry")
+                "keras-ov: gradient of a Loop final output that is not a loop carry"
+            )
         init_ct[j] = c if init_ct[j] is None else g.out(ov_ops.add(init_ct[j], c))
     ys, y_cts, merged_ct = [], [], []
     for j in float_carries:
@@ -207,9 +220,9 @@ def _(node, ct):
     xs_inv = [d for d in invariant if is_float(node.input_value(d.input_index))]
     wrt = xs_carry + [params[d.body_parameter_index].output(0) for d in xs_sliced + xs_inv]
     grads = core.grad(ys, wrt, y_cts) if ys else [g.zeros_like(x) for x in wrt]
-    g_carry = grads[:len(xs_carry)]
-    g_sliced = grads[len(xs_carry):len(xs_carry) + len(xs_sliced)]
-    g_inv = grads[len(xs_carry) + len(xs_sliced):]
+    g_carry = grads[: len(xs_carry)]
+    g_sliced = grads[len(xs_carry) : len(xs_carry) + len(xs_sliced)]
+    g_inv = grads[len(xs_carry) + len(xs_sliced) :]
 
     acc = [_param_like(node.input_value(d.input_index)) for d in xs_inv]
     new_acc = [g.out(ov_ops.add(a.output(0), gi)) for a, gi in zip(acc, g_inv)]
@@ -232,8 +245,12 @@ def _(node, ct):
     for (j, p), r in zip(merged_ct, carry_res):
         start = init_ct[j]
         if start is None:
-            start = g.out(ov_ops.broadcast(g.const(0, g.dtype(carry_x[j])),
-                                           g.shape_of(node.input_value(merged[j].input_index))))
+            start = g.out(
+                ov_ops.broadcast(
+                    g.const(0, g.dtype(carry_x[j])),
+                    g.shape_of(node.input_value(merged[j].input_index)),
+                )
+            )
         back.set_merged_input(p, start, r.output(0))
     for d, a, r in zip(xs_inv, acc, acc_res):
         back.set_merged_input(a, g.zeros_like(node.input_value(d.input_index)), r.output(0))

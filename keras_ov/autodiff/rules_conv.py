@@ -42,36 +42,62 @@ def _weight_grad(x, ct, groups, kernel, strides, dilations, pb, op):
     ci = g.static_shape(x)[1] // groups
     co = g.static_shape(ct)[1] // groups
     # only the extent the kernel taps reach is needed past the input's end
-    pe = [max(0, (c - 1) * s + (k - 1) * d + 1 - xi - b)
-          for c, s, k, d, xi, b in zip(cs, strides, kernel, dilations, xs, pb)]
+    pe = [
+        max(0, (c - 1) * s + (k - 1) * d + 1 - xi - b)
+        for c, s, k, d, xi, b in zip(cs, strides, kernel, dilations, xs, pb)
+    ]
     sp = list(range(3, 3 + n))
     data = g.transpose(g.reshape(x, [-1, groups, ci, *xs]), [2, 1, 0, *sp])  # (Ci, G, N, ..)
     data = g.reshape(data, [ci, -1, *xs])  # (Ci, G*N, ..)
     kern = g.transpose(g.reshape(ct, [-1, groups, co, *cs]), [1, 2, 0, *sp])  # (G, Co, N, ..)
-    out = g.out(ov_ops.group_convolution(data, kern, list(dilations), list(pb), pe,
-                                         list(strides), auto_pad="explicit"))  # (Ci, G*Co, ..)
+    out = g.out(
+        ov_ops.group_convolution(
+            data, kern, list(dilations), list(pb), pe, list(strides), auto_pad="explicit"
+        )
+    )  # (Ci, G*Co, ..)
     out = g.reshape(out, [ci, groups, co, *g.static_shape(out)[2:]])
     out = g.transpose(out, [1, 2, 0, *sp])  # (G, Co, Ci, ..)
     if g.static_shape(out)[3:] != list(kernel) and tuple(g.static_shape(out)[3:]) != tuple(kernel):
-        out = g.out(ov_ops.slice(out, g.i64([0] * n), g.i64(list(kernel)), g.i64([1] * n),
-                                 g.i64(sp)))
+        out = g.out(
+            ov_ops.slice(out, g.i64([0] * n), g.i64(list(kernel)), g.i64([1] * n), g.i64(sp))
+        )
     return out
 
 
 def _backprop(ct, w, strides, dilations, pb, pe, out_spatial, groups):
     """The transposed convolution of ``ct`` sized back to ``out_spatial``."""
-    kernel = g.static_shape(w)[-len(strides):]
+    kernel = g.static_shape(w)[-len(strides) :]
     cs = _spatial(ct, "convolution")
-    natural = [s * (c - 1) + d * (k - 1) + 1 - b - e
-               for s, c, d, k, b, e in zip(strides, cs, dilations, kernel, pb, pe)]
+    natural = [
+        s * (c - 1) + d * (k - 1) + 1 - b - e
+        for s, c, d, k, b, e in zip(strides, cs, dilations, kernel, pb, pe)
+    ]
     extra = [o - m for o, m in zip(out_spatial, natural)]
     if groups:
-        return g.out(ov_ops.group_convolution_backprop_data(
-            ct, w, list(strides), pads_begin=pb, pads_end=pe, dilations=list(dilations),
-            auto_pad="explicit", output_padding=extra))
-    return g.out(ov_ops.convolution_backprop_data(
-        ct, w, list(strides), pads_begin=pb, pads_end=pe, dilations=list(dilations),
-        auto_pad="explicit", output_padding=extra))
+        return g.out(
+            ov_ops.group_convolution_backprop_data(
+                ct,
+                w,
+                list(strides),
+                pads_begin=pb,
+                pads_end=pe,
+                dilations=list(dilations),
+                auto_pad="explicit",
+                output_padding=extra,
+            )
+        )
+    return g.out(
+        ov_ops.convolution_backprop_data(
+            ct,
+            w,
+            list(strides),
+            pads_begin=pb,
+            pads_end=pe,
+            dilations=list(dilations),
+            auto_pad="explicit",
+            output_padding=extra,
+        )
+    )
 
 
 @rule("Convolution")
@@ -98,18 +124,25 @@ def _transposed(node, ct, groups):
     """ConvolutionBackpropData: y = conv^T(x, w); dx = conv(ct, w), dw by swapping roles."""
     if node.get_input_size() != 2:
         raise NotImplementedError(
-            f"keras-ov: gradient of {node.get_type_name()} with an output_shape input")
+            f"keras-ov: gradient of {node.get_type_name()} with an output_shape input"
+        )
     x, w = node.input_value(0), node.input_value(1)
     a = node.get_attributes()
     if str(a.get("auto_pad", "explicit")).lower() not in ("explicit", "notset"):
         raise NotImplementedError(
-            f"keras-ov: gradient of {node.get_type_name()} with auto_pad={a['auto_pad']}")
-    strides, dilations, pb, pe = list(a["strides"]), list(a["dilations"]), \
-        list(a["pads_begin"]), list(a["pads_end"])
+            f"keras-ov: gradient of {node.get_type_name()} with auto_pad={a['auto_pad']}"
+        )
+    strides, dilations, pb, pe = (
+        list(a["strides"]),
+        list(a["dilations"]),
+        list(a["pads_begin"]),
+        list(a["pads_end"]),
+    )
     op = node.get_type_name()
     if groups:
-        dx = g.out(ov_ops.group_convolution(ct[0], w, strides, pb, pe, dilations,
-                                            auto_pad="explicit"))
+        dx = g.out(
+            ov_ops.group_convolution(ct[0], w, strides, pb, pe, dilations, auto_pad="explicit")
+        )
         G, kernel = g.static_shape(w)[0], g.static_shape(w)[3:]
     else:
         dx = g.out(ov_ops.convolution(ct[0], w, strides, pb, pe, dilations, auto_pad="explicit"))

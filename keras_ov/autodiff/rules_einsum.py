@@ -43,7 +43,8 @@ def _parse(equation, n):
             for c in s:
                 counts[c] = counts.get(c, 0) + 1
         rhs_labels = ([ELL] if ELL in counts else []) + sorted(
-            c for c, k in counts.items() if k == 1 and c != ELL)
+            c for c, k in counts.items() if k == 1 and c != ELL
+        )
     else:
         rhs_labels = _labels(rhs)
     return subs, rhs_labels
@@ -78,7 +79,9 @@ def _grad_operand(xs, subs, out_labels, ct, i):
             fresh = next(free)
             n = _dim_of(x, own, c)
             if n is None:
-                raise NotImplementedError("keras-ov: gradient of an Einsum diagonal of dynamic size")
+                raise NotImplementedError(
+                    "keras-ov: gradient of an Einsum diagonal of dynamic size"
+                )
             operands.append(g.const(np.eye(n, dtype=np.float32), g.dtype(x)))
             eq_subs.append([c, fresh])
             target.append(fresh)

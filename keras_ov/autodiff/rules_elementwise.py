@@ -107,8 +107,11 @@ def _(node, ct):
 def _(node, ct):
     cond, a, b = inputs(node)
     zero = like(0, ct[0])
-    return [None, unbroadcast(g.select(cond, ct[0], zero), a),
-            unbroadcast(g.select(cond, zero, ct[0]), b)]
+    return [
+        None,
+        unbroadcast(g.select(cond, ct[0], zero), a),
+        unbroadcast(g.select(cond, zero, ct[0]), b),
+    ]
 
 
 @rule("FakeQuantize")
@@ -124,8 +127,9 @@ def _(node, ct):
 def _(node, ct):
     (x,) = inputs(node)
     attrs = node.get_attributes()
-    inside = ov_ops.logical_and(ov_ops.greater_equal(x, like(attrs["min"], x)),
-                                ov_ops.less_equal(x, like(attrs["max"], x)))
+    inside = ov_ops.logical_and(
+        ov_ops.greater_equal(x, like(attrs["min"], x)), ov_ops.less_equal(x, like(attrs["max"], x))
+    )
     return [mul(ct[0], _mask(inside, x))]
 
 

@@ -40,7 +40,8 @@ def _const_int(node, index):
     src = node.input_value(index).get_node()
     if src.get_type_name() != "Constant":
         raise NotImplementedError(
-            f"keras-ov: gradient of {node.get_type_name()} with a non-constant input {index}")
+            f"keras-ov: gradient of {node.get_type_name()} with a non-constant input {index}"
+        )
     return int(np.asarray(src.get_data()).reshape(-1)[0])
 
 
@@ -56,8 +57,7 @@ def _(node, ct):
         k = g.rank(idx)
         perm_x = [axis] + [a for a in range(r) if a != axis]
         # ct dims: x[:axis], idx dims, x[axis+1:]
-        perm_c = list(range(axis, axis + k)) + list(range(axis)) + list(
-            range(axis + k, g.rank(c)))
+        perm_c = list(range(axis, axis + k)) + list(range(axis)) + list(range(axis + k, g.rank(c)))
         moved = g.transpose(c, perm_c) if perm_c != list(range(g.rank(c))) else c
         rest = g.out(ov_ops.gather(g.shape_of(moved), g.i64(list(range(k, g.rank(c)))), g.i64(0)))
         rows = g.reshape_to(moved, g.out(ov_ops.concat([g.i64([-1]), rest], 0)))
@@ -70,10 +70,16 @@ def _(node, ct):
     if batch_dims == r - 1 and axis == r - 1 and g.rank(idx) == r:
         # take_along_axis: per-row picks along the last axis
         idx = _nonneg(idx, g.dim(x, axis))
-        return [g.out(ov_ops.scatter_elements_update(_zeros(x, c), idx, c, g.i64(axis), "sum")),
-                None, None]
-    return [scatter_back(c, x, lambda p: g.out(ov_ops.gather(p, idx, g.i64(axis), batch_dims))),
-            None, None]
+        return [
+            g.out(ov_ops.scatter_elements_update(_zeros(x, c), idx, c, g.i64(axis), "sum")),
+            None,
+            None,
+        ]
+    return [
+        scatter_back(c, x, lambda p: g.out(ov_ops.gather(p, idx, g.i64(axis), batch_dims))),
+        None,
+        None,
+    ]
 
 
 @rule("GatherElements")
@@ -81,8 +87,10 @@ def _(node, ct):
     x, idx = inputs(node)
     axis = node.get_attributes()["axis"] % g.rank(x)
     idx = _nonneg(idx, g.dim(x, axis))
-    return [g.out(ov_ops.scatter_elements_update(_zeros(x, ct[0]), idx, ct[0], g.i64(axis),
-                                                 "sum")), None]
+    return [
+        g.out(ov_ops.scatter_elements_update(_zeros(x, ct[0]), idx, ct[0], g.i64(axis), "sum")),
+        None,
+    ]
 
 
 @rule("GatherND")
@@ -122,8 +130,7 @@ def _(node, ct):
     if mode == "none":
         d_x = g.out(ov_ops.scatter_elements_update(c, idx, _zeros(upd, c), g.i64(axis)))
         return [d_x, None, d_upd, None]
-    raise NotImplementedError(
-        f"keras-ov: gradient of ScatterElementsUpdate with reduction={mode}")
+    raise NotImplementedError(f"keras-ov: gradient of ScatterElementsUpdate with reduction={mode}")
 
 
 @rule("TopK")
@@ -133,8 +140,10 @@ def _(node, ct):
     if ct[0] is None:  # only the indices were used
         return [None, None]
     picked = node.output(1)
-    return [g.out(ov_ops.scatter_elements_update(_zeros(x, ct[0]), picked, ct[0], g.i64(axis),
-                                                 "sum")), None]
+    return [
+        g.out(ov_ops.scatter_elements_update(_zeros(x, ct[0]), picked, ct[0], g.i64(axis), "sum")),
+        None,
+    ]
 
 
 @rule("CumSum")

@@ -27,7 +27,9 @@ from keras_ov.ops.graph import ov_ops
 def _window(node):
     a = node.get_attributes()
     if str(a.get("rounding_type", "floor")).lower() != "floor":
-        raise NotImplementedError(f"keras-ov: gradient of {node.get_type_name()} with ceil rounding")
+        raise NotImplementedError(
+            f"keras-ov: gradient of {node.get_type_name()} with ceil rounding"
+        )
     if any(d != 1 for d in a.get("dilations", [1])):
         raise NotImplementedError(f"keras-ov: gradient of dilated {node.get_type_name()}")
     return list(a["kernel"]), list(a["strides"]), list(a["pads_begin"]), list(a["pads_end"])
@@ -43,9 +45,18 @@ def _scatter_taps(contrib, weights, x_spatial, strides, pb, pe):
     out = _spatial(contrib, "pooling")
     natural = [s * (o - 1) + k - b - e for s, o, k, b, e in zip(strides, out, kernel, pb, pe)]
     extra = [xs - m for xs, m in zip(x_spatial, natural)]
-    return g.out(ov_ops.convolution_backprop_data(
-        contrib, g.const(weights, g.dtype(contrib)), list(strides), pads_begin=pb, pads_end=pe,
-        dilations=[1] * len(strides), auto_pad="explicit", output_padding=extra))
+    return g.out(
+        ov_ops.convolution_backprop_data(
+            contrib,
+            g.const(weights, g.dtype(contrib)),
+            list(strides),
+            pads_begin=pb,
+            pads_end=pe,
+            dilations=[1] * len(strides),
+            auto_pad="explicit",
+            output_padding=extra,
+        )
+    )
 
 
 def _share(hit, axes):
@@ -64,25 +75,56 @@ def _max_pool_tiled(x, y, c, kernel, xs, ys):
     """
     n = len(kernel)
     used = [o * k for o, k in zip(ys, kernel)]
-    inner = x if used == xs else g.out(ov_ops.slice(
-        x, g.i64([0] * n), g.i64(used), g.i64([1] * n), g.i64(list(range(2, 2 + n)))))
+    inner = (
+        x
+        if used == xs
+        else g.out(
+            ov_ops.slice(
+                x, g.i64([0] * n), g.i64(used), g.i64([1] * n), g.i64(list(range(2, 2 + n)))
+            )
+        )
+    )
 
     def up(v):  # (N, C, *ys) -> (N, C, *used), each value repeated over its window
-        return g.out(ov_ops.interpolate(
-            v, g.i64(used), "nearest", "sizes", coordinate_transformation_mode="asymmetric",
-            nearest_mode="floor", axes=g.i64(list(range(2, 2 + n)))))
+        return g.out(
+            ov_ops.interpolate(
+                v,
+                g.i64(used),
+                "nearest",
+                "sizes",
+                coordinate_transformation_mode="asymmetric",
+                nearest_mode="floor",
+                axes=g.i64(list(range(2, 2 + n))),
+            )
+        )
 
     t = x.get_element_type()
     hit = g.out(ov_ops.convert(ov_ops.equal(inner, up(y)), t))
     zeros = [0] * n
-    count = g.out(ov_ops.avg_pool(hit, kernel, zeros, zeros, kernel, exclude_pad=False,
-                                  rounding_type="floor", auto_pad="explicit"))
+    count = g.out(
+        ov_ops.avg_pool(
+            hit,
+            kernel,
+            zeros,
+            zeros,
+            kernel,
+            exclude_pad=False,
+            rounding_type="floor",
+            auto_pad="explicit",
+        )
+    )
     share = div(c, mul(count, g.const(float(np.prod(kernel)), g.dtype(x))))
     d = mul(hit, up(share))
     if used != xs:  # rows/columns no window covers get nothing
-        d = g.out(ov_ops.pad(d, g.i64([0] * (n + 2)),
-                             g.i64([0, 0, *[a - b for a, b in zip(xs, used)]]), "constant",
-                             g.const(0, g.dtype(x))))
+        d = g.out(
+            ov_ops.pad(
+                d,
+                g.i64([0] * (n + 2)),
+                g.i64([0, 0, *[a - b for a, b in zip(xs, used)]]),
+                "constant",
+                g.const(0, g.dtype(x)),
+            )
+        )
     return d
 
 
@@ -100,9 +142,21 @@ def _(node, ct):
     padded = g.out(ov_ops.pad(x, g.i64([0, 0, *pb]), g.i64([0, 0, *pe]), "constant", lowest))
     taps = list(itertools.product(*[range(k) for k in kernel]))
     axes = g.i64(list(range(2, 2 + n)))
-    patches = [g.unsqueeze_axes(g.out(ov_ops.slice(
-        padded, g.i64(list(t)), g.i64([t[d] + (ys[d] - 1) * strides[d] + 1 for d in range(n)]),
-        g.i64(strides), axes)), [2]) for t in taps]
+    patches = [
+        g.unsqueeze_axes(
+            g.out(
+                ov_ops.slice(
+                    padded,
+                    g.i64(list(t)),
+                    g.i64([t[d] + (ys[d] - 1) * strides[d] + 1 for d in range(n)]),
+                    g.i64(strides),
+                    axes,
+                )
+            ),
+            [2],
+        )
+        for t in taps
+    ]
     patches = g.out(ov_ops.concat(patches, 2))  # (N, C, T, *out)
     t = x.get_element_type()
     hit = g.out(ov_ops.convert(ov_ops.equal(patches, g.unsqueeze_axes(y, [2])), t))
@@ -123,8 +177,18 @@ def _(node, ct):
     if node.get_attributes()["exclude-pad"] and any(pb + pe):
         # windows count only the input elements they cover (constant-folded)
         ones = g.const(np.ones((1, 1, *xs), np.float32), g.dtype(x))
-        covered = g.out(ov_ops.avg_pool(ones, strides, pb, pe, kernel, exclude_pad=False,
-                                        rounding_type="floor", auto_pad="explicit"))
+        covered = g.out(
+            ov_ops.avg_pool(
+                ones,
+                strides,
+                pb,
+                pe,
+                kernel,
+                exclude_pad=False,
+                rounding_type="floor",
+                auto_pad="explicit",
+            )
+        )
         count = mul(covered, g.const(float(np.prod(kernel)), g.dtype(x)))
     else:
         count = g.const(float(np.prod(kernel)), g.dtype(x))

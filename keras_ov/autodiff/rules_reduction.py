@@ -17,8 +17,7 @@ def _axes(node):
 
 
 def _back(node, ct):
-    return broadcast_back(ct, node.input_value(0), _axes(node),
-                          node.get_attributes()["keep_dims"])
+    return broadcast_back(ct, node.input_value(0), _axes(node), node.get_attributes()["keep_dims"])
 
 
 def _count(x, axes):
@@ -46,8 +45,10 @@ def _extremum(node, ct):
     hit = g.out(ov_ops.convert(ov_ops.equal(x, y), x.get_element_type()))
     axes = _axes(node)
     ties = broadcast_back(g.out(ov_ops.reduce_sum(hit, g.i64(axes), False)), x, axes, False)
-    return [mul(div(hit, ties), broadcast_back(ct[0], x, axes,
-                                               node.get_attributes()["keep_dims"])), None]
+    return [
+        mul(div(hit, ties), broadcast_back(ct[0], x, axes, node.get_attributes()["keep_dims"])),
+        None,
+    ]
 
 
 @rule("ReduceMax")

@@ -69,10 +69,17 @@ def _(node, ct):
     a = node.get_attributes()
 
     def select(p):
-        return g.out(ov_ops.strided_slice(
-            p, *rest, begin_mask=a["begin_mask"], end_mask=a["end_mask"],
-            new_axis_mask=a["new_axis_mask"], shrink_axis_mask=a["shrink_axis_mask"],
-            ellipsis_mask=a["ellipsis_mask"]))
+        return g.out(
+            ov_ops.strided_slice(
+                p,
+                *rest,
+                begin_mask=a["begin_mask"],
+                end_mask=a["end_mask"],
+                new_axis_mask=a["new_axis_mask"],
+                shrink_axis_mask=a["shrink_axis_mask"],
+                ellipsis_mask=a["ellipsis_mask"],
+            )
+        )
 
     return [scatter_back(ct[0], x, select)] + [None] * len(rest)
 
@@ -84,8 +91,9 @@ def _(node, ct):
     parts = [c if c is not None else g.zeros_like(node.output(i)) for i, c in enumerate(ct)]
     ax = axis.get_node()
     if ax.get_type_name() != "Constant":
-        raise NotImplementedError(f"keras-ov: gradient of {node.get_type_name()} over a "
-                                  "non-constant axis")
+        raise NotImplementedError(
+            f"keras-ov: gradient of {node.get_type_name()} over a non-constant axis"
+        )
     axis = int(np.asarray(ax.get_data()).reshape(-1)[0]) % g.rank(x)
     return [g.out(ov_ops.concat(parts, axis))] + [None] * (node.get_input_size() - 1)
 
@@ -98,8 +106,11 @@ def _(node, ct):
     if mode == "constant":
         # negative pads crop: the cotangent is the inner block (Pad crops on negative pads)
         zero = g.const(0, g.dtype(ct[0]))
-        d = g.out(ov_ops.pad(ct[0], g.out(ov_ops.negative(begin)), g.out(ov_ops.negative(end)),
-                             "constant", zero))
+        d = g.out(
+            ov_ops.pad(
+                ct[0], g.out(ov_ops.negative(begin)), g.out(ov_ops.negative(end)), "constant", zero
+            )
+        )
         d_value = None
         if len(xs) > 3 and xs[3].get_node().get_type_name() != "Constant" and g.rank(xs[3]) == 0:
             total = g.out(ov_ops.reduce_sum(ct[0], g.i64(list(range(g.rank(ct[0])))), False))
@@ -150,11 +161,19 @@ def _(node, ct):
             raise NotImplementedError("keras-ov: gradient of Interpolate over a dynamic axis")
         eye = g.const(np.eye(n, dtype=np.float32), g.dtype(x))
         size = g.const([m / n], "float32") if scales_mode else g.i64([m])
-        response = g.out(ov_ops.interpolate(  # (n, m): the resize of each unit impulse
-            eye, size, a["mode"], a["shape_calculation_mode"],
-            coordinate_transformation_mode=a["coordinate_transformation_mode"],
-            nearest_mode=a["nearest_mode"], antialias=a["antialias"],
-            cube_coeff=a["cube_coeff"], axes=g.i64([1])))
+        response = g.out(
+            ov_ops.interpolate(  # (n, m): the resize of each unit impulse
+                eye,
+                size,
+                a["mode"],
+                a["shape_calculation_mode"],
+                coordinate_transformation_mode=a["coordinate_transformation_mode"],
+                nearest_mode=a["nearest_mode"],
+                antialias=a["antialias"],
+                cube_coeff=a["cube_coeff"],
+                axes=g.i64([1]),
+            )
+        )
         perm = [k for k in range(rank) if k != axis] + [axis]
         moved = g.out(ov_ops.matmul(g.transpose(d, perm), response, False, True))
         d = g.transpose(moved, list(np.argsort(perm)))
@@ -165,8 +184,9 @@ def _(node, ct):
 def _(node, ct):
     # each is the other's inverse permutation (same mode and block size)
     a = node.get_attributes()
-    inverse = ov_ops.space_to_depth if node.get_type_name() == "DepthToSpace" else \
-        ov_ops.depth_to_space
+    inverse = (
+        ov_ops.space_to_depth if node.get_type_name() == "DepthToSpace" else ov_ops.depth_to_space
+    )
     return [g.out(inverse(ct[0], a["mode"], a["block_size"]))]
 
 
@@ -176,7 +196,8 @@ def _(node, ct):
     a = node.get_attributes()
 
     def select(p):
-        return g.out(ov_ops.extract_image_patches(p, a["sizes"], a["strides"], a["rates"],
-                                                  a["auto_pad"]))
+        return g.out(
+            ov_ops.extract_image_patches(p, a["sizes"], a["strides"], a["rates"], a["auto_pad"])
+        )
 
     return [scatter_back(ct[0], x, select)]

@@ -5,37 +5,43 @@ Loaded by Keras as ``keras.src.backend.openvino`` (see ``keras_ov._activation``)
 
 from keras.src.backend.common.name_scope import name_scope  # noqa: F401
 
-from keras_ov.backend import core  # noqa: F401
+from keras_ov.backend import (
+    core,  # noqa: F401
+    image,  # noqa: F401
+    linalg,  # noqa: F401
+    math,  # noqa: F401
+    nn,  # noqa: F401
+    numpy,  # noqa: F401
+    random,  # noqa: F401
+)
+from keras_ov.backend.core import (
+    IS_THREAD_SAFE,  # noqa: F401
+    SUPPORTS_COMPLEX_DTYPES,  # noqa: F401
+    SUPPORTS_RAGGED_TENSORS,  # noqa: F401
+    SUPPORTS_SPARSE_TENSORS,  # noqa: F401
+    Variable,  # noqa: F401
+    cast,  # noqa: F401
+    compute_output_spec,  # noqa: F401
+    cond,  # noqa: F401
+    convert_to_numpy,  # noqa: F401
+    convert_to_tensor,  # noqa: F401
+    device_scope,  # noqa: F401
+    is_tensor,  # noqa: F401
+    random_seed_dtype,  # noqa: F401
+    scatter,  # noqa: F401
+    shape,  # noqa: F401
+    stop_gradient,  # noqa: F401
+    vectorized_map,  # noqa: F401
+)
+from keras_ov.backend.rnn import (
+    bidirectional_gru,  # noqa: F401
+    bidirectional_lstm,  # noqa: F401
+    cudnn_ok,  # noqa: F401
+    gru,  # noqa: F401
+    lstm,  # noqa: F401
+    rnn,  # noqa: F401
+)
 from keras_ov.engine import execute as _execute  # private: Keras star-imports this package
-from keras_ov.backend import image  # noqa: F401
-from keras_ov.backend import linalg  # noqa: F401
-from keras_ov.backend import math  # noqa: F401
-from keras_ov.backend import nn  # noqa: F401
-from keras_ov.backend import numpy  # noqa: F401
-from keras_ov.backend import random  # noqa: F401
-from keras_ov.backend.core import IS_THREAD_SAFE  # noqa: F401
-from keras_ov.backend.core import SUPPORTS_COMPLEX_DTYPES  # noqa: F401
-from keras_ov.backend.core import SUPPORTS_RAGGED_TENSORS  # noqa: F401
-from keras_ov.backend.core import SUPPORTS_SPARSE_TENSORS  # noqa: F401
-from keras_ov.backend.core import Variable  # noqa: F401
-from keras_ov.backend.core import cast  # noqa: F401
-from keras_ov.backend.core import compute_output_spec  # noqa: F401
-from keras_ov.backend.core import cond  # noqa: F401
-from keras_ov.backend.core import convert_to_numpy  # noqa: F401
-from keras_ov.backend.core import convert_to_tensor  # noqa: F401
-from keras_ov.backend.core import device_scope  # noqa: F401
-from keras_ov.backend.core import is_tensor  # noqa: F401
-from keras_ov.backend.core import random_seed_dtype  # noqa: F401
-from keras_ov.backend.core import scatter  # noqa: F401
-from keras_ov.backend.core import shape  # noqa: F401
-from keras_ov.backend.core import stop_gradient  # noqa: F401
-from keras_ov.backend.core import vectorized_map  # noqa: F401
-from keras_ov.backend.rnn import bidirectional_gru  # noqa: F401
-from keras_ov.backend.rnn import bidirectional_lstm  # noqa: F401
-from keras_ov.backend.rnn import cudnn_ok  # noqa: F401
-from keras_ov.backend.rnn import gru  # noqa: F401
-from keras_ov.backend.rnn import lstm  # noqa: F401
-from keras_ov.backend.rnn import rnn  # noqa: F401
 
 
 def _wire_session():

@@ -14,8 +14,7 @@ import numpy as np
 import openvino as ov
 
 from keras.src import tree
-from keras.src.backend.common import KerasVariable
-from keras.src.backend.common import standardize_dtype
+from keras.src.backend.common import KerasVariable, standardize_dtype
 from keras.src.backend.common.keras_tensor import KerasTensor
 from keras.src.backend.common.name_scope import name_scope as _base_name_scope
 from keras.src.backend.common.stateless_scope import StatelessScope
@@ -23,21 +22,21 @@ from keras.src.backend.common.symbolic_scope import SymbolicScope
 
 from keras_ov import autodiff
 from keras_ov import ops as _ops  # noqa: F401  (fills the registry)
-from keras_ov.engine import compiled
-from keras_ov.engine import dtypes
-from keras_ov.engine import execute
+from keras_ov.engine import compiled, dtypes, execute
 from keras_ov.engine.tensor import OVTensor
 from keras_ov.ops import coerce, indexing
 from keras_ov.ops.coerce import to_tensor
-from keras_ov.ops.control_flow import associative_scan  # noqa: F401
-from keras_ov.ops.control_flow import cond  # noqa: F401
-from keras_ov.ops.control_flow import fori_loop  # noqa: F401
-from keras_ov.ops.control_flow import map  # noqa: F401
-from keras_ov.ops.control_flow import scan  # noqa: F401
-from keras_ov.ops.control_flow import switch  # noqa: F401
-from keras_ov.ops.control_flow import unstack  # noqa: F401
-from keras_ov.ops.control_flow import vectorized_map  # noqa: F401
-from keras_ov.ops.control_flow import while_loop  # noqa: F401
+from keras_ov.ops.control_flow import (
+    associative_scan,  # noqa: F401
+    cond,  # noqa: F401
+    fori_loop,  # noqa: F401
+    map,  # noqa: F401
+    scan,  # noqa: F401
+    switch,  # noqa: F401
+    unstack,  # noqa: F401
+    vectorized_map,  # noqa: F401
+    while_loop,  # noqa: F401
+)
 from keras_ov.ops.shape import reshape
 
 SUPPORTS_SPARSE_TENSORS = False
@@ -120,8 +119,7 @@ def convert_to_numpy(x):
         return x
     if isinstance(x, KerasTensor):
         raise ValueError(
-            f"keras-ov: `convert_to_numpy` got a symbolic KerasTensor {x}; "
-            "it has no value"
+            f"keras-ov: `convert_to_numpy` got a symbolic KerasTensor {x}; it has no value"
         )
     if isinstance(x, (str, bytes)) or (
         isinstance(x, (list, tuple)) and x and all(isinstance(v, (str, bytes)) for v in x)
@@ -255,8 +253,10 @@ def custom_gradient(fun):
                     f"keras-ov: the `custom_gradient` grad_fn of `{fun.__name__}` returned "
                     f"{len(cts)} cotangents for {len(args)} positional arguments"
                 )
-            return [None if cts[i] is None else to_tensor(cts[i], op="custom_gradient").output
-                    for i in traced]
+            return [
+                None if cts[i] is None else to_tensor(cts[i], op="custom_gradient").output
+                for i in traced
+            ]
 
         out = autodiff.mark_custom(outputs.output, [args[i].output for i in traced], vjp)
         return OVTensor(output=out)

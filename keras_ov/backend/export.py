@@ -19,7 +19,6 @@ import os
 import xml.etree.ElementTree as ET
 
 import numpy as np
-
 import openvino as ov
 import openvino.opset1 as ov1
 
@@ -85,14 +84,18 @@ def _splat(model, packed):
     a subclassed ``call(self, x, y)`` takes two.  Only the positional
     parameters without a default count.
     """
-    from keras.src.models.functional import Functional  # lazy: keras loads keras_ov.backend, which loads this module
+    from keras.src.models.functional import (
+        Functional,  # lazy: keras loads keras_ov.backend, which loads this module
+    )
 
     if isinstance(model, Functional) or not isinstance(packed, (list, tuple)):
         return False
     required = [
-        p for p in inspect.signature(model.call).parameters.values()
+        p
+        for p in inspect.signature(model.call).parameters.values()
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        and p.default is p.empty and p.name not in ("training", "mask")
+        and p.default is p.empty
+        and p.name not in ("training", "mask")
     ]
     return len(required) > 1 and len(required) == len(packed)
 
@@ -133,7 +136,9 @@ def trace_model(model, input_signature=None):
 
 def _output_names(model):
     """Functional: its ``output_names``; Sequential: its last layer's name."""
-    from keras.src.models.sequential import Sequential  # lazy: keras loads keras_ov.backend, which loads this module
+    from keras.src.models.sequential import (
+        Sequential,  # lazy: keras loads keras_ov.backend, which loads this module
+    )
 
     if isinstance(model, Sequential) and model.layers:
         return [model.layers[-1].name]
@@ -147,8 +152,7 @@ def _as_tensor(value):
 def check_precision(precision):
     if precision not in PRECISIONS:
         raise ValueError(
-            f"keras-ov export: precision must be one of {', '.join(PRECISIONS)}, "
-            f"got {precision!r}"
+            f"keras-ov export: precision must be one of {', '.join(PRECISIONS)}, got {precision!r}"
         )
     return precision
 
@@ -172,11 +176,26 @@ def _pools_as_opset1(ov_model):
         if kind == "MaxPool":
             if any(d != 1 for d in a["dilations"]) or op.output(1).get_target_inputs():
                 continue
-            new = ov1.max_pool(op.input_value(0), a["strides"], a["pads_begin"], a["pads_end"],
-                               a["kernel"], a["rounding_type"], a["auto_pad"])
+            new = ov1.max_pool(
+                op.input_value(0),
+                a["strides"],
+                a["pads_begin"],
+                a["pads_end"],
+                a["kernel"],
+                a["rounding_type"],
+                a["auto_pad"],
+            )
         else:
-            new = ov1.avg_pool(op.input_value(0), a["strides"], a["pads_begin"], a["pads_end"],
-                               a["kernel"], a["exclude-pad"], a["rounding_type"], a["auto_pad"])
+            new = ov1.avg_pool(
+                op.input_value(0),
+                a["strides"],
+                a["pads_begin"],
+                a["pads_end"],
+                a["kernel"],
+                a["exclude-pad"],
+                a["rounding_type"],
+                a["auto_pad"],
+            )
         new.set_friendly_name(op.get_friendly_name())
         op.output(0).replace(new.output(0))
         changed = True
@@ -285,7 +304,9 @@ def export_openvino(model, filepath, verbose=None, input_signature=None, **kwarg
         )
     export_model(model, filepath, input_signature=input_signature, precision=precision)
     if verbose is None or verbose:
-        from keras.src.utils import io_utils  # lazy: keras loads keras_ov.backend, which loads this module
+        from keras.src.utils import (
+            io_utils,  # lazy: keras loads keras_ov.backend, which loads this module
+        )
 
         io_utils.print_msg(f"Saved OpenVINO IR at '{filepath}'.")
 
@@ -312,16 +333,16 @@ def ovms_repository(model, directory, name, precision="f32", version=1):
             raise ValueError(
                 f"keras-ov export: {config_path} exists but has no 'model_config_list' list"
             )
-    entries = [
-        e for e in config["model_config_list"] if e.get("config", {}).get("name") != name
-    ]
-    entries.append({
-        "config": {
-            "name": name,
-            "base_path": name,  # relative to config.json
-            "plugin_config": {"INFERENCE_PRECISION_HINT": precision},
+    entries = [e for e in config["model_config_list"] if e.get("config", {}).get("name") != name]
+    entries.append(
+        {
+            "config": {
+                "name": name,
+                "base_path": name,  # relative to config.json
+                "plugin_config": {"INFERENCE_PRECISION_HINT": precision},
+            }
         }
-    })
+    )
     config["model_config_list"] = entries
     with open(config_path, "w") as f:
         json.dump(config, f, indent=2)

@@ -39,6 +39,7 @@ sampler (``compile(sampler=...)``) or generate function drops them all.
 
 import numpy as np
 import openvino as ov
+
 from keras.src import tree
 
 from keras_ov.engine import compiled, dtypes, execute, layout
@@ -91,9 +92,7 @@ class _PerSignature:
         sig = _signature(flat_inputs)
         model = self.models.get(sig)
         if model is None:
-            raise RuntimeError(
-                f"keras-ov: no generate graph compiled yet for inputs {sig}"
-            )
+            raise RuntimeError(f"keras-ov: no generate graph compiled yet for inputs {sig}")
         return model(flat_inputs)
 
 

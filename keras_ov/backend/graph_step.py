@@ -10,13 +10,10 @@ Trainer (``trainer.py``) and the training step (``train_step.py``).
 
 import numpy as np
 
-from keras.src import backend
-from keras.src import tree
+from keras.src import backend, tree
 from keras.src.backend.common.stateless_scope import StatelessScope
 
-from keras_ov.engine import compiled
-from keras_ov.engine import dtypes
-from keras_ov.engine import execute
+from keras_ov.engine import compiled, dtypes, execute
 from keras_ov.engine.tensor import OVTensor
 from keras_ov.ops import graph as g
 
@@ -106,12 +103,13 @@ class GraphStep:
         leaves = tree.flatten(data)
         arrays = [_as_array(leaf, self.name) for leaf in leaves]
         layout = tree.pack_sequence_as(
-            data, [("t", i) if a is not None else ("s", repr(leaf))
-                   for i, (a, leaf) in enumerate(zip(arrays, leaves))]
+            data,
+            [
+                ("t", i) if a is not None else ("s", repr(leaf))
+                for i, (a, leaf) in enumerate(zip(arrays, leaves))
+            ],
         )
-        specs = tuple(
-            (a.shape, dtypes.from_numpy(a.dtype)) for a in arrays if a is not None
-        )
+        specs = tuple((a.shape, dtypes.from_numpy(a.dtype)) for a in arrays if a is not None)
         return leaves, arrays, (repr(layout), specs)
 
     def _key(self, sig):
@@ -141,7 +139,7 @@ class GraphStep:
         feed = [a for a in arrays if a is not None]
         feed += [v.value.data for v in traced.state_in]
         results = traced.function(feed)
-        outputs, states = results[: traced.n_outputs], results[traced.n_outputs:]
+        outputs, states = results[: traced.n_outputs], results[traced.n_outputs :]
         commit(traced.state_out, states)
         return self._pack(traced, outputs)
 

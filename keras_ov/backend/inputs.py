@@ -19,6 +19,7 @@ run:
 """
 
 import numpy as np
+
 from keras.src import backend, tree
 from keras.src.trainers.data_adapters import data_adapter_utils
 
@@ -80,8 +81,7 @@ def cast_batch(model, data):
     x, y, sample_weight = data_adapter_utils.unpack_x_y_sample_weight(data)
     targets = _input_dtypes(model, x)
     x = tree.pack_sequence_as(x, [_cast(a, t) for a, t in zip(tree.flatten(x), targets)])
-    y, sample_weight = (tree.map_structure(lambda a: _cast(a, None), v)
-                        for v in (y, sample_weight))
+    y, sample_weight = (tree.map_structure(lambda a: _cast(a, None), v) for v in (y, sample_weight))
     if y is None and sample_weight is None:
         return (x,)
     return (x, y, sample_weight)

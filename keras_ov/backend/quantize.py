@@ -20,6 +20,7 @@ NNCF is optional: ``pip install 'keras-ov[nncf]'``.
 
 import numpy as np
 import openvino as ov
+
 from keras.src import tree
 from keras.src.trainers.data_adapters import data_adapter_utils, get_data_adapter
 
@@ -49,8 +50,9 @@ def _batches(data, batch_size):
         yield [np.asarray(a) for a in tree.flatten(x)]
 
 
-def quantize(model, mode="int8", calibration_data=None, *, batch_size=32, subset_size=300,
-             **nncf_options):
+def quantize(
+    model, mode="int8", calibration_data=None, *, batch_size=32, subset_size=300, **nncf_options
+):
     """Quantize ``model``'s inference graph with NNCF; returns a QuantizedModel.
 
     ``calibration_data`` (required for "int8"): model inputs as NumPy arrays,
@@ -60,8 +62,10 @@ def quantize(model, mode="int8", calibration_data=None, *, batch_size=32, subset
     """
     if mode not in MODES:
         raise ValueError(f"keras_ov.quantize: mode must be one of {MODES}, got {mode!r}")
-    if not getattr(model, "built", False) or not getattr(model, "inputs", None) and not (
-        getattr(model, "_build_shapes_dict", None)
+    if (
+        not getattr(model, "built", False)
+        or not getattr(model, "inputs", None)
+        and not (getattr(model, "_build_shapes_dict", None))
     ):
         raise ValueError(
             f"keras_ov.quantize: model {getattr(model, 'name', model)!r} is not built; "
@@ -83,8 +87,10 @@ def quantize(model, mode="int8", calibration_data=None, *, batch_size=32, subset
             options = {"subset_size": subset_size, **nncf_options}
             quantized = nncf.quantize(ov_model, dataset, **options)
         else:
-            weights_mode = {"int8_weights": nncf.CompressWeightsMode.INT8_ASYM,
-                            "int4": nncf.CompressWeightsMode.INT4_SYM}[mode]
+            weights_mode = {
+                "int8_weights": nncf.CompressWeightsMode.INT8_ASYM,
+                "int4": nncf.CompressWeightsMode.INT4_SYM,
+            }[mode]
             options = {"group_size": -1, "ratio": 1.0} if mode == "int4" else {}
             options.update(nncf_options)
             quantized = nncf.compress_weights(ov_model, mode=weights_mode, **options)
@@ -125,7 +131,9 @@ class QuantizedModel:
     def export(self, filepath, compress_to_fp16=False):
         """Save the quantized graph as OpenVINO IR (``.xml`` plus ``.bin``)."""
         if not str(filepath).endswith(".xml"):
-            raise ValueError(f"keras_ov QuantizedModel.export: IR paths end with '.xml', got {filepath!r}")
+            raise ValueError(
+                f"keras_ov QuantizedModel.export: IR paths end with '.xml', got {filepath!r}"
+            )
         ov.save_model(self.ov_model, str(filepath), compress_to_fp16=compress_to_fp16)
         return str(filepath)
 

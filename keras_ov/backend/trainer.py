@@ -12,9 +12,8 @@ Training (``fit``, ``train_on_batch``) is in ``train_step.py``.
 
 import numpy as np
 
-from keras.src import backend
+from keras.src import backend, tree
 from keras.src import callbacks as callbacks_module
-from keras.src import tree
 from keras.src.backend.common.stateless_scope import StatelessScope
 from keras.src.trainers import trainer as base_trainer
 from keras.src.trainers.data_adapters import data_adapter_utils
@@ -22,12 +21,13 @@ from keras.src.trainers.epoch_iterator import EpochIterator
 from keras.src.utils import traceback_utils
 from keras.src.utils.python_utils import pythonify_logs
 
+from keras_ov.backend.generation import GenerationMixin
 from keras_ov.backend.graph_step import GraphStep, _batch_size  # noqa: F401
 from keras_ov.backend.inputs import cast_batch
 from keras_ov.backend.train_step import TrainingMixin
-from keras_ov.backend.generation import GenerationMixin
 from keras_ov.engine import execute
 from keras_ov.engine.tensor import OVTensor
+
 
 class OpenVINOTrainer(TrainingMixin, GenerationMixin, base_trainer.Trainer):
     # TrainingMixin: fit/train_on_batch; GenerationMixin: the methods keras-hub's
@@ -68,9 +68,7 @@ class OpenVINOTrainer(TrainingMixin, GenerationMixin, base_trainer.Trainer):
     def make_predict_function(self, force=False):
         if self.predict_function is not None and not force:
             return self.predict_function
-        one_step = self._graph_or_eager(
-            self.predict_step, lambda: self.variables, "predict"
-        )
+        one_step = self._graph_or_eager(self.predict_step, lambda: self.variables, "predict")
 
         def predict_function(batches):
             outputs = [one_step(cast_batch(self, batch)) for batch in batches]
@@ -90,7 +88,9 @@ class OpenVINOTrainer(TrainingMixin, GenerationMixin, base_trainer.Trainer):
             lambda: list(self.variables) + list(self.metrics_variables),
             "test",
             # once the model trains, its weights are fed, not baked in
-            state=(lambda: list(self.variables)) if getattr(self, "_ov_feeds_weights", False) else None,
+            state=(lambda: list(self.variables))
+            if getattr(self, "_ov_feeds_weights", False)
+            else None,
         )
 
         def test_function(batches):
@@ -183,7 +183,7 @@ class OpenVINOTrainer(TrainingMixin, GenerationMixin, base_trainer.Trainer):
         if x.dtype.kind == "f" and x.dtype != np.dtype(backend.floatx()):
             x = x.astype(backend.floatx())
         size = batch_size or 32
-        return [x[i:i + size] for i in range(0, len(x), size)]
+        return [x[i : i + size] for i in range(0, len(x), size)]
 
     @traceback_utils.filter_traceback
     def evaluate(

@@ -21,8 +21,7 @@ import numpy as np
 import openvino as ov
 import openvino.opset15 as ov_ops
 
-from keras_ov.engine import dtypes
-from keras_ov.engine import execute, layout
+from keras_ov.engine import dtypes, execute, layout
 from keras_ov.engine import tensor as tensor_module
 from keras_ov.engine.tensor import OVTensor
 
@@ -124,8 +123,9 @@ class _KnownInputs:
     """
 
     def __init__(self, inputs, values):
-        self.values = {parameter_of(t).get_instance_id(): np.asarray(v)
-                       for t, v in zip(inputs, values)}
+        self.values = {
+            parameter_of(t).get_instance_id(): np.asarray(v) for t, v in zip(inputs, values)
+        }
         self.cache = {}
 
     def __call__(self, tensor):
@@ -200,17 +200,23 @@ def _narrowing(param):
     consumers = list(param.output(0).get_target_inputs())
     if not consumers:
         return None
-    kinds = [(c.get_node().get_type_name(), c.get_index(),
-              c.get_node().get_output_element_type(0)) for c in consumers
-             if c.get_node().get_type_name() != "ShapeOf"]  # (the shape is the same)
+    kinds = [
+        (c.get_node().get_type_name(), c.get_index(), c.get_node().get_output_element_type(0))
+        for c in consumers
+        if c.get_node().get_type_name() != "ShapeOf"
+    ]  # (the shape is the same)
     if t == ov.Type.f64:
         return "convert" if all(k == ("Convert", 0, ov.Type.f32) for k in kinds) else None
     if t not in _WIDE_INT:
         return None
     if all(k == ("Convert", 0, ov.Type.i32) for k in kinds):
         return "convert"
-    if all(k == ("Convert", 0, ov.Type.i32) or k[:2] == ("Gather", 1)
-           or (k[:2] == ("Convert", 0) and k[2].is_real()) for k in kinds):
+    if all(
+        k == ("Convert", 0, ov.Type.i32)
+        or k[:2] == ("Gather", 1)
+        or (k[:2] == ("Convert", 0) and k[2].is_real())
+        for k in kinds
+    ):
         return "index"  # (an integer that fits int32 converts to a float the same)
     return None
 
@@ -286,8 +292,9 @@ class CompiledFunction:
     def _specialize(self, shapes):
         """Compile the model with its dynamic dims set to ``shapes``."""
         model = self._model.clone()
-        model.reshape({p.output(0): ov.PartialShape(list(s))
-                       for p, s in zip(model.get_parameters(), shapes)})
+        model.reshape(
+            {p.output(0): ov.PartialShape(list(s)) for p, s in zip(model.get_parameters(), shapes)}
+        )
         return execute.make_executable(model, self.properties)
 
     def _executable_for(self, fed):

@@ -162,7 +162,6 @@ def result_type(*dtypes):
     return _cached_result_type(floatx(), *dtypes)
 
 
-
 @functools.lru_cache(maxsize=4096)
 def _cached_result_type(floatx, *dtypes):
     # floatx is part of the key: Python floats promote to it.
@@ -217,8 +216,10 @@ def join_dtype(*xs):
     """
     kinds = [dtype_of(x) for x in xs]
     tensors = [k for k in kinds if isinstance(k, str)]
-    if tensors and all(k == tensors[0] for k in tensors) and (
-        len(tensors) == len(kinds) or tensors[0] in WIDE
+    if (
+        tensors
+        and all(k == tensors[0] for k in tensors)
+        and (len(tensors) == len(kinds) or tensors[0] in WIDE)
     ):
         return tensors[0]
     dt = promote(*xs)

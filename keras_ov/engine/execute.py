@@ -67,9 +67,7 @@ config = Config()
 def set_precision(precision):
     """Inference precision for float32 graphs: "f32" (default), "bf16", "f16"."""
     if precision not in ("f32", "bf16", "f16"):
-        raise ValueError(
-            f"keras-ov: precision must be 'f32', 'bf16' or 'f16', got {precision!r}"
-        )
+        raise ValueError(f"keras-ov: precision must be 'f32', 'bf16' or 'f16', got {precision!r}")
     config.precision = precision
 
 
@@ -204,10 +202,21 @@ def release_intermediate_memory():
 # (measured, see tests/engine/test_execute.py): int8/uint8 arithmetic that can
 # overflow saturates instead of wrapping, and some int32 ops go through float32.
 _I8 = frozenset((ov.Type.i8, ov.Type.u8))
-_I8_OVERFLOWING = frozenset((
-    "Abs", "Add", "CumSum", "MatMul", "Multiply", "Negative", "Power",
-    "ReduceProd", "ReduceSum", "SquaredDifference", "Subtract",
-))
+_I8_OVERFLOWING = frozenset(
+    (
+        "Abs",
+        "Add",
+        "CumSum",
+        "MatMul",
+        "Multiply",
+        "Negative",
+        "Power",
+        "ReduceProd",
+        "ReduceSum",
+        "SquaredDifference",
+        "Subtract",
+    )
+)
 _CPU_INEXACT_INT = {
     "MatMul": frozenset((ov.Type.i16, ov.Type.u16, ov.Type.i32)),
     "ReduceSum": frozenset((ov.Type.i32,)),
@@ -261,9 +270,7 @@ def needs_reference(model):
             if t in dtypes.WIDE_OV and not _only_bounds(op):
                 data = op.get_data()
                 if data.size and (
-                    t == ov.Type.f64
-                    or np.max(data) > 2**31 - 1
-                    or np.min(data) < -(2**31)
+                    t == ov.Type.f64 or np.max(data) > 2**31 - 1 or np.min(data) < -(2**31)
                 ):
                     return True
         elif _cpu_inexact(op, kind):
@@ -283,11 +290,26 @@ SMALL_GRAPH_ELEMENTS = 1 << 16
 # (measured on 256x256 float32: add, sum, take and concatenate 15-40% faster
 # on one thread, softmax the same, matmul 1.5x slower).
 MEMORY_BOUND_ELEMENTS = 1 << 18
-_POOL_OPS = frozenset((
-    "MatMul", "Einsum", "Convolution", "GroupConvolution", "ConvolutionBackpropData",
-    "GroupConvolutionBackpropData", "DeformableConvolution", "DFT", "IDFT", "RDFT",
-    "IRDFT", "Loop", "TensorIterator", "LSTMSequence", "GRUSequence", "RNNSequence",
-))
+_POOL_OPS = frozenset(
+    (
+        "MatMul",
+        "Einsum",
+        "Convolution",
+        "GroupConvolution",
+        "ConvolutionBackpropData",
+        "GroupConvolutionBackpropData",
+        "DeformableConvolution",
+        "DFT",
+        "IDFT",
+        "RDFT",
+        "IRDFT",
+        "Loop",
+        "TensorIterator",
+        "LSTMSequence",
+        "GRUSequence",
+        "RNNSequence",
+    )
+)
 # Element-wise kernels that cost several ns per element on the CPU plugin
 # (tanh, sin, pow, gelu of 256x256 float32: 0.3-0.7 ms on one thread) are
 # bound by compute, not memory: a second thread pays off once inputs and
@@ -295,10 +317,26 @@ _POOL_OPS = frozenset((
 # keras.ops: tanh, gelu, sin, pow 1.2-1.6x faster, log the same; sigmoid is
 # not slow enough to gain).
 SLOW_KERNEL_ELEMENTS = 1 << 16
-_SLOW_KERNELS = frozenset((
-    "Tanh", "Log", "Sin", "Cos", "Tan", "Sinh", "Cosh", "Asin", "Acos", "Atan",
-    "Asinh", "Acosh", "Atanh", "Power", "Erf", "Gelu",
-))
+_SLOW_KERNELS = frozenset(
+    (
+        "Tanh",
+        "Log",
+        "Sin",
+        "Cos",
+        "Tan",
+        "Sinh",
+        "Cosh",
+        "Asin",
+        "Acos",
+        "Atan",
+        "Asinh",
+        "Acosh",
+        "Atanh",
+        "Power",
+        "Erf",
+        "Gelu",
+    )
+)
 
 
 def _with_refcount(arrays, i):
@@ -402,15 +440,17 @@ class CompiledExecutable:
             # a dict that is thrown away (outputs are read below).
             self.request.infer(share_outputs=True)
             if not self._static_out:
-                return [from_ov_tensor(self.request.get_output_tensor(i)) for i in range(self.n_out)]
+                return [
+                    from_ov_tensor(self.request.get_output_tensor(i)) for i in range(self.n_out)
+                ]
             if self._out_views is None:
                 self._out_views = [
-                    None if i in self._out_fresh
+                    None
+                    if i in self._out_fresh
                     else from_ov_tensor(self.request.get_output_tensor(i), copy=False)
                     for i in range(self.n_out)
                 ]
             return [fresh[i] if v is None else v.copy() for i, v in enumerate(self._out_views)]
-
 
     def run_many(self, batches, in_dtypes):
         """Run several input lists, keeping the device busy: an
@@ -434,7 +474,9 @@ class CompiledExecutable:
         counters["async_batches"] += len(batches)
         missing = [k for k, r in enumerate(results) if r is None]
         if missing:
-            raise RuntimeError(f"keras-ov: async inference returned no outputs for batches {missing}")
+            raise RuntimeError(
+                f"keras-ov: async inference returned no outputs for batches {missing}"
+            )
         return results
 
 
@@ -466,8 +508,11 @@ def _loop_not_run(op, outputs, inputs):
     go = bool(np.array(inputs[1].data).reshape(-1)[0])
     if count != 0 and go:
         return False
-    initial = {d.body_value_index: d.input_index for d in op.get_input_descriptions()
-               if type(d).__name__ == "MergedInputDescription"}
+    initial = {
+        d.body_value_index: d.input_index
+        for d in op.get_input_descriptions()
+        if type(d).__name__ == "MergedInputDescription"
+    }
     done = {}
     for d in op.get_output_descriptions():
         if d.body_value_index not in initial or type(d).__name__ != "BodyOutputDescription":
@@ -488,7 +533,11 @@ def _evaluate_loop_of_empty(op, outputs, inputs):
         return False
     ins, outs = op.get_input_descriptions(), op.get_output_descriptions()
     kinds = {type(d).__name__ for d in ins} | {type(d).__name__ for d in outs}
-    if not kinds <= {"MergedInputDescription", "InvariantInputDescription", "BodyOutputDescription"}:
+    if not kinds <= {
+        "MergedInputDescription",
+        "InvariantInputDescription",
+        "BodyOutputDescription",
+    }:
         return False
     if any(d.iteration != -1 for d in outs if type(d).__name__ == "BodyOutputDescription"):
         return False
@@ -574,7 +623,9 @@ class ReferenceExecutable:
         shapes = [node.get_output_partial_shape(k) for k in range(node.get_output_size())]
         if not all(_zero_size(s) for s in shapes):
             return None
-        return [ov.Tensor(o.get_element_type(), sh.to_shape()) for o, sh in zip(op.outputs(), shapes)]
+        return [
+            ov.Tensor(o.get_element_type(), sh.to_shape()) for o, sh in zip(op.outputs(), shapes)
+        ]
 
     def _evaluate(self, arrays, in_dtypes):
         tensors = [to_ov_tensor(a, d) for a, d in zip(arrays, in_dtypes)]
@@ -604,8 +655,9 @@ class ReferenceExecutable:
             if empty is not None:
                 values[name] = empty  # (nothing to compute: see _empty_result)
                 continue
-            if kind == "Loop" and (_loop_not_run(op, outputs, inputs)
-                                   or _evaluate_loop_of_empty(op, outputs, inputs)):
+            if kind == "Loop" and (
+                _loop_not_run(op, outputs, inputs) or _evaluate_loop_of_empty(op, outputs, inputs)
+            ):
                 values[name] = outputs
                 continue
             if not (
@@ -630,12 +682,33 @@ class ReferenceExecutable:
 # Ops that only move or select elements: running them on the bit patterns of
 # float64 data (viewed as int64) is exact, and OpenVINO has int64 kernels for
 # them where it lacks float64 ones.
-DATA_MOVEMENT = frozenset((
-    "Broadcast", "Concat", "DepthToSpace", "Gather", "GatherElements", "GatherND",
-    "Pad", "Reshape", "Reverse", "Roll", "ScatterElementsUpdate", "ScatterNDUpdate",
-    "ScatterUpdate", "Select", "Slice", "SpaceToDepth", "Split", "Squeeze",
-    "StridedSlice", "Tile", "Transpose", "Unsqueeze", "VariadicSplit",
-))
+DATA_MOVEMENT = frozenset(
+    (
+        "Broadcast",
+        "Concat",
+        "DepthToSpace",
+        "Gather",
+        "GatherElements",
+        "GatherND",
+        "Pad",
+        "Reshape",
+        "Reverse",
+        "Roll",
+        "ScatterElementsUpdate",
+        "ScatterNDUpdate",
+        "ScatterUpdate",
+        "Select",
+        "Slice",
+        "SpaceToDepth",
+        "Split",
+        "Squeeze",
+        "StridedSlice",
+        "Tile",
+        "Transpose",
+        "Unsqueeze",
+        "VariadicSplit",
+    )
+)
 
 
 # Element types moved as the integers of their bit patterns: OpenVINO has
@@ -688,7 +761,10 @@ def _evaluate_as_bits(op, outputs, inputs):
 
 
 _NARROW_INTS = {
-    ov.Type.i8: np.int8, ov.Type.u8: np.uint8, ov.Type.i16: np.int16, ov.Type.u16: np.uint16,
+    ov.Type.i8: np.int8,
+    ov.Type.u8: np.uint8,
+    ov.Type.i16: np.int16,
+    ov.Type.u16: np.uint16,
 }
 
 
@@ -724,9 +800,16 @@ def _evaluate_widened(op, outputs, inputs):
 # floats have equal keys).  Selections map keys back to floats; comparisons
 # with a NaN operand cannot be answered this way and are refused.
 ORDERED_SELECT = frozenset(("Maximum", "Minimum", "ReduceMax", "ReduceMin", "TopK"))
-ORDERED_COMPARE = frozenset((
-    "Equal", "Greater", "GreaterEqual", "Less", "LessEqual", "NotEqual",
-))
+ORDERED_COMPARE = frozenset(
+    (
+        "Equal",
+        "Greater",
+        "GreaterEqual",
+        "Less",
+        "LessEqual",
+        "NotEqual",
+    )
+)
 _MAGNITUDE = np.int64(0x7FFFFFFFFFFFFFFF)
 
 
@@ -942,8 +1025,10 @@ def has_empty_data(model):
             shape = o.get_partial_shape()
             if not _zero_size(shape):
                 continue
-            if op.get_type_name() != "Parameter" and shape.rank.get_length() == 1 and (
-                o.get_element_type() in (ov.Type.i32, ov.Type.i64)
+            if (
+                op.get_type_name() != "Parameter"
+                and shape.rank.get_length() == 1
+                and (o.get_element_type() in (ov.Type.i32, ov.Type.i64))
             ):
                 continue
             return True

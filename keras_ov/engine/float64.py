@@ -201,8 +201,9 @@ def _cumsum_model(shape, axis, exclusive, reverse):
     step = 1
     while step < n:
         head = op.slice(y, _c1(0), _c1(n - step), _c1(1), _c1(axis))
-        shifted = op.pad(head, _axis_pads(rank, axis, step), _axis_pads(rank, axis, 0),
-                         "constant", zero)
+        shifted = op.pad(
+            head, _axis_pads(rank, axis, step), _axis_pads(rank, axis, 0), "constant", zero
+        )
         y = op.add(y, shifted)
         step *= 2
     if reverse:
@@ -239,8 +240,11 @@ def _scatter_model(reduction, shapes, index_type):
     flat = op.reduce_sum(op.multiply(rows, op.constant(strides)), _c1(1), False)  # [n]
     values = op.reshape(upd, op.constant(np.array([n, *rest], dtype=np.int64)), False)
     combine = op.add if reduction == "sum" else op.multiply
-    y = op.reshape(data, op.constant(np.array([int(np.prod(lead, dtype=np.int64)), *rest],
-                                                dtype=np.int64)), False)
+    y = op.reshape(
+        data,
+        op.constant(np.array([int(np.prod(lead, dtype=np.int64)), *rest], dtype=np.int64)),
+        False,
+    )
     for i in range(n):
         at = op.slice(flat, _c1(i), _c1(i + 1), _c1(1), _c1(0))
         value = op.slice(values, _c1(i), _c1(i + 1), _c1(1), _c1(0))
@@ -249,8 +253,12 @@ def _scatter_model(reduction, shapes, index_type):
     return ov.Model([y], [data, idx, upd], "keras_ov_float64_scatter")
 
 
-_BITWISE = {"Add": add_bits, "Subtract": lambda a, b: add_bits(a, negate_bits(b)),
-            "Negative": negate_bits, "Abs": abs_bits}
+_BITWISE = {
+    "Add": add_bits,
+    "Subtract": lambda a, b: add_bits(a, negate_bits(b)),
+    "Negative": negate_bits,
+    "Abs": abs_bits,
+}
 LOWERED = frozenset(_BITWISE) | {"ReduceSum", "ReduceProd", "CumSum", "ScatterNDUpdate"}
 
 

@@ -25,19 +25,65 @@ from openvino import opset15 as op
 from openvino._offline_transformations import apply_moc_transformations
 from openvino.passes import ConstantFolding, Manager
 
-UNARY = frozenset((
-    "Abs", "Ceiling", "Clamp", "Convert", "Cos", "Elu", "Erf", "Exp", "Floor", "Gelu",
-    "HSigmoid", "HSwish", "Log", "LogicalNot", "Mish", "Negative", "Relu", "Sigmoid", "Sign",
-    "Sin", "SoftPlus", "Sqrt", "Swish", "Tanh",
-))
-BINARY = frozenset((
-    "Add", "Divide", "Equal", "Greater", "GreaterEqual", "Less", "LessEqual", "LogicalAnd",
-    "LogicalOr", "Maximum", "Minimum", "Multiply", "NotEqual", "Power",
-    "SquaredDifference", "Subtract",
-))
-REDUCE = frozenset((
-    "ReduceL1", "ReduceL2", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum",
-))
+UNARY = frozenset(
+    (
+        "Abs",
+        "Ceiling",
+        "Clamp",
+        "Convert",
+        "Cos",
+        "Elu",
+        "Erf",
+        "Exp",
+        "Floor",
+        "Gelu",
+        "HSigmoid",
+        "HSwish",
+        "Log",
+        "LogicalNot",
+        "Mish",
+        "Negative",
+        "Relu",
+        "Sigmoid",
+        "Sign",
+        "Sin",
+        "SoftPlus",
+        "Sqrt",
+        "Swish",
+        "Tanh",
+    )
+)
+BINARY = frozenset(
+    (
+        "Add",
+        "Divide",
+        "Equal",
+        "Greater",
+        "GreaterEqual",
+        "Less",
+        "LessEqual",
+        "LogicalAnd",
+        "LogicalOr",
+        "Maximum",
+        "Minimum",
+        "Multiply",
+        "NotEqual",
+        "Power",
+        "SquaredDifference",
+        "Subtract",
+    )
+)
+REDUCE = frozenset(
+    (
+        "ReduceL1",
+        "ReduceL2",
+        "ReduceMax",
+        "ReduceMean",
+        "ReduceMin",
+        "ReduceProd",
+        "ReduceSum",
+    )
+)
 
 
 def _perm_of(output):
@@ -136,7 +182,8 @@ def _sink_reduce(node, perm):
     keep = bool(node.get_attributes()["keep_dims"])
     _bypass(node, 0)
     node.input(1).replace_source_output(
-        op.constant(np.array([perm[a] for a in axes], dtype=np.int64)).output(0))
+        op.constant(np.array([perm[a] for a in axes], dtype=np.int64)).output(0)
+    )
     node.validate_and_infer_types()
     if keep:
         out_perm = perm
@@ -210,7 +257,8 @@ def _permute_einsum_output(einsum, perm):
     if "." in output or len(output) != len(perm):
         return False
     einsum.get_node().set_attribute(
-        "equation", ",".join(subs) + "->" + "".join(output[p] for p in perm))
+        "equation", ",".join(subs) + "->" + "".join(output[p] for p in perm)
+    )
     einsum.get_node().validate_and_infer_types()
     return True
 
@@ -248,7 +296,8 @@ def _hoist_into_einsum(node):
     if data.ndim > len(perm) or not _permute_einsum_output(values[e], perm):
         return False
     binary.get_node().input(1 - e).replace_source_output(
-        _constant_transposed(values[1 - e], data, perm))
+        _constant_transposed(values[1 - e], data, perm)
+    )
     binary.get_node().validate_and_infer_types()
     for t in list(node.output(0).get_target_inputs()):
         t.replace_source_output(binary)
@@ -266,8 +315,11 @@ def sink_transposes(model):
         perm = _perm_of(node.input_value(0))
         if kind == "Einsum":
             done = _absorb_into_einsum_inputs(node)
-        elif (kind == "Transpose" and _perm_of(node.output(0)) is not None
-              and node.input_value(0).get_node().get_type_name() == "Einsum"):
+        elif (
+            kind == "Transpose"
+            and _perm_of(node.output(0)) is not None
+            and node.input_value(0).get_node().get_type_name() == "Einsum"
+        ):
             done = _absorb_into_einsum_output(node, _perm_of(node.output(0)))
         elif kind == "Transpose" and _hoist_into_einsum(node):
             done = True
@@ -293,8 +345,15 @@ def sink_transposes(model):
     return rewrites
 
 
-_COMPRESSED = (ov.Type.i8, ov.Type.u8, ov.Type.i4, ov.Type.u4, ov.Type.nf4,
-               ov.Type.f8e4m3, ov.Type.f8e5m2)
+_COMPRESSED = (
+    ov.Type.i8,
+    ov.Type.u8,
+    ov.Type.i4,
+    ov.Type.u4,
+    ov.Type.nf4,
+    ov.Type.f8e4m3,
+    ov.Type.f8e5m2,
+)
 
 
 def _compressed_weights(model):
@@ -307,8 +366,10 @@ def _compressed_weights(model):
     for node in model.get_ordered_ops():
         if node.get_type_name() == "Convert" and node.get_output_element_type(0).is_real():
             source = node.input_value(0)
-            if (source.get_node().get_type_name() == "Constant"
-                    and source.get_element_type() in _COMPRESSED):
+            if (
+                source.get_node().get_type_name() == "Constant"
+                and source.get_element_type() in _COMPRESSED
+            ):
                 kept.append(node.input(0))
             continue
         if node.get_type_name() != "FakeQuantize":
@@ -355,7 +416,10 @@ def _int8_marked(value):
     if node.get_type_name() != "FakeQuantize" or node.get_attributes().get("levels") != 256:
         return False
     source = node.input_value(0).get_node()
-    if source.get_type_name() != "Convert" or source.input_value(0).get_element_type() != ov.Type.i8:
+    if (
+        source.get_type_name() != "Convert"
+        or source.input_value(0).get_element_type() != ov.Type.i8
+    ):
         return False
     bounds = []
     for k in range(1, 5):
@@ -377,13 +441,16 @@ def _contraction(node):
 
     if node.get_type_name() == "MatMul":
         a = shapes[0]
-        return size(a, -2 if node.get_attributes()["transpose_a"] and a.rank.get_length() > 1 else -1)
+        return size(
+            a, -2 if node.get_attributes()["transpose_a"] and a.rank.get_length() > 1 else -1
+        )
     inputs, output = node.get_attributes()["equation"].split("->")
     terms = inputs.split(",")
     if len(terms) != 2 or "." in inputs:
         return None
-    sizes = [size(shapes[0], terms[0].index(c)) for c in terms[0]
-             if c in terms[1] and c not in output]
+    sizes = [
+        size(shapes[0], terms[0].index(c)) for c in terms[0] if c in terms[1] and c not in output
+    ]
     return None if None in sizes else int(np.prod(sizes))
 
 

@@ -15,7 +15,6 @@ from openvino import opset15
 
 from keras_ov.engine import dtypes
 
-
 # Evaluators of symbolic tensors, innermost last: pushed by
 # ``compiled.trace`` while it traces a function on inputs whose values are
 # known (a train step run eagerly), so the function's Python code can read a
@@ -41,12 +40,8 @@ class OVTensor:
             self.dtype = dtypes.from_ov(output.get_element_type())
             ps = output.get_partial_shape()
             if ps.rank.is_dynamic:
-                raise ValueError(
-                    f"keras-ov: tensors of dynamic rank are not supported ({output})"
-                )
-            self.shape = tuple(
-                d.get_length() if d.is_static else None for d in ps
-            )
+                raise ValueError(f"keras-ov: tensors of dynamic rank are not supported ({output})")
+            self.shape = tuple(d.get_length() if d.is_static else None for d in ps)
         else:
             self.dtype = dtype or dtypes.from_numpy(data.dtype)
             if self.dtype is None:
@@ -190,8 +185,10 @@ def constant(array, dtype=None):
     if dtype in dtypes.FLOAT8:
         wide = constant(array.astype(np.float16), "float16")
         return opset15.convert(wide, dtypes.to_ov(dtype)).output(0)
-    if array.nbytes >= SHARE_CONSTANT_BYTES and dtype not in dtypes.HOST_BITS and (
-        array.flags.c_contiguous and array.dtype == dtypes.to_numpy(dtype)
+    if (
+        array.nbytes >= SHARE_CONSTANT_BYTES
+        and dtype not in dtypes.HOST_BITS
+        and (array.flags.c_contiguous and array.dtype == dtypes.to_numpy(dtype))
     ):
         # Large host data (weights in a traced model) is shared, not copied.  The
         # Constant holds a reference to the array, which keeps it alive and keeps

@@ -81,9 +81,7 @@ def to_tensor(x, dtype=None, op="convert_to_tensor"):
         return OVTensor(array, dtype=target)
     if x is None:
         raise TypeError(f"`{op}` expected a tensor, array or scalar, got None")
-    raise TypeError(
-        f"`{op}` expected a tensor, array or scalar, got {type(x).__name__}: {x!r}"
-    )
+    raise TypeError(f"`{op}` expected a tensor, array or scalar, got {type(x).__name__}: {x!r}")
 
 
 def _has_tensors(x):
@@ -136,7 +134,9 @@ def _same_shape(a, b):
 def stack_tensors(xs, axis, op):
     """Stack OVTensors of one dtype along a new ``axis``."""
     if not all(_same_shape(t.shape, xs[0].shape) for t in xs):
-        raise ValueError(f"`{op}`: all inputs must have the same shape, got {[t.shape for t in xs]}")
+        raise ValueError(
+            f"`{op}`: all inputs must have the same shape, got {[t.shape for t in xs]}"
+        )
     axis = g.normalize_axis(axis, xs[0].ndim + 1, op)
     expanded = [apply("numpy.expand_dims", g.unsqueeze_axes, [t], axes=(axis,)) for t in xs]
     return concat_tensors(expanded, axis, op)
@@ -144,5 +144,7 @@ def stack_tensors(xs, axis, op):
 
 def stack_values(values, op):
     """Nested lists mixing tensors and scalars, stacked into one tensor."""
-    xs = [stack_values(v, op) if isinstance(v, (list, tuple)) else to_tensor(v, op=op) for v in values]
+    xs = [
+        stack_values(v, op) if isinstance(v, (list, tuple)) else to_tensor(v, op=op) for v in values
+    ]
     return stack_tensors(promote_all(xs, "stack"), 0, "stack")

@@ -15,6 +15,7 @@ loads ``keras_ov.backend``, which needs the ops package complete.
 import builtins
 
 import numpy as np
+
 from keras.src import tree
 from keras.src.backend.common.stateless_scope import get_stateless_scope
 
@@ -27,6 +28,7 @@ from keras_ov.ops.elementwise import less_equal
 from keras_ov.ops.graph import ov_ops
 from keras_ov.ops.indexing import take
 from keras_ov.ops.shape import concatenate, expand_dims, moveaxis, stack
+
 
 def _is_symbolic(x):
     return isinstance(x, OVTensor) and x.is_symbolic
@@ -128,9 +130,11 @@ def _if_graph(pred, true_fn, false_fn, op="cond"):
     if not t_leaves:
         return t_struct
     t_model, t_params, t_captured = compiled.extract_body(
-        [t.output for t in t_leaves], [], t_since, op)
+        [t.output for t in t_leaves], [], t_since, op
+    )
     f_model, f_params, f_captured = compiled.extract_body(
-        [t.output for t in f_leaves], [], f_since, op)
+        [t.output for t in f_leaves], [], f_since, op
+    )
     node = ov_ops.if_op(cond_out)
     node.set_then_body(t_model)
     node.set_else_body(f_model)
@@ -149,7 +153,6 @@ def _if_graph(pred, true_fn, false_fn, op="cond"):
     if t_struct is None:
         return None
     return tree.pack_sequence_as(t_struct, outs[:n])
-
 
 
 def _relaxed(shape_a, shape_b):
@@ -188,17 +191,14 @@ def _loop_graph(op, carry, step, trip_count=None, init_cond=None, xs=(), reverse
             break
         # Eagerly the loop variables would take the body's dtypes from the
         # first iteration on; the Loop starts from them.
-        carry = [c if c.dtype == n.dtype else cast(c, n.dtype)
-                 for c, n in zip(carry, new_carry)]
+        carry = [c if c.dtype == n.dtype else cast(c, n.dtype) for c, n in zip(carry, new_carry)]
         shapes = new_shapes
     else:
         raise ValueError(
             f"`{op}`: the body keeps changing the dtypes or shapes of the loop "
             f"variables ({[(c.dtype, c.shape) for c in new_carry]})"
         )
-    cond_out = (
-        g.const(True, "bool") if next_cond is None else _scalar_bool(next_cond, op)
-    )
+    cond_out = g.const(True, "bool") if next_cond is None else _scalar_bool(next_cond, op)
     results = [cond_out] + [c.output for c in new_carry]
     results += [g.unsqueeze_axes(y.output, (0,)) for y in ys]
     model, params, captured = compiled.extract_body(
@@ -216,12 +216,11 @@ def _loop_graph(op, carry, step, trip_count=None, init_cond=None, xs=(), reverse
     for j, x in enumerate(xs):  # Loop slices forwards only
         value = _flip0(x.output) if reverse else x.output
         node.set_sliced_input(params[n_c + j], value, 0, 1, 1, -1, 0)
-    for p, src in zip(params[n_c + len(xs):], captured):
+    for p, src in zip(params[n_c + len(xs) :], captured):
         node.set_invariant_input(p, src)
     finals = [node.get_iter_value(body_results[1 + i].output(0), -1) for i in range(n_c)]
     stacked = [
-        node.get_concatenated_slices(r.output(0), 0, 1, 1, -1, 0)
-        for r in body_results[1 + n_c:]
+        node.get_concatenated_slices(r.output(0), 0, 1, 1, -1, 0) for r in body_results[1 + n_c :]
     ]
     node.validate_and_infer_types()
     if reverse:
@@ -374,8 +373,7 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1):
         raise TypeError(f"`f` should be a callable. Received: f={f}")
     if not isinstance(unroll, bool) and (not isinstance(unroll, int) or unroll < 1):
         raise ValueError(
-            "`unroll` must be an positive integer or boolean. "
-            f"Received: unroll={unroll}"
+            f"`unroll` must be an positive integer or boolean. Received: unroll={unroll}"
         )
     if xs is None and length is None:
         raise ValueError("Got no `xs` to scan over and `length` not provided.")
@@ -470,9 +468,7 @@ def associative_scan(f, elems, reverse=False, axis=0):
     if n == 0:
         return elems
     first = [take(t, 0 if not reverse else -1, axis=0) for t in moved]
-    rest = [
-        _slice_rows(t, reverse) for t in moved
-    ]
+    rest = [_slice_rows(t, reverse) for t in moved]
 
     def combine(acc, x):
         out = f(tree.pack_sequence_as(elems, acc), tree.pack_sequence_as(elems, x))

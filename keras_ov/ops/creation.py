@@ -39,8 +39,12 @@ def _size(n, op, what="size"):
     if not isinstance(n, (int, np.integer)):
         t = to_tensor(n, op=op)
         if t.is_symbolic:
-            raise NotImplementedError(f"`{op}`: a symbolic {what} is not supported (it fixes the output shape)")
-        if t.ndim or not (dtypes.is_int(t.dtype) or t.dtype == "bool" or float(t.data) == int(t.data)):
+            raise NotImplementedError(
+                f"`{op}`: a symbolic {what} is not supported (it fixes the output shape)"
+            )
+        if t.ndim or not (
+            dtypes.is_int(t.dtype) or t.dtype == "bool" or float(t.data) == int(t.data)
+        ):
             raise TypeError(f"`{op}`: {what} must be an integer, got {n!r}")
         n = t.data
     return int(n)
@@ -132,7 +136,9 @@ def array(x, dtype=None):
 
 def _diagonal_mask(*, n, m, k, relation, dtype):
     """``relation(col - row, k)`` over an n x m grid, as ``dtype``."""
-    diff = ov_ops.subtract(g.unsqueeze_axes(arange_of(m), (0,)), g.unsqueeze_axes(arange_of(n), (1,)))
+    diff = ov_ops.subtract(
+        g.unsqueeze_axes(arange_of(m), (0,)), g.unsqueeze_axes(arange_of(n), (1,))
+    )
     return g.cast(g.out(relation(diff, g.i64(k))), dtype)
 
 
@@ -141,8 +147,16 @@ def _grid_mask(op, N, M, k, dtype, relation):
     m = n if M is None else _size(M, op, "`M`")
     if isinstance(k, float) or isinstance(N, float) or isinstance(M, float):
         raise TypeError(f"`{op}`: N, M and k must be integers, got N={N!r}, M={M!r}, k={k!r}")
-    return apply(f"numpy.{op}", _diagonal_mask, [], n=n, m=m, k=int(k),
-                 relation=relation, dtype=_dtype(dtype, dtypes.floatx()))
+    return apply(
+        f"numpy.{op}",
+        _diagonal_mask,
+        [],
+        n=n,
+        m=m,
+        k=int(k),
+        relation=relation,
+        dtype=_dtype(dtype, dtypes.floatx()),
+    )
 
 
 @register("numpy")
@@ -188,8 +202,9 @@ def _arange(*, start, stop, step, dtype, count):
         return g.cast(g.out(ov_ops.range(c(start), c(stop), c(step), dtypes.to_ov(work))), dtype)
     # A float32 Range would count its length in float32 (0.1 to 1.1 by 0.1 gives
     # 11 values); NumPy counts in float64: use that count, start + i * step.
-    i = g.out(ov_ops.range(g.const(0, work), g.const(count, work), g.const(1, work),
-                           dtypes.to_ov(work)))
+    i = g.out(
+        ov_ops.range(g.const(0, work), g.const(count, work), g.const(1, work), dtypes.to_ov(work))
+    )
     return g.cast(g.out(ov_ops.add(ov_ops.multiply(i, c(step)), c(start))), dtype)
 
 
@@ -216,8 +231,9 @@ def arange(start, stop=None, step=None, dtype=None):
     with np.errstate(all="ignore"):
         count = int(max(np.ceil((np.asarray(stop) - np.asarray(start)) / np.asarray(step)), 0))
     start, stop, step = (v.item() if isinstance(v, np.generic) else v for v in (start, stop, step))
-    return apply("numpy.arange", _arange, [], start=start, stop=stop, step=step, dtype=dtype,
-                 count=count)
+    return apply(
+        "numpy.arange", _arange, [], start=start, stop=stop, step=step, dtype=dtype, count=count
+    )
 
 
 def _linspace(start, stop, *, num, endpoint, axis, dtype, retstep):
@@ -239,7 +255,9 @@ def _linspace(start, stop, *, num, endpoint, axis, dtype, retstep):
     y = g.transpose(y, list(range(1, axis + 1)) + [0] + list(range(axis + 1, r + 1)))
     outs = [g.cast(y, dtype)]
     if retstep:
-        outs.append(g.cast(step if div > 0 else g.out(ov_ops.multiply(delta, g.const(np.nan, work))), dtype))
+        outs.append(
+            g.cast(step if div > 0 else g.out(ov_ops.multiply(delta, g.const(np.nan, work))), dtype)
+        )
     return outs
 
 
@@ -273,8 +291,16 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     if num == 0:
         out = _no_samples(start, axis, dtype)
         return (out, full(start.shape, np.nan, dtype)) if retstep else out
-    outs = apply("numpy.linspace", _linspace, [start, stop], num=num, endpoint=bool(endpoint),
-                 axis=axis, dtype=dtype, retstep=bool(retstep))
+    outs = apply(
+        "numpy.linspace",
+        _linspace,
+        [start, stop],
+        num=num,
+        endpoint=bool(endpoint),
+        axis=axis,
+        dtype=dtype,
+        retstep=bool(retstep),
+    )
     return tuple(outs) if retstep else outs[0]
 
 
@@ -298,8 +324,15 @@ def logspace(start, stop, num=50, endpoint=True, base=10, dtype=None, axis=0):
         raise NotImplementedError("`logspace`: only a scalar `base` is supported")
     if num == 0:
         return _no_samples(start, axis, dtype)
-    return apply("numpy.logspace", _logspace, [start, stop, base], num=num,
-                 endpoint=bool(endpoint), axis=axis, dtype=dtype)
+    return apply(
+        "numpy.logspace",
+        _logspace,
+        [start, stop, base],
+        num=num,
+        endpoint=bool(endpoint),
+        axis=axis,
+        dtype=dtype,
+    )
 
 
 def _geomspace(start, stop, *, num, endpoint, axis, dtype):
@@ -309,8 +342,15 @@ def _geomspace(start, stop, *, num, endpoint, axis, dtype):
     start, stop = g.cast(start, work), g.cast(stop, work)
     sign = g.out(ov_ops.sign(start))
     log10 = lambda v: ov_ops.divide(ov_ops.log(_abs(v)), g.const(np.log(10.0), work))  # noqa: E731
-    y = _linspace(g.out(log10(start)), g.out(log10(stop)), num=num, endpoint=endpoint,
-                  axis=0, dtype=work, retstep=False)[0]
+    y = _linspace(
+        g.out(log10(start)),
+        g.out(log10(stop)),
+        num=num,
+        endpoint=endpoint,
+        axis=0,
+        dtype=work,
+        retstep=False,
+    )[0]
     y = ov_ops.multiply(ov_ops.power(g.const(10.0, work), y), sign)
     r = g.rank(start)
     if num > 0:
@@ -333,8 +373,15 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     axis = g.normalize_axis(axis, start.ndim + 1, "geomspace")
     if num == 0:
         return _no_samples(start, axis, dtype)
-    return apply("numpy.geomspace", _geomspace, [start, stop], num=num,
-                 endpoint=bool(endpoint), axis=axis, dtype=dtype)
+    return apply(
+        "numpy.geomspace",
+        _geomspace,
+        [start, stop],
+        num=num,
+        endpoint=bool(endpoint),
+        axis=axis,
+        dtype=dtype,
+    )
 
 
 # -- meshgrid, vander -----------------------------------------------------------
@@ -431,8 +478,17 @@ def _bartlett(*, m, dtype):
 
 # I0 by Abramowitz & Stegun 9.8.1 / 9.8.2 (relative error below 2e-7).
 _I0_SMALL = (1.0, 3.5156229, 3.0899424, 1.2067492, 0.2659732, 0.0360768, 0.0045813)
-_I0_LARGE = (0.39894228, 0.01328592, 0.00225319, -0.00157565, 0.00916281,
-             -0.02057706, 0.02635537, -0.01647633, 0.00392377)
+_I0_LARGE = (
+    0.39894228,
+    0.01328592,
+    0.00225319,
+    -0.00157565,
+    0.00916281,
+    -0.02057706,
+    0.02635537,
+    -0.01647633,
+    0.00392377,
+)
 
 
 def _horner(t, coeffs, dtype):
@@ -448,8 +504,12 @@ def _i0(x, dtype):
     small = _horner(g.out(ov_ops.multiply(t, t)), _I0_SMALL, dtype)
     safe = ov_ops.maximum(x, g.const(3.75, dtype))
     large = ov_ops.divide(
-        ov_ops.multiply(ov_ops.exp(safe), _horner(g.out(ov_ops.divide(g.const(3.75, dtype), safe)), _I0_LARGE, dtype)),
-        ov_ops.sqrt(safe))
+        ov_ops.multiply(
+            ov_ops.exp(safe),
+            _horner(g.out(ov_ops.divide(g.const(3.75, dtype), safe)), _I0_LARGE, dtype),
+        ),
+        ov_ops.sqrt(safe),
+    )
     return g.select(g.out(ov_ops.less_equal(x, g.const(3.75, dtype))), small, g.out(large))
 
 
@@ -457,7 +517,9 @@ def _kaiser(beta, *, m, dtype):
     n, d = _window_grid(m, dtype)
     beta = g.cast(beta, dtype)
     ratio = ov_ops.subtract(ov_ops.multiply(n, g.const(2.0 / d, dtype)), g.const(1.0, dtype))
-    inside = ov_ops.maximum(ov_ops.subtract(g.const(1.0, dtype), ov_ops.multiply(ratio, ratio)), g.const(0.0, dtype))
+    inside = ov_ops.maximum(
+        ov_ops.subtract(g.const(1.0, dtype), ov_ops.multiply(ratio, ratio)), g.const(0.0, dtype)
+    )
     arg = g.out(ov_ops.multiply(beta, ov_ops.sqrt(inside)))
     return g.out(ov_ops.divide(_i0(arg, dtype), _i0(beta, dtype)))
 

@@ -9,7 +9,6 @@ from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.graph import ov_ops
 from keras_ov.ops.registry import apply, register
 
-
 # -- CTC -------------------------------------------------------------------------------------
 
 _LOG_EPS = -1e5
@@ -32,16 +31,18 @@ def _ctc_loss(target, output, target_length, output_length, *, mask_index, dtype
 
     def pad_mask(lengths, length):  # 1.0 where padded
         idx = g.const(np.arange(length)[None, :], "int32")
-        return g.cast(g.out(ov_ops.greater_equal(idx, ov_ops.unsqueeze(
-            g.cast(lengths, "int32"), g.i64(1)))), dtype)
+        return g.cast(
+            g.out(ov_ops.greater_equal(idx, ov_ops.unsqueeze(g.cast(lengths, "int32"), g.i64(1)))),
+            dtype,
+        )
 
     out_pad = pad_mask(output_length, T)  # [B, T]
     label_len = ov_ops.minimum(g.cast(target_length, "int32"), g.i32(N))
     if N > 1:
-        same = ov_ops.equal(g.out(ov_ops.slice(target, g.i64([0, 0]), g.i64([B, N - 1]),
-                                               g.i64([1, 1]))),
-                            g.out(ov_ops.slice(target, g.i64([0, 1]), g.i64([B, N]),
-                                               g.i64([1, 1]))))
+        same = ov_ops.equal(
+            g.out(ov_ops.slice(target, g.i64([0, 0]), g.i64([B, N - 1]), g.i64([1, 1]))),
+            g.out(ov_ops.slice(target, g.i64([0, 1]), g.i64([B, N]), g.i64([1, 1]))),
+        )
         repeat = ov_ops.concat([g.cast(g.out(same), dtype), g.const(np.zeros((B, 1)), dtype)], 1)
     else:
         repeat = g.const(np.zeros((B, N)), dtype)
@@ -66,9 +67,13 @@ def _ctc_loss(target, output, target_length, output_length, *, mask_index, dtype
         phi_in = update_phi(prev_phi, ov_ops.add(prev_emit, ov_ops.multiply(log_eps, repeat)))
         head = ov_ops.slice(phi_in, g.i64([0, 0]), g.i64([B, N]), g.i64([1, 1]))
         next_emit = _logaddexp(ov_ops.add(head, lp_emit), ov_ops.add(prev_emit, lp_emit))
-        next_phi = update_phi(ov_ops.add(phi_in, lp_phi), ov_ops.add(
-            ov_ops.add(prev_emit, lp_phi),
-            ov_ops.multiply(log_eps, ov_ops.subtract(one, repeat))))
+        next_phi = update_phi(
+            ov_ops.add(phi_in, lp_phi),
+            ov_ops.add(
+                ov_ops.add(prev_emit, lp_phi),
+                ov_ops.multiply(log_eps, ov_ops.subtract(one, repeat)),
+            ),
+        )
         keep = ov_ops.subtract(one, pad)
         emit = ov_ops.add(ov_ops.multiply(pad, prev_emit), ov_ops.multiply(keep, next_emit))
         phi = ov_ops.add(ov_ops.multiply(pad, prev_phi), ov_ops.multiply(keep, next_phi))
@@ -91,8 +96,13 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
         )
     dtype = dtypes.result_type(output.dtype, "float32")
     output = to_tensor(output, dtype, op=op)  # converted before the graph (see nn._as)
-    return apply(f"nn.{op}", _ctc_loss, [target, output, target_length, output_length],
-                 mask_index=int(mask_index), dtype=dtype)
+    return apply(
+        f"nn.{op}",
+        _ctc_loss,
+        [target, output, target_length, output_length],
+        mask_index=int(mask_index),
+        dtype=dtype,
+    )
 
 
 def _ctc_greedy(x, lengths, *, merge_repeated, mask_index):
@@ -101,16 +111,14 @@ def _ctc_greedy(x, lengths, *, merge_repeated, mask_index):
     idx = g.out(ov_ops.squeeze(best.output(1), g.i64([2])))  # [B, T]
     score = g.out(ov_ops.squeeze(best.output(0), g.i64([2])))
     steps = g.const(np.arange(T)[None, :], "int32")
-    beyond = ov_ops.greater_equal(steps, ov_ops.unsqueeze(g.cast(lengths, "int32"),
-                                                          g.i64(1)))
+    beyond = ov_ops.greater_equal(steps, ov_ops.unsqueeze(g.cast(lengths, "int32"), g.i64(1)))
     blank = g.i32(mask_index)
     idx = g.select(beyond, blank, idx)
     score = g.select(beyond, g.const_like(0, score), score)
     if merge_repeated and T > 1:
         prev = ov_ops.slice(idx, g.i64([0, 0]), g.i64([B, T - 1]), g.i64([1, 1]))
         cur = ov_ops.slice(idx, g.i64([0, 1]), g.i64([B, T]), g.i64([1, 1]))
-        rep = ov_ops.concat([g.const(np.zeros((B, 1), bool), "bool"),
-                             ov_ops.equal(prev, cur)], 1)
+        rep = ov_ops.concat([g.const(np.zeros((B, 1), bool), "bool"), ov_ops.equal(prev, cur)], 1)
         idx = g.select(rep, blank, idx)
     invalid = ov_ops.equal(idx, blank)
     idx = g.select(invalid, g.i32(-1), idx)
@@ -199,8 +207,9 @@ def _ctc_next_label(P, L):
     _, W, T = g.static_shape(P)
     at = ov_ops.minimum(L, g.i32(T - 1))  # a full path is nobody's proper prefix
     rows = ov_ops.range(g.i64(0), ov_ops.multiply(_ctc_batch(P), g.i64(W * T)), g.i64(T), "i32")
-    flat = ov_ops.add(ov_ops.reshape(rows, g.i64([-1, W, 1]), False),
-                      ov_ops.unsqueeze(at, g.i64(1)))  # (b * W + q) * T + L[b, i]
+    flat = ov_ops.add(
+        ov_ops.reshape(rows, g.i64([-1, W, 1]), False), ov_ops.unsqueeze(at, g.i64(1))
+    )  # (b * W + q) * T + L[b, i]
     return g.transpose(g.out(ov_ops.gather(g.reshape(P, [-1]), flat, g.i64(0))), (0, 2, 1))
 
 
@@ -220,7 +229,9 @@ def _ctc_logaddexp(a, b):
     a = g.out(a)
     neg_inf = g.const_like(-np.inf, a)
     hi, lo = ov_ops.maximum(a, b), ov_ops.minimum(a, b)
-    r = ov_ops.add(hi, ov_ops.log(ov_ops.add(g.const_like(1, a), ov_ops.exp(ov_ops.subtract(lo, hi)))))
+    r = ov_ops.add(
+        hi, ov_ops.log(ov_ops.add(g.const_like(1, a), ov_ops.exp(ov_ops.subtract(lo, hi))))
+    )
     return g.select(ov_ops.equal(hi, neg_inf), neg_inf, r)
 
 
@@ -249,9 +260,13 @@ def _ctc_beam_init(lp0, *, W, T, K, blank):
         P = ov_ops.concat([P, _ctc_fill(-1, lp0, [W, T - 1], "int32")], 2)
     valid = _ctc_valid(E, Mk)
     both = ov_ops.logical_and(ov_ops.unsqueeze(valid, g.i64(2)), ov_ops.unsqueeze(valid, g.i64(1)))
-    prefix = ov_ops.logical_and(both, ov_ops.logical_and(  # the empty path before the others
-        ov_ops.unsqueeze(ov_ops.equal(L, g.i32(0)), g.i64(2)),
-        ov_ops.unsqueeze(ov_ops.equal(L, g.i32(1)), g.i64(1))))
+    prefix = ov_ops.logical_and(
+        both,
+        ov_ops.logical_and(  # the empty path before the others
+            ov_ops.unsqueeze(ov_ops.equal(L, g.i32(0)), g.i64(2)),
+            ov_ops.unsqueeze(ov_ops.equal(L, g.i32(1)), g.i64(1)),
+        ),
+    )
     key = g.select(ov_ops.less(label, g.i32(0)), g.i32(-1), ov_ops.subtract(g.i32(K - 1), label))
     return [g.out(P), L, label, E, Mk, g.out(prefix), _ctc_rank(key, valid)]
 
@@ -276,19 +291,25 @@ def _ctc_candidate_scores(state, lp, *, K, blank):
     lp_tail = g.squeeze_axes(_ctc_take(_ctc_col(lp), ov_ops.maximum(tail, g.i32(0))), [2])
     lp_tail = g.select(ov_ops.less(tail, g.i32(0)), neg_inf, lp_tail)
     repeat = ov_ops.equal(cls, _ctc_col(tail))
-    from_e = g.select(is_blank, _ctc_col(ov_ops.add(E, lp_tail)),
-                    g.select(repeat, neg_inf, ov_ops.add(_ctc_col(E), lp_c)))
+    from_e = g.select(
+        is_blank,
+        _ctc_col(ov_ops.add(E, lp_tail)),
+        g.select(repeat, neg_inf, ov_ops.add(_ctc_col(E), lp_c)),
+    )
     from_m = g.select(is_blank, neg_inf, ov_ops.add(_ctc_col(Mk), lp_c))
     m_e = _ctc_max(ov_ops.maximum(from_e, from_m), [1, 2])
-    s = ov_ops.add(ov_ops.exp(ov_ops.subtract(from_e, m_e)),
-                   ov_ops.exp(ov_ops.subtract(from_m, m_e)))
+    s = ov_ops.add(
+        ov_ops.exp(ov_ops.subtract(from_e, m_e)), ov_ops.exp(ov_ops.subtract(from_m, m_e))
+    )
     # an extension (i, c) equal to beam path q (P[i] is q's parent) joins q's stay
-    parent = ov_ops.logical_and(prefix, ov_ops.equal(_ctc_row(L),
-                                                     ov_ops.add(_ctc_col(L), g.i32(1))))
+    parent = ov_ops.logical_and(
+        prefix, ov_ops.equal(_ctc_row(L), ov_ops.add(_ctc_col(L), g.i32(1)))
+    )
     parent = g.cast(g.out(parent), g.dtype(lp))  # [B, W(i), W(q)]
     last = g.cast(g.out(repeat), g.dtype(lp))  # [B, W(q), K]: q's last label; none if empty
-    joined = ov_ops.reduce_sum(ov_ops.multiply(ov_ops.matmul(parent, s, True, False), last),
-                               g.i64([2]), True)  # [B, W(q), 1]
+    joined = ov_ops.reduce_sum(
+        ov_ops.multiply(ov_ops.matmul(parent, s, True, False), last), g.i64([2]), True
+    )  # [B, W(q), 1]
     taken = ov_ops.greater(ov_ops.matmul(parent, last, False, False), zero)
     s = g.select(taken, zero, ov_ops.add(s, g.select(is_blank, joined, zero)))
     emit = g.out(ov_ops.add(ov_ops.log(s), m_e))
@@ -307,14 +328,22 @@ def _ctc_candidate_keys(state, *, W, K, blank):
     # later[i, c]: beam paths extending P[i] with a label above c
     nxt = _ctc_next_label(P, L)
     hist = ov_ops.scatter_elements_update(
-        _ctc_fill(0, P, [W, K], "float32"), g.select(prefix, nxt, g.i32(0)),
-        g.cast(prefix, "float32"), g.i64(2), "sum")
+        _ctc_fill(0, P, [W, K], "float32"),
+        g.select(prefix, nxt, g.i32(0)),
+        g.cast(prefix, "float32"),
+        g.i64(2),
+        "sum",
+    )
     later = g.cast(g.out(ov_ops.cum_sum(hist, g.i64(2), True, True)), "int32")
     r = _ctc_col(rank)
     gap = W * K + 1  # keys of one gap, then the beam path closing it
-    ext_key = ov_ops.add(ov_ops.multiply(ov_ops.add(ov_ops.add(r, g.i32(1)), later), g.i32(gap)),
-                         ov_ops.add(ov_ops.multiply(ov_ops.subtract(g.i32(W - 1), r), g.i32(K)),
-                                    ov_ops.subtract(g.i32(K - 1), cls)))
+    ext_key = ov_ops.add(
+        ov_ops.multiply(ov_ops.add(ov_ops.add(r, g.i32(1)), later), g.i32(gap)),
+        ov_ops.add(
+            ov_ops.multiply(ov_ops.subtract(g.i32(W - 1), r), g.i32(K)),
+            ov_ops.subtract(g.i32(K - 1), cls),
+        ),
+    )
     stay_key = ov_ops.add(ov_ops.multiply(r, g.i32(gap)), g.i32(W * K))
     return g.select(ov_ops.equal(cls, g.i32(blank)), stay_key, ext_key), nxt
 
@@ -333,8 +362,11 @@ def _ctc_beam_step(state, lp, active, *, W, T, K, blank):
     total = _ctc_logaddexp(emit, mask)
     kth = ov_ops.topk(total, g.i64(W), 1, "max", "value", "i32").output(0)
     kth = ov_ops.gather(kth, g.i64([W - 1]), g.i64(1))
-    order = g.select(ov_ops.greater(total, kth), ov_ops.add(key, g.i32((W + 1) * (W * K + 1))),
-                   g.select(ov_ops.equal(total, kth), key, g.i32(-1)))
+    order = g.select(
+        ov_ops.greater(total, kth),
+        ov_ops.add(key, g.i32((W + 1) * (W * K + 1))),
+        g.select(ov_ops.equal(total, kth), key, g.i32(-1)),
+    )
     pick = g.out(ov_ops.topk(order, g.i64(W), 1, "max", "none", "i32").output(1))  # [B, W]
     src = g.out(ov_ops.divide(pick, g.i32(K)))
     c = g.out(ov_ops.subtract(pick, ov_ops.multiply(src, g.i32(K))))
@@ -342,8 +374,11 @@ def _ctc_beam_step(state, lp, active, *, W, T, K, blank):
 
     L_src = _ctc_take(L, src)
     pos = g.const(np.arange(T), "int32")
-    new_P = g.select(ov_ops.logical_and(ov_ops.equal(pos, _ctc_col(L_src)), _ctc_col(grows)),
-                   _ctc_col(c), _ctc_take(P, src))
+    new_P = g.select(
+        ov_ops.logical_and(ov_ops.equal(pos, _ctc_col(L_src)), _ctc_col(grows)),
+        _ctc_col(c),
+        _ctc_take(P, src),
+    )
     new_L = g.out(ov_ops.add(L_src, g.cast(grows, "int32")))
     new_E, new_Mk = _ctc_take(emit, pick), _ctc_take(mask, pick)
     valid = _ctc_valid(new_E, new_Mk)
@@ -353,15 +388,30 @@ def _ctc_beam_step(state, lp, active, *, W, T, K, blank):
     was_prefix, was_next = _ctc_take2(prefix, src), _ctc_take2(nxt, src)
     ext_prefix = ov_ops.logical_and(
         ov_ops.logical_and(was_prefix, ov_ops.equal(was_next, _ctc_col(c))),
-        ov_ops.greater(_ctc_row(new_L), _ctc_col(new_L)))
-    stay_prefix = ov_ops.logical_or(was_prefix, ov_ops.logical_and(
-        _ctc_row(grows), ov_ops.equal(_ctc_col(src), _ctc_row(src))))
-    new_prefix = g.out(ov_ops.logical_and(g.select(_ctc_col(grows), ext_prefix, stay_prefix),
-                                          ov_ops.logical_and(_ctc_col(valid), _ctc_row(valid))))
-    new = [new_P, new_L, g.select(grows, c, _ctc_take(tail, src)), new_E, new_Mk, new_prefix,
-           _ctc_rank(_ctc_take(key, pick), valid)]
-    return [g.select(ov_ops.reshape(active, g.i64([-1] + [1] * (g.rank(n) - 1)), False), n, o)
-            for n, o in zip(new, state)]
+        ov_ops.greater(_ctc_row(new_L), _ctc_col(new_L)),
+    )
+    stay_prefix = ov_ops.logical_or(
+        was_prefix, ov_ops.logical_and(_ctc_row(grows), ov_ops.equal(_ctc_col(src), _ctc_row(src)))
+    )
+    new_prefix = g.out(
+        ov_ops.logical_and(
+            g.select(_ctc_col(grows), ext_prefix, stay_prefix),
+            ov_ops.logical_and(_ctc_col(valid), _ctc_row(valid)),
+        )
+    )
+    new = [
+        new_P,
+        new_L,
+        g.select(grows, c, _ctc_take(tail, src)),
+        new_E,
+        new_Mk,
+        new_prefix,
+        _ctc_rank(_ctc_take(key, pick), valid),
+    ]
+    return [
+        g.select(ov_ops.reshape(active, g.i64([-1] + [1] * (g.rank(n) - 1)), False), n, o)
+        for n, o in zip(new, state)
+    ]
 
 
 def _ctc_beam_search(x, lengths, *, beam_width, top_paths, mask_index):
@@ -385,21 +435,28 @@ def _ctc_beam_search(x, lengths, *, beam_width, top_paths, mask_index):
     # best first; among equal scores the path sorting higher first
     by_rank = g.out(ov_ops.topk(rank, g.i64(W), 1, "max", "value", "i32", stable=True).output(1))
     n = min(top_paths, W)
-    best = ov_ops.topk(_ctc_take(score, by_rank), g.i64(n), 1, "max", "value", "i32",
-                       stable=True)
+    best = ov_ops.topk(_ctc_take(score, by_rank), g.i64(n), 1, "max", "value", "i32", stable=True)
     scores = g.out(best.output(0))
     paths = _ctc_take(P, _ctc_take(by_rank, g.out(best.output(1))))  # [B, n, T]
     paths = g.select(ov_ops.unsqueeze(ov_ops.equal(scores, neg_inf), g.i64(2)), g.i32(-1), paths)
     if top_paths > n:  # fewer slots than paths asked for: the rest are empty, as in JAX
         paths = g.out(ov_ops.concat([paths, _ctc_fill(-1, x, [top_paths - n, T], "int32")], 1))
-        scores = g.out(ov_ops.concat(
-            [scores, _ctc_fill(-np.inf, x, [top_paths - n], g.dtype(x))], 1))
+        scores = g.out(
+            ov_ops.concat([scores, _ctc_fill(-np.inf, x, [top_paths - n], g.dtype(x))], 1)
+        )
     return [g.transpose(paths, (1, 0, 2)), scores]
 
 
 @register("nn")
-def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1,
-               merge_repeated=True, mask_index=0):
+def ctc_decode(
+    inputs,
+    sequence_lengths,
+    strategy="greedy",
+    beam_width=100,
+    top_paths=1,
+    merge_repeated=True,
+    mask_index=0,
+):
     op = "ctc_decode"
     x = to_tensor(inputs, op=op)
     x = to_tensor(x, dtypes.result_type(x.dtype, "float32"), op=op)
@@ -429,9 +486,20 @@ def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_
                 f"`{op}`: beam_width {width} with {num_classes} classes is too large for the "
                 "OpenVINO backend's int32 tie-breaking keys"
             )
-        return apply(f"nn.{op}", _ctc_beam_search, [x, lengths], beam_width=width,
-                     top_paths=int(top_paths), mask_index=mask_index % num_classes)
+        return apply(
+            f"nn.{op}",
+            _ctc_beam_search,
+            [x, lengths],
+            beam_width=width,
+            top_paths=int(top_paths),
+            mask_index=mask_index % num_classes,
+        )
     if x.shape[0] is None:
         raise ValueError(f"`{op}`: greedy decoding needs a static batch size, got {x.shape}")
-    return apply(f"nn.{op}", _ctc_greedy, [x, lengths], merge_repeated=bool(merge_repeated),
-                 mask_index=mask_index)
+    return apply(
+        f"nn.{op}",
+        _ctc_greedy,
+        [x, lengths],
+        merge_repeated=bool(merge_repeated),
+        mask_index=mask_index,
+    )

@@ -35,6 +35,7 @@ from keras_ov.ops.registry import alias, apply, register
 from keras_ov.ops.skeletons import binary, unary
 from keras_ov.ops.sorting import nonzero
 
+
 # -- dtype rules (functions of the promoted dtype) -------------------------------
 def _wrap(dt):
     """Integer arithmetic on narrow ints runs in int32 so it wraps like NumPy."""
@@ -79,13 +80,16 @@ def _isnan(x):
 def _require_ints(op, x, allow_bool=True):
     dt = g.dtype(x)
     if dt in dtypes.FLOATS or (dt == "bool" and not allow_bool):
-        raise TypeError(f"`{op}` requires integer{' or bool' if allow_bool else ''} "
-                        f"inputs, got {dt}")
+        raise TypeError(
+            f"`{op}` requires integer{' or bool' if allow_bool else ''} inputs, got {dt}"
+        )
 
 
 def _signbit(x):
     """Sign bit of a float, -0.0 included: min(x, 1/x) < 0 (NaN's sign is not observable)."""
-    return g.out(ov_ops.less(ov_ops.minimum(x, ov_ops.divide(g.const_like(1, x), x)), g.const_like(0, x)))
+    return g.out(
+        ov_ops.less(ov_ops.minimum(x, ov_ops.divide(g.const_like(1, x), x)), g.const_like(0, x))
+    )
 
 
 # -- exact int32 comparisons ----------------------------------------------------------
@@ -142,7 +146,9 @@ def int_divmod(a, b):
     # q is now within 1 of floor(a / b): r must be 0 or carry b's sign, |r| < |b|.
     b_neg = g.out(ov_ops.less(b, g.const_like(0, b)))
     r_neg = g.out(ov_ops.less(r, g.const_like(0, r)))
-    low = g.out(ov_ops.logical_and(ov_ops.not_equal(r, g.const_like(0, r)), ov_ops.not_equal(r_neg, b_neg)))
+    low = g.out(
+        ov_ops.logical_and(ov_ops.not_equal(r, g.const_like(0, r)), ov_ops.not_equal(r_neg, b_neg))
+    )
     high = _sel(b_neg, _less_equal(r, b), _greater_equal(r, b))
     one = g.const_like(1, q)
     q = _sel(low, g.out(ov_ops.subtract(q, one)), _sel(high, g.out(ov_ops.add(q, one)), q))
@@ -157,7 +163,9 @@ def _floor_divide(a, b):
         return ov_ops.floor(ov_ops.divide(a, b))
     if dtypes.is_wide(dt):  # reference kernels: exact, floor semantics
         zero = g.out(ov_ops.equal(b, g.const_like(0, b)))
-        return _sel(zero, g.const_like(0, a), g.out(ov_ops.divide(a, _sel(zero, g.const_like(1, b), b))))
+        return _sel(
+            zero, g.const_like(0, a), g.out(ov_ops.divide(a, _sel(zero, g.const_like(1, b), b)))
+        )
     return int_divmod(a, b)[0]
 
 
@@ -167,7 +175,9 @@ def _mod(a, b):
         return ov_ops.floor_mod(a, b)
     if dtypes.is_wide(dt):
         zero = g.out(ov_ops.equal(b, g.const_like(0, b)))
-        return _sel(zero, g.const_like(0, a), g.out(ov_ops.floor_mod(a, _sel(zero, g.const_like(1, b), b))))
+        return _sel(
+            zero, g.const_like(0, a), g.out(ov_ops.floor_mod(a, _sel(zero, g.const_like(1, b), b)))
+        )
     return int_divmod(a, b)[1]
 
 
@@ -177,12 +187,19 @@ def _fmod(a, b):
         return ov_ops.mod(a, b)
     if dtypes.is_wide(dt):
         zero = g.out(ov_ops.equal(b, g.const_like(0, b)))
-        return _sel(zero, g.const_like(0, a), g.out(ov_ops.mod(a, _sel(zero, g.const_like(1, b), b))))
+        return _sel(
+            zero, g.const_like(0, a), g.out(ov_ops.mod(a, _sel(zero, g.const_like(1, b), b)))
+        )
     r = int_divmod(a, b)[1]
     # C remainder takes the dividend's sign: undo the floor adjustment.
-    flip = g.out(ov_ops.logical_and(
-        ov_ops.not_equal(r, g.const_like(0, r)),
-        ov_ops.not_equal(ov_ops.less(r, g.const_like(0, r)), ov_ops.less(a, g.const_like(0, a)))))
+    flip = g.out(
+        ov_ops.logical_and(
+            ov_ops.not_equal(r, g.const_like(0, r)),
+            ov_ops.not_equal(
+                ov_ops.less(r, g.const_like(0, r)), ov_ops.less(a, g.const_like(0, a))
+            ),
+        )
+    )
     return _sel(flip, g.out(ov_ops.subtract(r, b)), r)
 
 
@@ -201,8 +218,11 @@ def _int_power(base, exp):
         e = g.out(ov_ops.bitwise_right_shift(e, one))
     odd = g.out(ov_ops.equal(ov_ops.bitwise_and(exp, one), one))
     minus_one = g.const_like(-1, base)
-    inverse = _sel(g.out(ov_ops.equal(base, one)), one,
-                   _sel(g.out(ov_ops.equal(base, minus_one)), _sel(odd, minus_one, one), zero))
+    inverse = _sel(
+        g.out(ov_ops.equal(base, one)),
+        one,
+        _sel(g.out(ov_ops.equal(base, minus_one)), _sel(odd, minus_one, one), zero),
+    )
     return _sel(negative, inverse, result)
 
 
@@ -230,7 +250,9 @@ def _multiply(a, b):
 
 def _divide_no_nan(a, b):
     zero = g.out(ov_ops.equal(b, g.const_like(0, b)))
-    return _sel(zero, g.const_like(0, a), g.out(ov_ops.divide(a, _sel(zero, g.const_like(1, b), b))))
+    return _sel(
+        zero, g.const_like(0, a), g.out(ov_ops.divide(a, _sel(zero, g.const_like(1, b), b)))
+    )
 
 
 add = binary("add", _add, compute=_wrap)
@@ -239,7 +261,9 @@ multiply = binary("multiply", _multiply, compute=_wrap)
 divide = binary("divide", ov_ops.divide, rule="inexact")
 true_divide = binary("true_divide", ov_ops.divide, rule="inexact")
 divide_no_nan = binary("divide_no_nan", _divide_no_nan, rule="inexact")
-floor_divide = binary("floor_divide", _floor_divide, compute=_wrap_bool_int32, result=_bool_to_int32)
+floor_divide = binary(
+    "floor_divide", _floor_divide, compute=_wrap_bool_int32, result=_bool_to_int32
+)
 mod = binary("mod", _mod, compute=_wrap_bool_int32, result=_bool_to_int32)
 fmod = binary("fmod", _fmod, compute=_wrap_bool_int32, result=_bool_to_int32)
 power = binary("power", _power, compute=_wrap_bool_int32, result=_bool_to_int32)
@@ -355,11 +379,18 @@ log = unary("log", ov_ops.log, rule="inexact")
 log2 = unary("log2", _log_base(2), rule="inexact")
 log10 = unary("log10", _log_base(10), rule="inexact")
 log1p = unary("log1p", _log1p, rule="inexact")
-logaddexp = binary("logaddexp", _logaddexp_with(lambda d: _log1p(g.out(ov_ops.exp(d))), math.log(2)),
-       rule="inexact")
-logaddexp2 = binary("logaddexp2", _logaddexp_with(
-    lambda d: g.out(ov_ops.multiply(_log1p(_exp2(d)), g.const_like(1 / math.log(2), d))), 1.0),
-    rule="inexact")
+logaddexp = binary(
+    "logaddexp",
+    _logaddexp_with(lambda d: _log1p(g.out(ov_ops.exp(d))), math.log(2)),
+    rule="inexact",
+)
+logaddexp2 = binary(
+    "logaddexp2",
+    _logaddexp_with(
+        lambda d: g.out(ov_ops.multiply(_log1p(_exp2(d)), g.const_like(1 / math.log(2), d))), 1.0
+    ),
+    rule="inexact",
+)
 
 
 # -- trigonometric and hyperbolic -----------------------------------------------------
@@ -370,7 +401,11 @@ def _arctan2(y, x):
     (like any finite tie) pi/4.
     """
     ay, ax = g.out(ov_ops.abs(y)), g.out(ov_ops.abs(x))
-    tie = _sel(g.out(ov_ops.equal(ax, g.const_like(0, x))), g.const_like(0, x), g.const_like(math.pi / 4, x))
+    tie = _sel(
+        g.out(ov_ops.equal(ax, g.const_like(0, x))),
+        g.const_like(0, x),
+        g.const_like(math.pi / 4, x),
+    )
     base = _sel(g.out(ov_ops.equal(ay, ax)), tie, g.out(ov_ops.atan(ov_ops.divide(ay, ax))))
     base = _sel(_signbit(x), g.out(ov_ops.subtract(g.const_like(math.pi, x), base)), base)
     return ov_ops.multiply(_sel(_signbit(y), g.const_like(-1, y), g.const_like(1, y)), base)
@@ -379,7 +414,11 @@ def _arctan2(y, x):
 def _sinc(x):
     px = g.out(ov_ops.multiply(x, g.const_like(math.pi, x)))
     zero = g.out(ov_ops.equal(x, g.const_like(0, x)))
-    return _sel(zero, g.const_like(1, x), g.out(ov_ops.divide(ov_ops.sin(px), _sel(zero, g.const_like(1, x), px))))
+    return _sel(
+        zero,
+        g.const_like(1, x),
+        g.out(ov_ops.divide(ov_ops.sin(px), _sel(zero, g.const_like(1, x), px))),
+    )
 
 
 def _scale(factor):
@@ -390,11 +429,21 @@ def _scale(factor):
 
 
 for _name, _fn in [
-    ("sin", ov_ops.sin), ("cos", ov_ops.cos), ("tan", ov_ops.tan),
-    ("arcsin", ov_ops.asin), ("arccos", ov_ops.acos), ("arctan", ov_ops.atan),
-    ("sinh", ov_ops.sinh), ("cosh", ov_ops.cosh), ("tanh", ov_ops.tanh),
-    ("arcsinh", ov_ops.asinh), ("arccosh", ov_ops.acosh), ("arctanh", ov_ops.atanh),
-    ("sinc", _sinc), ("deg2rad", _scale(math.pi / 180)), ("rad2deg", _scale(180 / math.pi)),
+    ("sin", ov_ops.sin),
+    ("cos", ov_ops.cos),
+    ("tan", ov_ops.tan),
+    ("arcsin", ov_ops.asin),
+    ("arccos", ov_ops.acos),
+    ("arctan", ov_ops.atan),
+    ("sinh", ov_ops.sinh),
+    ("cosh", ov_ops.cosh),
+    ("tanh", ov_ops.tanh),
+    ("arcsinh", ov_ops.asinh),
+    ("arccosh", ov_ops.acosh),
+    ("arctanh", ov_ops.atanh),
+    ("sinc", _sinc),
+    ("deg2rad", _scale(math.pi / 180)),
+    ("rad2deg", _scale(180 / math.pi)),
 ]:
     unary(_name, _fn, rule="inexact")
 arctan2 = binary("arctan2", _arctan2, rule="inexact")
@@ -411,26 +460,62 @@ angle = unary("angle", _angle, rule="inexact")
 # Chebyshev coefficients of exp(-x) I0(x) on [0, 8] and of exp(-x) sqrt(x) I0(x)
 # on (8, inf) (Cephes, as used by NumPy's i0).
 _I0_A = (
-    -4.41534164647933937950e-18, 3.33079451882223809783e-17, -2.43127984654795469359e-16,
-    1.71539128555513303061e-15, -1.16853328779934516808e-14, 7.67618549860493561688e-14,
-    -4.85644678311192946090e-13, 2.95505266312963983461e-12, -1.72682629144155570723e-11,
-    9.67580903537323691224e-11, -5.18979560163526290666e-10, 2.65982372468238665035e-9,
-    -1.30002500998624804212e-8, 6.04699502254191894932e-8, -2.67079385394061173391e-7,
-    1.11738753912010371815e-6, -4.41673835845875056359e-6, 1.64484480707288970893e-5,
-    -5.75419501008210370398e-5, 1.88502885095841655729e-4, -5.76375574538582365885e-4,
-    1.63947561694133579842e-3, -4.32430999505057594430e-3, 1.05464603945949983183e-2,
-    -2.37374148058994688156e-2, 4.93052842396707084878e-2, -9.49010970480476444210e-2,
-    1.71620901522208775349e-1, -3.04682672343198398683e-1, 6.76795274409476084995e-1,
+    -4.41534164647933937950e-18,
+    3.33079451882223809783e-17,
+    -2.43127984654795469359e-16,
+    1.71539128555513303061e-15,
+    -1.16853328779934516808e-14,
+    7.67618549860493561688e-14,
+    -4.85644678311192946090e-13,
+    2.95505266312963983461e-12,
+    -1.72682629144155570723e-11,
+    9.67580903537323691224e-11,
+    -5.18979560163526290666e-10,
+    2.65982372468238665035e-9,
+    -1.30002500998624804212e-8,
+    6.04699502254191894932e-8,
+    -2.67079385394061173391e-7,
+    1.11738753912010371815e-6,
+    -4.41673835845875056359e-6,
+    1.64484480707288970893e-5,
+    -5.75419501008210370398e-5,
+    1.88502885095841655729e-4,
+    -5.76375574538582365885e-4,
+    1.63947561694133579842e-3,
+    -4.32430999505057594430e-3,
+    1.05464603945949983183e-2,
+    -2.37374148058994688156e-2,
+    4.93052842396707084878e-2,
+    -9.49010970480476444210e-2,
+    1.71620901522208775349e-1,
+    -3.04682672343198398683e-1,
+    6.76795274409476084995e-1,
 )
 _I0_B = (
-    -7.23318048787475395456e-18, -4.83050448594418207126e-18, 4.46562142029675999901e-17,
-    3.46122286769746109310e-17, -2.82762398051658348494e-16, -3.42548561967721913462e-16,
-    1.77256013305652638360e-15, 3.81168066935262242075e-15, -9.55484669882830764870e-15,
-    -4.15056934728722208663e-14, 1.54008621752140982691e-14, 3.85277838274214270114e-13,
-    7.18012445138366623367e-13, -1.79417853150680611778e-12, -1.32158118404477131188e-11,
-    -3.14991652796324136454e-11, 1.18891471078464383424e-11, 4.94060238822496958910e-10,
-    3.39623202570838634515e-9, 2.26666899049817806459e-8, 2.04891858946906374183e-7,
-    2.89137052083475648297e-6, 6.88975834691682398426e-5, 3.36911647825569408990e-3,
+    -7.23318048787475395456e-18,
+    -4.83050448594418207126e-18,
+    4.46562142029675999901e-17,
+    3.46122286769746109310e-17,
+    -2.82762398051658348494e-16,
+    -3.42548561967721913462e-16,
+    1.77256013305652638360e-15,
+    3.81168066935262242075e-15,
+    -9.55484669882830764870e-15,
+    -4.15056934728722208663e-14,
+    1.54008621752140982691e-14,
+    3.85277838274214270114e-13,
+    7.18012445138366623367e-13,
+    -1.79417853150680611778e-12,
+    -1.32158118404477131188e-11,
+    -3.14991652796324136454e-11,
+    1.18891471078464383424e-11,
+    4.94060238822496958910e-10,
+    3.39623202570838634515e-9,
+    2.26666899049817806459e-8,
+    2.04891858946906374183e-7,
+    2.89137052083475648297e-6,
+    6.88975834691682398426e-5,
+    3.36911647825569408990e-3,
     8.04490411014108831608e-1,
 )
 
@@ -446,11 +531,21 @@ def _chebyshev(t, coefficients):
 
 def _i0(x):
     a = g.out(ov_ops.abs(x))
-    small = _chebyshev(g.out(ov_ops.subtract(ov_ops.multiply(a, g.const_like(0.5, a)), g.const_like(2, a))), _I0_A)
+    small = _chebyshev(
+        g.out(ov_ops.subtract(ov_ops.multiply(a, g.const_like(0.5, a)), g.const_like(2, a))), _I0_A
+    )
     safe = g.out(ov_ops.maximum(a, g.const_like(8, a)))  # keeps 32 / a finite on the unused branch
-    large = g.out(ov_ops.divide(
-        _chebyshev(g.out(ov_ops.subtract(ov_ops.divide(g.const_like(32, a), safe), g.const_like(2, a))), _I0_B),
-        ov_ops.sqrt(safe)))
+    large = g.out(
+        ov_ops.divide(
+            _chebyshev(
+                g.out(
+                    ov_ops.subtract(ov_ops.divide(g.const_like(32, a), safe), g.const_like(2, a))
+                ),
+                _I0_B,
+            ),
+            ov_ops.sqrt(safe),
+        )
+    )
     picked = _sel(g.out(ov_ops.less_equal(a, g.const_like(8, a))), small, large)
     return ov_ops.multiply(ov_ops.exp(a), picked)
 
@@ -460,7 +555,11 @@ i0 = unary("i0", _i0, rule="inexact")
 
 def _heaviside(x1, x2):
     zero = g.const_like(0, x1)
-    r = _sel(g.out(ov_ops.less(x1, zero)), zero, _sel(g.out(ov_ops.equal(x1, zero)), x2, g.const_like(1, x1)))
+    r = _sel(
+        g.out(ov_ops.less(x1, zero)),
+        zero,
+        _sel(g.out(ov_ops.equal(x1, zero)), x2, g.const_like(1, x1)),
+    )
     return _sel(_isnan(x1), x1, r)
 
 
@@ -469,9 +568,17 @@ def _hypot(a, b):
     hi, lo = g.out(ov_ops.maximum(a, b)), g.out(ov_ops.minimum(a, b))
     zero = g.out(ov_ops.equal(hi, g.const_like(0, hi)))
     ratio = g.out(ov_ops.divide(lo, _sel(zero, g.const_like(1, hi), hi)))
-    r = g.out(ov_ops.multiply(hi, ov_ops.sqrt(ov_ops.add(g.const_like(1, hi), ov_ops.multiply(ratio, ratio)))))
+    r = g.out(
+        ov_ops.multiply(
+            hi, ov_ops.sqrt(ov_ops.add(g.const_like(1, hi), ov_ops.multiply(ratio, ratio)))
+        )
+    )
     r = _sel(g.out(ov_ops.logical_or(_isnan(a), _isnan(b))), g.const_like(float("nan"), a), r)
-    return _sel(g.out(ov_ops.logical_or(ov_ops.is_inf(a), ov_ops.is_inf(b))), g.const_like(float("inf"), a), r)
+    return _sel(
+        g.out(ov_ops.logical_or(ov_ops.is_inf(a), ov_ops.is_inf(b))),
+        g.const_like(float("inf"), a),
+        r,
+    )
 
 
 heaviside = binary("heaviside", _heaviside, compute=_int_to_floatx, result=_int_to_floatx)
@@ -490,14 +597,22 @@ def _nextafter(x, y):
     two = g.const_like(2, x)
     p = g.out(ov_ops.power(two, e))
     e = _sel(g.out(ov_ops.greater(p, a)), g.out(ov_ops.subtract(e, g.const_like(1, x))), e)
-    e = _sel(g.out(ov_ops.less_equal(ov_ops.multiply(p, two), a)), g.out(ov_ops.add(e, g.const_like(1, x))), e)
+    e = _sel(
+        g.out(ov_ops.less_equal(ov_ops.multiply(p, two), a)),
+        g.out(ov_ops.add(e, g.const_like(1, x))),
+        e,
+    )
     e = g.out(ov_ops.maximum(e, g.const_like(float(info.minexp), x)))
     ulp = g.out(ov_ops.power(two, ov_ops.subtract(e, g.const_like(mant, x))))
     # stepping towards zero from an exact power of two takes half an ulp
     towards_zero = g.out(ov_ops.less(ov_ops.abs(y), a))
     at_power = g.out(ov_ops.equal(a, ov_ops.power(two, e)))
-    halve = g.out(ov_ops.logical_and(ov_ops.logical_and(towards_zero, at_power),
-                                  ov_ops.greater(e, g.const_like(float(info.minexp), x))))
+    halve = g.out(
+        ov_ops.logical_and(
+            ov_ops.logical_and(towards_zero, at_power),
+            ov_ops.greater(e, g.const_like(float(info.minexp), x)),
+        )
+    )
     ulp = _sel(halve, g.out(ov_ops.multiply(ulp, g.const_like(0.5, x))), ulp)
     direction = g.out(ov_ops.sign(ov_ops.subtract(y, x)))
     r = g.out(ov_ops.add(x, ov_ops.multiply(direction, ulp)))
@@ -532,7 +647,9 @@ def ldexp(x1, x2):
 def _trunc(x):
     if g.dtype(x) not in dtypes.FLOATS:
         return x
-    return _sel(g.out(ov_ops.less(x, g.const_like(0, x))), g.out(ov_ops.ceiling(x)), g.out(ov_ops.floor(x)))
+    return _sel(
+        g.out(ov_ops.less(x, g.const_like(0, x))), g.out(ov_ops.ceiling(x)), g.out(ov_ops.floor(x))
+    )
 
 
 floor = unary("floor", ov_ops.floor, rule="inexact")
@@ -545,10 +662,12 @@ def _round(x, decimals, result):
         out = ov_ops.round(x, "half_to_even")
     elif g.dtype(x) in dtypes.FLOATS:
         f = g.const_like(10.0 ** abs(decimals), x)
-        scale, unscale = (ov_ops.multiply, ov_ops.divide) if decimals > 0 else (ov_ops.divide, ov_ops.multiply)
+        scale, unscale = (
+            (ov_ops.multiply, ov_ops.divide) if decimals > 0 else (ov_ops.divide, ov_ops.multiply)
+        )
         out = unscale(ov_ops.round(scale(x, f), "half_to_even"), f)
     else:  # integers, decimals < 0: exact half-to-even on multiples of 10**-decimals
-        f = g.const_like(10 ** -decimals, x)
+        f = g.const_like(10**-decimals, x)
         q = _floor_divide(x, f)
         r = g.out(ov_ops.subtract(x, ov_ops.multiply(q, f)))
         twice = g.out(ov_ops.multiply(r, g.const_like(2, r)))
@@ -569,13 +688,12 @@ def round(x, decimals=0):
     if dtypes.is_int(dt):
         if decimals >= 0:
             return to_tensor(x, dt)
-        if 10 ** -decimals > np.iinfo(dtypes.to_numpy(dt)).max:
+        if 10**-decimals > np.iinfo(dtypes.to_numpy(dt)).max:
             return multiply(x, 0)
         compute = _wrap(dt)
     else:
         compute = "float32" if dt in ("float16", "bfloat16") and decimals else dt
-    return apply("numpy.round", _round, [to_tensor(x, compute)], decimals=int(decimals),
-                 result=dt)
+    return apply("numpy.round", _round, [to_tensor(x, compute)], decimals=int(decimals), result=dt)
 
 
 # -- comparisons and selection -----------------------------------------------------------
@@ -649,7 +767,9 @@ def _isclose(a, b, rtol, atol, equal_nan):
     if g.dtype(a) not in dtypes.FLOATS:
         return _equal(a, b)
     diff = g.out(ov_ops.abs(ov_ops.subtract(a, b)))
-    bound = g.out(ov_ops.add(g.const_like(atol, a), ov_ops.multiply(g.const_like(rtol, a), ov_ops.abs(b))))
+    bound = g.out(
+        ov_ops.add(g.const_like(atol, a), ov_ops.multiply(g.const_like(rtol, a), ov_ops.abs(b)))
+    )
     close = g.out(ov_ops.logical_or(ov_ops.equal(a, b), ov_ops.less_equal(diff, bound)))
     if equal_nan:
         close = g.out(ov_ops.logical_or(close, ov_ops.logical_and(_isnan(a), _isnan(b))))
@@ -669,8 +789,14 @@ def _isclose_inputs(op, x1, x2, rtol, atol):
 @register("numpy")
 def isclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
     inputs = _isclose_inputs("isclose", x1, x2, rtol, atol)
-    return apply("numpy.isclose", _isclose, inputs, rtol=float(rtol), atol=float(atol),
-                 equal_nan=bool(equal_nan))
+    return apply(
+        "numpy.isclose",
+        _isclose,
+        inputs,
+        rtol=float(rtol),
+        atol=float(atol),
+        equal_nan=bool(equal_nan),
+    )
 
 
 def _allclose(a, b, rtol, atol, equal_nan):
@@ -682,8 +808,14 @@ def _allclose(a, b, rtol, atol, equal_nan):
 @register("numpy")
 def allclose(x1, x2, rtol=1e-5, atol=1e-8, equal_nan=False):
     inputs = _isclose_inputs("allclose", x1, x2, rtol, atol)
-    return apply("numpy.allclose", _allclose, inputs, rtol=float(rtol), atol=float(atol),
-                 equal_nan=bool(equal_nan))
+    return apply(
+        "numpy.allclose",
+        _allclose,
+        inputs,
+        rtol=float(rtol),
+        atol=float(atol),
+        equal_nan=bool(equal_nan),
+    )
 
 
 def _where(condition, x1, x2):
@@ -695,17 +827,27 @@ def where(condition, x1=None, x2=None):
     if x1 is None and x2 is None:
         return nonzero(condition)
     if x1 is None or x2 is None:
-        raise ValueError("`where`: `x1` and `x2` either both should be `None` or both "
-                         f"should have non-None value; got x1={x1!r}, x2={x2!r}")
+        raise ValueError(
+            "`where`: `x1` and `x2` either both should be `None` or both "
+            f"should have non-None value; got x1={x1!r}, x2={x2!r}"
+        )
     dt = dtypes.promote(x1, x2)
     c = to_tensor(condition, op="where")
-    return apply("numpy.where", _where, [to_tensor(c, "bool"), to_tensor(to_tensor(x1, op="where"), dt),
-                                         to_tensor(to_tensor(x2, op="where"), dt)])
+    return apply(
+        "numpy.where",
+        _where,
+        [
+            to_tensor(c, "bool"),
+            to_tensor(to_tensor(x1, op="where"), dt),
+            to_tensor(to_tensor(x2, op="where"), dt),
+        ],
+    )
 
 
 # -- classification -----------------------------------------------------------------------
 def _float_test(fn, other):
     """``fn(x)`` for floats; the constant ``other`` for integers and bools."""
+
     def translator(x):
         if g.dtype(x) in dtypes.FLOATS:
             return fn(x)
@@ -746,26 +888,36 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
         info = ml_dtypes.finfo(dtypes.to_numpy(dt))
         posinf = float(info.max) if posinf is None else float(posinf)
         neginf = float(info.min) if neginf is None else float(neginf)
-    return apply("numpy.nan_to_num", _nan_to_num, [to_tensor(x, dt)], nan=float(nan),
-                 posinf=posinf, neginf=neginf)
+    return apply(
+        "numpy.nan_to_num",
+        _nan_to_num,
+        [to_tensor(x, dt)],
+        nan=float(nan),
+        posinf=posinf,
+        neginf=neginf,
+    )
 
 
 # -- logical and bitwise --------------------------------------------------------------------
-for _name, _fn in [("logical_and", ov_ops.logical_and), ("logical_or", ov_ops.logical_or),
-                   ("logical_xor", ov_ops.logical_xor)]:
+for _name, _fn in [
+    ("logical_and", ov_ops.logical_and),
+    ("logical_or", ov_ops.logical_or),
+    ("logical_xor", ov_ops.logical_xor),
+]:
     binary(_name, _fn, compute="bool", result="bool")
 logical_not = unary("logical_not", ov_ops.logical_not, compute="bool", result="bool")
 
 
 def _bits(x, n):
     """``x`` split into its ``n`` low bits along a new last axis, arithmetically."""
-    powers = g.const([2 ** i for i in range(n)], g.dtype(x))
+    powers = g.const([2**i for i in range(n)], g.dtype(x))
     column = g.unsqueeze_axes(x, [g.rank(x)])
     return g.out(ov_ops.floor_mod(ov_ops.divide(column, powers), g.const_like(2, x))), powers
 
 
 def _bitwise_arith(combine):
     """A bitwise op on data with no bitwise kernels (uint32 on reference kernels)."""
+
     def translator(a, b):
         n = 8 * dtypes.to_numpy(g.dtype(a)).itemsize
         bits_a, powers = _bits(a, n)
@@ -786,13 +938,21 @@ def _bitwise(op_name, fn, arith_combine):
     return translator
 
 
-bitwise_and = binary("bitwise_and", _bitwise("bitwise_and", ov_ops.bitwise_and, ov_ops.multiply),
-       params=("x", "y"))
-bitwise_or = binary("bitwise_or", _bitwise("bitwise_or", ov_ops.bitwise_or, ov_ops.maximum),
-       params=("x", "y"))
-bitwise_xor = binary("bitwise_xor", _bitwise("bitwise_xor", ov_ops.bitwise_xor,
-                               lambda x, y: g.cast(g.out(ov_ops.not_equal(x, y)), g.dtype(x))),
-       params=("x", "y"))
+bitwise_and = binary(
+    "bitwise_and", _bitwise("bitwise_and", ov_ops.bitwise_and, ov_ops.multiply), params=("x", "y")
+)
+bitwise_or = binary(
+    "bitwise_or", _bitwise("bitwise_or", ov_ops.bitwise_or, ov_ops.maximum), params=("x", "y")
+)
+bitwise_xor = binary(
+    "bitwise_xor",
+    _bitwise(
+        "bitwise_xor",
+        ov_ops.bitwise_xor,
+        lambda x, y: g.cast(g.out(ov_ops.not_equal(x, y)), g.dtype(x)),
+    ),
+    params=("x", "y"),
+)
 
 
 def _bitwise_invert(x):
@@ -816,8 +976,11 @@ def _shift(op_name, left):
         _require_ints(op_name, x)
         dt = g.dtype(x)
         n = 8 * dtypes.to_numpy(dt).itemsize
-        out_of_range = g.out(ov_ops.logical_or(ov_ops.less(s, g.const_like(0, s)),
-                                            ov_ops.greater_equal(s, g.const_like(n, s))))
+        out_of_range = g.out(
+            ov_ops.logical_or(
+                ov_ops.less(s, g.const_like(0, s)), ov_ops.greater_equal(s, g.const_like(n, s))
+            )
+        )
         s_safe = _sel(out_of_range, g.const_like(0, s), s)
         if dtypes.is_wide(dt):  # no shift kernels: multiply/divide by 2 ** s
             factor = g.out(ov_ops.power(g.const_like(2, x), s_safe))
@@ -833,10 +996,20 @@ def _shift(op_name, left):
     return translator
 
 
-bitwise_left_shift = binary("bitwise_left_shift", _shift("bitwise_left_shift", True),
-       compute=_wrap_bool_int32, result=_bool_to_int32, params=("x", "y"))
-bitwise_right_shift = binary("bitwise_right_shift", _shift("bitwise_right_shift", False),
-       compute=_bool_to_int32, result=_bool_to_int32, params=("x", "y"))
+bitwise_left_shift = binary(
+    "bitwise_left_shift",
+    _shift("bitwise_left_shift", True),
+    compute=_wrap_bool_int32,
+    result=_bool_to_int32,
+    params=("x", "y"),
+)
+bitwise_right_shift = binary(
+    "bitwise_right_shift",
+    _shift("bitwise_right_shift", False),
+    compute=_bool_to_int32,
+    result=_bool_to_int32,
+    params=("x", "y"),
+)
 alias("numpy", "left_shift", bitwise_left_shift)
 alias("numpy", "right_shift", bitwise_right_shift)
 

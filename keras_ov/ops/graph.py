@@ -121,8 +121,17 @@ _HELD = {
 }
 # Sources that float32 holds exactly; the others are rounded to float32 first
 # and the double rounding undone (see ``round_to_float``).
-_IN_FLOAT32 = ("bool", "int8", "int16", "uint8", "uint16", "float16", "bfloat16", "float32",
-               *dtypes.FLOAT8)
+_IN_FLOAT32 = (
+    "bool",
+    "int8",
+    "int16",
+    "uint8",
+    "uint16",
+    "float16",
+    "bfloat16",
+    "float32",
+    *dtypes.FLOAT8,
+)
 
 
 def _holds(narrow, src):
@@ -196,14 +205,16 @@ def round_to_float(x, to):
         if src == "float64":  # (float64 comparisons on the reference path refuse NaN)
             x = ov_ops.select(ov_ops.is_nan(x), back, x)
         moved = ov_ops.logical_and(midpoint, ov_ops.not_equal(x, back))
-        toward = ov_ops.select(ov_ops.greater(x, back), ov_ops.add(ys, half),
-                               ov_ops.subtract(ys, half))
+        toward = ov_ops.select(
+            ov_ops.greater(x, back), ov_ops.add(ys, half), ov_ops.subtract(ys, half)
+        )
         r = ov_ops.select(moved, toward, r)
     if scaled:
         r = ov_ops.multiply(r, up)
     r = ov_ops.select(ov_ops.equal(r, _f32(0.0)), ov_ops.multiply(y, _f32(0.0)), r)
-    over = ov_ops.logical_or(ov_ops.greater(ov_ops.abs(y), _f32(limit)),
-                             ov_ops.greater(ov_ops.abs(r), _f32(big)))
+    over = ov_ops.logical_or(
+        ov_ops.greater(ov_ops.abs(y), _f32(limit)), ov_ops.greater(ov_ops.abs(r), _f32(big))
+    )
     if to == "float8_e4m3fn":
         overflow = ov_ops.select(ov_ops.less(y, _f32(0.0)), _f32(-np.nan), _f32(np.nan))
     else:
@@ -211,7 +222,9 @@ def round_to_float(x, to):
     if to in dtypes.FLOAT8:
         # float32 -> e4m3fn maps every NaN to the one NaN of its sign; back in
         # float32 it converts to the canonical NaN of any float8 type.
-        y = ov_ops.convert(ov_ops.convert(y, dtypes.to_ov("float8_e4m3fn")), dtypes.to_ov("float32"))
+        y = ov_ops.convert(
+            ov_ops.convert(y, dtypes.to_ov("float8_e4m3fn")), dtypes.to_ov("float32")
+        )
     result = ov_ops.select(nan, y, ov_ops.select(over, overflow, r))
     return out(ov_ops.convert(result, dtypes.to_ov(to)))
 
@@ -298,8 +311,12 @@ def loop(count, body, carried, invariants=(), until=None):
     it = ov_ops.parameter([], ov.Type.i64)
     c_params = [ov_ops.parameter(c.get_partial_shape(), c.get_element_type()) for c in carried]
     i_params = [ov_ops.parameter(v.get_partial_shape(), v.get_element_type()) for v in invariants]
-    new = [out(n) for n in body(it.output(0), [p.output(0) for p in c_params],
-                                  [p.output(0) for p in i_params])]
+    new = [
+        out(n)
+        for n in body(
+            it.output(0), [p.output(0) for p in c_params], [p.output(0) for p in i_params]
+        )
+    ]
     go = new.pop() if until else out(ov_ops.constant(True))
     body_model = ov.Model([go] + new, [it] + c_params + i_params)
     loop = ov_ops.loop(i64(count), out(ov_ops.constant(True)))

@@ -86,8 +86,9 @@ def rgb_to_grayscale(images, data_format=None):
 
 
 def _planes(x, axis):
-    return [g.out(ov_ops.squeeze(p, g.i64([axis])))
-            for p in ov_ops.split(x, g.i64(axis), 3).outputs()]
+    return [
+        g.out(ov_ops.squeeze(p, g.i64([axis]))) for p in ov_ops.split(x, g.i64(axis), 3).outputs()
+    ]
 
 
 def _stack_planes(planes, axis):
@@ -110,8 +111,10 @@ def _rgb_to_hsv(x, *, axis, eps):
 
     hue = ov_ops.select(ov_ops.equal(value, gr), part(b, r, 2 / 6), part(r, gr, 4 / 6))
     hue = ov_ops.select(ov_ops.equal(value, r), part(gr, b, 0.0), hue)
-    hue = ov_ops.add(ov_ops.select(ov_ops.greater(span, zero), hue, zero),
-                     g.cast(g.out(ov_ops.less(hue, zero)), g.dtype(x)))
+    hue = ov_ops.add(
+        ov_ops.select(ov_ops.greater(span, zero), hue, zero),
+        g.cast(g.out(ov_ops.less(hue, zero)), g.dtype(x)),
+    )
     return _stack_planes([hue, sat, value], axis)
 
 
@@ -121,12 +124,18 @@ def _hsv_to_rgb(x, *, axis):
 
     def channel(a, b, sign):
         t = ov_ops.abs(ov_ops.subtract(dh, g.const_like(b, x)))
-        t = ov_ops.subtract(t, g.const_like(1, x)) if sign > 0 else ov_ops.subtract(g.const_like(2, x), t)
+        t = (
+            ov_ops.subtract(t, g.const_like(1, x))
+            if sign > 0
+            else ov_ops.subtract(g.const_like(2, x), t)
+        )
         return ov_ops.clamp(t, 0.0, 1.0)
 
     one_minus_s = ov_ops.subtract(g.const_like(1, x), s)
-    rgb = [ov_ops.multiply(v, ov_ops.add(one_minus_s, ov_ops.multiply(s, d)))
-           for d in (channel(0, 3, 1), channel(0, 2, -1), channel(0, 4, -1))]
+    rgb = [
+        ov_ops.multiply(v, ov_ops.add(one_minus_s, ov_ops.multiply(s, d)))
+        for d in (channel(0, 3, 1), channel(0, 2, -1), channel(0, 4, -1))
+    ]
     return _stack_planes(rgb, axis)
 
 
@@ -162,18 +171,31 @@ def _kernel_weights(x, method):
     if method in ("linear", "bilinear", "trilinear"):
         return ov_ops.maximum(zero, ov_ops.subtract(one, x))
     if method in ("cubic", "bicubic", "tricubic"):
-        near = ov_ops.add(ov_ops.multiply(ov_ops.multiply(
-            ov_ops.subtract(ov_ops.multiply(_f32(1.5), x), _f32(2.5)), x), x), one)
-        far = ov_ops.add(ov_ops.multiply(ov_ops.subtract(ov_ops.multiply(
-            ov_ops.add(ov_ops.multiply(_f32(-0.5), x), _f32(2.5)), x), _f32(4.0)), x), _f32(2.0))
+        near = ov_ops.add(
+            ov_ops.multiply(
+                ov_ops.multiply(ov_ops.subtract(ov_ops.multiply(_f32(1.5), x), _f32(2.5)), x), x
+            ),
+            one,
+        )
+        far = ov_ops.add(
+            ov_ops.multiply(
+                ov_ops.subtract(
+                    ov_ops.multiply(ov_ops.add(ov_ops.multiply(_f32(-0.5), x), _f32(2.5)), x),
+                    _f32(4.0),
+                ),
+                x,
+            ),
+            _f32(2.0),
+        )
         out = ov_ops.select(ov_ops.greater_equal(x, one), far, near)
         return ov_ops.select(ov_ops.greater_equal(x, _f32(2.0)), zero, out)
     if method not in ("lanczos3", "lanczos5"):
         raise ValueError(f"image: unknown resampling kernel {method!r}")
     radius = 3.0 if method == "lanczos3" else 5.0
     pix = ov_ops.multiply(x, _f32(math.pi))
-    y = ov_ops.multiply(ov_ops.multiply(_f32(radius), ov_ops.sin(pix)),
-                        ov_ops.sin(ov_ops.divide(pix, _f32(radius))))
+    y = ov_ops.multiply(
+        ov_ops.multiply(_f32(radius), ov_ops.sin(pix)), ov_ops.sin(ov_ops.divide(pix, _f32(radius)))
+    )
     denom = ov_ops.multiply(pix, pix)
     safe = ov_ops.select(ov_ops.not_equal(x, zero), denom, one)
     out = ov_ops.select(ov_ops.greater(x, _f32(1e-3)), ov_ops.divide(y, safe), one)
@@ -185,18 +207,24 @@ def _weight_matrix(n_in, n_out, scale, translation, method, antialias):
     inv = ov_ops.divide(_f32(1.0), scale)
     kscale = ov_ops.maximum(inv, _f32(1.0)) if antialias else _f32(1.0)
     out_idx = _f32(np.arange(n_out, dtype=np.float32) + 0.5)
-    sample = ov_ops.subtract(ov_ops.subtract(ov_ops.multiply(out_idx, inv),
-                                             ov_ops.multiply(translation, inv)), _f32(0.5))
+    sample = ov_ops.subtract(
+        ov_ops.subtract(ov_ops.multiply(out_idx, inv), ov_ops.multiply(translation, inv)), _f32(0.5)
+    )
     in_idx = _f32(np.arange(n_in, dtype=np.float32).reshape(n_in, 1))
-    dist = ov_ops.divide(ov_ops.abs(ov_ops.subtract(ov_ops.unsqueeze(sample, g.i64(0)), in_idx)),
-                         kscale)
+    dist = ov_ops.divide(
+        ov_ops.abs(ov_ops.subtract(ov_ops.unsqueeze(sample, g.i64(0)), in_idx)), kscale
+    )
     w = _kernel_weights(dist, method)
     total = ov_ops.reduce_sum(w, g.i64([0]), True)
     ok = ov_ops.greater(ov_ops.abs(total), _f32(1000.0 * float(np.finfo(np.float32).eps)))
-    w = ov_ops.select(ok, ov_ops.divide(w, ov_ops.select(
-        ov_ops.not_equal(total, _f32(0.0)), total, _f32(1.0))), _f32(0.0))
-    inside = ov_ops.logical_and(ov_ops.greater_equal(sample, _f32(-0.5)),
-                                ov_ops.less_equal(sample, _f32(n_in - 0.5)))
+    w = ov_ops.select(
+        ok,
+        ov_ops.divide(w, ov_ops.select(ov_ops.not_equal(total, _f32(0.0)), total, _f32(1.0))),
+        _f32(0.0),
+    )
+    inside = ov_ops.logical_and(
+        ov_ops.greater_equal(sample, _f32(-0.5)), ov_ops.less_equal(sample, _f32(n_in - 0.5))
+    )
     return g.out(ov_ops.select(ov_ops.unsqueeze(inside, g.i64(0)), w, _f32(0.0)))
 
 
@@ -222,11 +250,20 @@ def _resample(x, scales, translations, *, axes, sizes, method, antialias, dtype=
 
 
 @register("image")
-def scale_and_translate(images, output_shape, scale, translation, spatial_dims, method,
-                        antialias=True):
+def scale_and_translate(
+    images, output_shape, scale, translation, spatial_dims, method, antialias=True
+):
     op = "scale_and_translate"
-    methods = ("linear", "bilinear", "trilinear", "cubic", "bicubic", "tricubic",
-               "lanczos3", "lanczos5")
+    methods = (
+        "linear",
+        "bilinear",
+        "trilinear",
+        "cubic",
+        "bicubic",
+        "tricubic",
+        "lanczos3",
+        "lanczos5",
+    )
     if method not in methods:
         raise ValueError(
             f"Invalid value for argument `method`. Expected of one {methods}. "
@@ -239,8 +276,15 @@ def scale_and_translate(images, output_shape, scale, translation, spatial_dims, 
     sizes = tuple(int(output_shape[a]) for a in axes)
     scale = to_tensor(scale, "float32", op=op)
     translation = to_tensor(translation, "float32", op=op)
-    return apply(f"image.{op}", _resample, [x, scale, translation], axes=axes, sizes=sizes,
-                 method=method, antialias=bool(antialias))
+    return apply(
+        f"image.{op}",
+        _resample,
+        [x, scale, translation],
+        axes=axes,
+        sizes=sizes,
+        method=method,
+        antialias=bool(antialias),
+    )
 
 
 # -- resize --------------------------------------------------------------------------------
@@ -249,13 +293,25 @@ def scale_and_translate(images, output_shape, scale, translation, spatial_dims, 
 def _interpolate_resize(x, *, axes, size, interpolation, antialias, dtype):
     work = g.cast(x, _float32_unless_float(dtype))
     if interpolation == "nearest":
-        y = ov_ops.interpolate(work, g.i64(list(size)), "nearest", "sizes",
-                               coordinate_transformation_mode="tf_half_pixel_for_nn",
-                               nearest_mode="floor", axes=g.i64(list(axes)))
+        y = ov_ops.interpolate(
+            work,
+            g.i64(list(size)),
+            "nearest",
+            "sizes",
+            coordinate_transformation_mode="tf_half_pixel_for_nn",
+            nearest_mode="floor",
+            axes=g.i64(list(axes)),
+        )
     else:
-        y = ov_ops.interpolate(work, g.i64(list(size)), "linear", "sizes",
-                               coordinate_transformation_mode="half_pixel",
-                               antialias=antialias, axes=g.i64(list(axes)))
+        y = ov_ops.interpolate(
+            work,
+            g.i64(list(size)),
+            "linear",
+            "sizes",
+            coordinate_transformation_mode="half_pixel",
+            antialias=antialias,
+            axes=g.i64(list(axes)),
+        )
     return g.cast(g.out(y), dtype)
 
 
@@ -275,8 +331,17 @@ def _crop_or_pad(x, *, axes, box, pad, fill_value):
 
 
 @register("image")
-def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspect_ratio=False,
-           pad_to_aspect_ratio=False, fill_mode="constant", fill_value=0.0, data_format=None):
+def resize(
+    images,
+    size,
+    interpolation="bilinear",
+    antialias=False,
+    crop_to_aspect_ratio=False,
+    pad_to_aspect_ratio=False,
+    fill_mode="constant",
+    fill_value=0.0,
+    data_format=None,
+):
     op = "resize"
     methods = ("bilinear", "nearest", "lanczos3", "lanczos5", "bicubic")
     if interpolation not in methods:
@@ -300,8 +365,11 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
     x = to_tensor(images, op=op)
     _check_images(op, x)
     th, tw = (int(s) for s in size)
-    axes = (x.ndim - 3, x.ndim - 2) if g.data_format(data_format) == "channels_last" else (
-        x.ndim - 2, x.ndim - 1)
+    axes = (
+        (x.ndim - 3, x.ndim - 2)
+        if g.data_format(data_format) == "channels_last"
+        else (x.ndim - 2, x.ndim - 1)
+    )
     h, w = x.shape[axes[0]], x.shape[axes[1]]
     if crop_to_aspect_ratio or pad_to_aspect_ratio:
         if h is None or w is None:
@@ -313,24 +381,51 @@ def resize(images, size, interpolation="bilinear", antialias=False, crop_to_aspe
         else:
             ph, pw = max(h, int(float(w * th) / tw)), max(w, int(float(h * tw) / th))
             top, left = int(float(ph - h) / 2), int(float(pw - w) / 2)
-            box = ((top, top), (0, 0)) if top > 0 else ((0, 0), (left, left)) if left > 0 else (
-                (0, 0), (0, 0))
-        x = apply(f"image.{op}.aspect", _crop_or_pad, [x], axes=axes, box=box,
-                  pad=bool(pad_to_aspect_ratio), fill_value=float(fill_value))
+            box = (
+                ((top, top), (0, 0))
+                if top > 0
+                else ((0, 0), (left, left))
+                if left > 0
+                else ((0, 0), (0, 0))
+            )
+        x = apply(
+            f"image.{op}.aspect",
+            _crop_or_pad,
+            [x],
+            axes=axes,
+            box=box,
+            pad=bool(pad_to_aspect_ratio),
+            fill_value=float(fill_value),
+        )
     # as JAX: nearest keeps the dtype, the other kernels give floats (Keras rounds)
     out_dtype = dtypes.promote_inexact(x)
     if interpolation in ("bilinear", "nearest") and not (antialias and interpolation == "bilinear"):
-        return apply(f"image.{op}", _interpolate_resize, [x], axes=axes, size=(th, tw),
-                     interpolation=interpolation, antialias=False,
-                     dtype=x.dtype if interpolation == "nearest" else out_dtype)
+        return apply(
+            f"image.{op}",
+            _interpolate_resize,
+            [x],
+            axes=axes,
+            size=(th, tw),
+            interpolation=interpolation,
+            antialias=False,
+            dtype=x.dtype if interpolation == "nearest" else out_dtype,
+        )
     h, w = x.shape[axes[0]], x.shape[axes[1]]
     if h is None or w is None:
         raise ValueError(f"`{op}`: {interpolation} resizing needs static height and width")
     scale = to_tensor(np.array([th / h, tw / w], np.float32))
     zero = to_tensor(np.zeros(2, np.float32))
     method = {"bilinear": "linear", "bicubic": "cubic"}.get(interpolation, interpolation)
-    return apply(f"image.{op}.kernel", _resample, [x, scale, zero], axes=axes, sizes=(th, tw),
-                 method=method, antialias=bool(antialias), dtype=out_dtype)
+    return apply(
+        f"image.{op}.kernel",
+        _resample,
+        [x, scale, zero],
+        axes=axes,
+        sizes=(th, tw),
+        method=method,
+        antialias=bool(antialias),
+        dtype=out_dtype,
+    )
 
 
 # -- coordinate sampling -----------------------------------------------------------------------
@@ -346,8 +441,9 @@ def _fix_index(idx, size, mode):
         return ov_ops.floor_mod(idx, g.i32(size))
     if mode == "mirror":
         s = size - 1
-        return ov_ops.abs(ov_ops.subtract(ov_ops.floor_mod(ov_ops.add(idx, g.i32(s)),
-                                                           g.i32(2 * s)), g.i32(s)))
+        return ov_ops.abs(
+            ov_ops.subtract(ov_ops.floor_mod(ov_ops.add(idx, g.i32(s)), g.i32(2 * s)), g.i32(s))
+        )
     # reflect
     doubled = ov_ops.add(ov_ops.multiply(idx, g.i32(2)), g.i32(1))
     m = _fix_index(doubled, 2 * size + 1, "mirror")
@@ -362,8 +458,10 @@ def _taps(coord, order):
     lower = ov_ops.floor(coord)
     upper_w = ov_ops.subtract(coord, lower)
     idx = g.cast(g.out(lower), "int32")
-    return [(idx, ov_ops.subtract(g.const_like(1, coord), upper_w)),
-            (g.out(ov_ops.add(idx, g.i32(1))), upper_w)]
+    return [
+        (idx, ov_ops.subtract(g.const_like(1, coord), upper_w)),
+        (g.out(ov_ops.add(idx, g.i32(1))), upper_w),
+    ]
 
 
 def _interpolate(data, coords, sizes, *, order, mode, fill, batch_dims):
@@ -382,8 +480,9 @@ def _interpolate(data, coords, sizes, *, order, mode, fill, batch_dims):
         for idx, w in _taps(coord, order):
             valid = None
             if mode == "constant":
-                valid = ov_ops.logical_and(ov_ops.greater_equal(idx, g.i32(0)),
-                                           ov_ops.less(idx, g.i32(size)))
+                valid = ov_ops.logical_and(
+                    ov_ops.greater_equal(idx, g.i32(0)), ov_ops.less(idx, g.i32(size))
+                )
             taps.append((g.out(_fix_index(idx, size, mode)), valid, w))
         per_axis.append(taps)
     total = None
@@ -396,15 +495,17 @@ def _interpolate(data, coords, sizes, *, order, mode, fill, batch_dims):
             ok = valids[0]
             for v in valids[1:]:
                 ok = ov_ops.logical_and(ok, v)
-            value = ov_ops.select(g.unsqueeze_axes(g.out(ok), list(range(-rest, 0))) if rest
-                                  else ok, value, cval)
+            value = ov_ops.select(
+                g.unsqueeze_axes(g.out(ok), list(range(-rest, 0))) if rest else ok, value, cval
+            )
         if weights:
             wt = weights[0]
             for w in weights[1:]:
                 wt = ov_ops.multiply(wt, w)
             wt = g.out(wt)
-            value = ov_ops.multiply(value, g.unsqueeze_axes(wt, list(range(-rest, 0)))
-                                    if rest else wt)
+            value = ov_ops.multiply(
+                value, g.unsqueeze_axes(wt, list(range(-rest, 0))) if rest else wt
+            )
         total = value if total is None else ov_ops.add(total, value)
     return g.out(total)
 
@@ -419,7 +520,9 @@ def _map_coordinates(x, coords, *, order, mode, fill):
     dtype = g.dtype(x)
     coords = g.cast(coords, _float32_unless_float(dtype) if dtype != "float64" else "float64")
     n = g.rank(x)
-    parts = [g.out(ov_ops.squeeze(p, g.i64([0]))) for p in ov_ops.split(coords, g.i64(0), n).outputs()]
+    parts = [
+        g.out(ov_ops.squeeze(p, g.i64([0]))) for p in ov_ops.split(coords, g.i64(0), n).outputs()
+    ]
     y = _interpolate(x, parts, g.static_shape(x), order=order, mode=mode, fill=fill, batch_dims=0)
     return _finish(y, dtype)
 
@@ -450,13 +553,20 @@ def map_coordinates(inputs, coordinates, order, fill_mode="constant", fill_value
         )
     if None in x.shape:
         raise ValueError(f"`{op}`: `inputs` must have a static shape, got {x.shape}")
-    return apply(f"image.{op}", _map_coordinates, [x, coords], order=int(order), mode=fill_mode,
-                 fill=float(fill_value))
+    return apply(
+        f"image.{op}",
+        _map_coordinates,
+        [x, coords],
+        order=int(order),
+        mode=fill_mode,
+        fill=float(fill_value),
+    )
 
 
 def _grid(h, w):
-    ys, xs = np.meshgrid(np.arange(h, dtype=np.float32), np.arange(w, dtype=np.float32),
-                         indexing="ij")
+    ys, xs = np.meshgrid(
+        np.arange(h, dtype=np.float32), np.arange(w, dtype=np.float32), indexing="ij"
+    )
     return _f32(ys[None]), _f32(xs[None])
 
 
@@ -477,8 +587,7 @@ def _warp(x, transform, *, channels_last, batched, order, mode, fill, projective
     x_in = ov_ops.add(ov_ops.add(ov_ops.multiply(a[0], gx), ov_ops.multiply(a[1], gy)), a[2])
     y_in = ov_ops.add(ov_ops.add(ov_ops.multiply(a[3], gx), ov_ops.multiply(a[4], gy)), a[5])
     if projective:
-        k = ov_ops.add(ov_ops.add(ov_ops.multiply(a[6], gx), ov_ops.multiply(a[7], gy)),
-                       _f32(1.0))
+        k = ov_ops.add(ov_ops.add(ov_ops.multiply(a[6], gx), ov_ops.multiply(a[7], gy)), _f32(1.0))
         x_in, y_in = ov_ops.divide(x_in, k), ov_ops.divide(y_in, k)
     # one transform for the whole batch: broadcast it to every image
     shape = ov_ops.concat([g.dim(img, 0), g.i64([h, w])], 0)
@@ -502,8 +611,14 @@ def _check_interpolation(interpolation, fill_mode=None):
 
 
 @register("image")
-def affine_transform(images, transform, interpolation="bilinear", fill_mode="constant",
-                     fill_value=0, data_format=None):
+def affine_transform(
+    images,
+    transform,
+    interpolation="bilinear",
+    fill_mode="constant",
+    fill_value=0,
+    data_format=None,
+):
     op = "affine_transform"
     _check_interpolation(interpolation, fill_mode)
     x = to_tensor(images, op=op)
@@ -514,10 +629,17 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
             "Invalid transform rank: expected rank 1 (single transform) or rank 2 (batch of "
             f"transforms). Received input with shape: transform.shape={t.shape}"
         )
-    return apply(f"image.{op}", _warp, [x, t],
-                 channels_last=g.data_format(data_format) == "channels_last",
-                 batched=x.ndim == 4, order=_ORDERS[interpolation], mode=fill_mode,
-                 fill=float(fill_value), projective=False)
+    return apply(
+        f"image.{op}",
+        _warp,
+        [x, t],
+        channels_last=g.data_format(data_format) == "channels_last",
+        batched=x.ndim == 4,
+        order=_ORDERS[interpolation],
+        mode=fill_mode,
+        fill=float(fill_value),
+        projective=False,
+    )
 
 
 def _homography(start, end):
@@ -540,8 +662,9 @@ def compute_homography_matrix(start_points, end_points):
 
 
 @register("image")
-def perspective_transform(images, start_points, end_points, interpolation="bilinear",
-                          fill_value=0, data_format=None):
+def perspective_transform(
+    images, start_points, end_points, interpolation="bilinear", fill_value=0, data_format=None
+):
     op = "perspective_transform"
     _check_interpolation(interpolation)
     x = to_tensor(images, op=op)
@@ -563,10 +686,17 @@ def perspective_transform(images, start_points, end_points, interpolation="bilin
         start = expand_dims(start, 0)
         end = expand_dims(end, 0)
     transform = _homography(start, end)
-    return apply(f"image.{op}", _warp, [x, transform],
-                 channels_last=g.data_format(data_format) == "channels_last",
-                 batched=x.ndim == 4, order=_ORDERS[interpolation], mode="constant",
-                 fill=float(fill_value), projective=True)
+    return apply(
+        f"image.{op}",
+        _warp,
+        [x, transform],
+        channels_last=g.data_format(data_format) == "channels_last",
+        batched=x.ndim == 4,
+        order=_ORDERS[interpolation],
+        mode="constant",
+        fill=float(fill_value),
+        projective=True,
+    )
 
 
 # -- blurs -------------------------------------------------------------------------------------
@@ -584,10 +714,12 @@ def _blur_nchw(x, sigma, kernel_size):
     ky = _gaussian_1d(kernel_size[1], ov_ops.gather(sigma, g.i64(1), g.i64(0)))
     kx = _gaussian_1d(kernel_size[0], ov_ops.gather(sigma, g.i64(0), g.i64(0)))
     k2 = ov_ops.multiply(ov_ops.unsqueeze(ky, g.i64(1)), ov_ops.unsqueeze(kx, g.i64(0)))
-    w = ov_ops.broadcast(ov_ops.unsqueeze(k2, g.i64([0, 1, 2])),
-                         g.i64([c, 1, 1, kernel_size[1], kernel_size[0]]))
-    return g.out(ov_ops.group_convolution(x, w, [1, 1], [0, 0], [0, 0], [1, 1],
-                                          auto_pad="same_upper"))
+    w = ov_ops.broadcast(
+        ov_ops.unsqueeze(k2, g.i64([0, 1, 2])), g.i64([c, 1, 1, kernel_size[1], kernel_size[0]])
+    )
+    return g.out(
+        ov_ops.group_convolution(x, w, [1, 1], [0, 0], [0, 0], [1, 1], auto_pad="same_upper")
+    )
 
 
 def _gaussian_blur(x, sigma, *, kernel_size, channels_last, batched):
@@ -609,15 +741,22 @@ def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None
     op = "gaussian_blur"
     x = to_tensor(images, op=op)
     _check_images(op, x)
-    ks = (int(kernel_size),) * 2 if isinstance(kernel_size, (int, np.integer)) else tuple(
-        int(k) for k in kernel_size)
-    return apply(f"image.{op}", _gaussian_blur, [x, _sigma_pair(sigma, op)], kernel_size=ks,
-                 channels_last=g.data_format(data_format) == "channels_last",
-                 batched=x.ndim == 4)
+    ks = (
+        (int(kernel_size),) * 2
+        if isinstance(kernel_size, (int, np.integer))
+        else tuple(int(k) for k in kernel_size)
+    )
+    return apply(
+        f"image.{op}",
+        _gaussian_blur,
+        [x, _sigma_pair(sigma, op)],
+        kernel_size=ks,
+        channels_last=g.data_format(data_format) == "channels_last",
+        batched=x.ndim == 4,
+    )
 
 
-def _elastic(x, noise, sigma, alpha, *, kernel_size, channels_last, batched, order, mode,
-             fill):
+def _elastic(x, noise, sigma, alpha, *, kernel_size, channels_last, batched, order, mode, fill):
     dtype = g.dtype(x)
     img = _to_nhwc(x, channels_last, batched)
     _, h, w, _ = g.static_shape(img)
@@ -625,21 +764,31 @@ def _elastic(x, noise, sigma, alpha, *, kernel_size, channels_last, batched, ord
     # noise: (2, B, H, W) standard normals -> smoothed displacement fields
     d = ov_ops.multiply(g.cast(noise, "float32"), sigma)
     d = g.reshape(d, [-1, 1, h, w])
-    d = _blur_nchw(g.out(d), g.out(ov_ops.concat([ov_ops.unsqueeze(sigma, g.i64(0))] * 2, 0)),
-                   kernel_size)
+    d = _blur_nchw(
+        g.out(d), g.out(ov_ops.concat([ov_ops.unsqueeze(sigma, g.i64(0))] * 2, 0)), kernel_size
+    )
     d = g.reshape(d, [2, -1, h, w])
     dx, dy = (g.out(ov_ops.squeeze(p, g.i64([0]))) for p in ov_ops.split(d, g.i64(0), 2).outputs())
     gy, gx = _grid(h, w)
     x_in = ov_ops.add(gx, ov_ops.multiply(alpha, dx))
     y_in = ov_ops.add(gy, ov_ops.multiply(alpha, dy))
-    y = _interpolate(img, [g.out(y_in), g.out(x_in)], (h, w), order=order, mode=mode, fill=fill,
-                     batch_dims=1)
+    y = _interpolate(
+        img, [g.out(y_in), g.out(x_in)], (h, w), order=order, mode=mode, fill=fill, batch_dims=1
+    )
     return _from_nhwc(_finish(y, dtype), channels_last, batched)
 
 
 @register("image")
-def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear",
-                      fill_mode="reflect", fill_value=0.0, seed=None, data_format=None):
+def elastic_transform(
+    images,
+    alpha=20.0,
+    sigma=5.0,
+    interpolation="bilinear",
+    fill_mode="reflect",
+    fill_value=0.0,
+    seed=None,
+    data_format=None,
+):
     op = "elastic_transform"
     _check_interpolation(interpolation, fill_mode)
     x = to_tensor(images, op=op)
@@ -652,10 +801,17 @@ def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear",
     sigma_f = float(sigma)
     k = int(6 * sigma_f) | 1
     noise = normal((2, b, h, w), seed=seed, dtype="float32")
-    return apply(f"image.{op}", _elastic,
-                 [x, noise, to_tensor(sigma_f, "float32"), to_tensor(float(alpha), "float32")],
-                 kernel_size=(k, k), channels_last=channels_last, batched=x.ndim == 4,
-                 order=_ORDERS[interpolation], mode=fill_mode, fill=float(fill_value))
+    return apply(
+        f"image.{op}",
+        _elastic,
+        [x, noise, to_tensor(sigma_f, "float32"), to_tensor(float(alpha), "float32")],
+        kernel_size=(k, k),
+        channels_last=channels_last,
+        batched=x.ndim == 4,
+        order=_ORDERS[interpolation],
+        mode=fill_mode,
+        fill=float(fill_value),
+    )
 
 
 _SOBEL_Y = ((-1, -2, -1), (0, 0, 0), (1, 2, 1))
@@ -671,10 +827,14 @@ def _sobel(x, *, channels_last):
     edges = []
     for kernel in (_SOBEL_Y, _SOBEL_X):
         w = g.const(np.tile(np.asarray(kernel)[None, None, None], (c, 1, 1, 1, 1)), work)
-        conv = ov_ops.group_convolution(nchw, w, [1, 1], [0, 0], [0, 0], [1, 1],
-                                        auto_pad="same_upper")
-        edges.append(g.unsqueeze_axes(_from_nhwc(g.transpose(g.out(conv), [0, 2, 3, 1]),
-                                                 channels_last, True), [4]))
+        conv = ov_ops.group_convolution(
+            nchw, w, [1, 1], [0, 0], [0, 0], [1, 1], auto_pad="same_upper"
+        )
+        edges.append(
+            g.unsqueeze_axes(
+                _from_nhwc(g.transpose(g.out(conv), [0, 2, 3, 1]), channels_last, True), [4]
+            )
+        )
     return g.cast(g.out(ov_ops.concat(edges, 4)), dtype if dtypes.is_float(dtype) else work)
 
 

@@ -20,8 +20,18 @@ from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.graph import ov_ops
 from keras_ov.ops.registry import apply, register
 from keras_ov.ops.shape import (
-    along, arange_of, as_index, flatten, gather, index_dtype, ravel, scalar,
-    scatter_nd, static_ints, take_last, transpose,
+    along,
+    arange_of,
+    as_index,
+    flatten,
+    gather,
+    index_dtype,
+    ravel,
+    scalar,
+    scatter_nd,
+    static_ints,
+    take_last,
+    transpose,
 )
 
 _I64_MAX = 2**63 - 1
@@ -61,8 +71,10 @@ def _wrap(idx, dim):
 
 
 def _is_array_like(k):
-    return isinstance(k, (OVTensor, np.ndarray, list)) or hasattr(k, "value") or (
-        hasattr(k, "__array__") and not isinstance(k, (int, float, bool, np.generic))
+    return (
+        isinstance(k, (OVTensor, np.ndarray, list))
+        or hasattr(k, "value")
+        or (hasattr(k, "__array__") and not isinstance(k, (int, float, bool, np.generic)))
     )
 
 
@@ -87,8 +99,10 @@ def _classify(k):
                 raise NotImplementedError("`getitem`: a 0-d boolean index is not supported")
             return ("mask", t)
         if not dtypes.is_int(t.dtype):
-            raise IndexError(f"`getitem`: only integers, slices, None, ... and integer "
-                             f"or boolean arrays are valid indices, got dtype {t.dtype}")
+            raise IndexError(
+                f"`getitem`: only integers, slices, None, ... and integer "
+                f"or boolean arrays are valid indices, got dtype {t.dtype}"
+            )
         t = _narrowed(t)
         return ("int_t", t) if t.ndim == 0 else ("array", t)
     raise IndexError(f"`getitem`: invalid index {k!r} of type {type(k).__name__}")
@@ -106,7 +120,7 @@ def _expand(entries, ndim):
     if not n_ell:
         return entries + fill
     i = next(i for i, (k, _) in enumerate(entries) if k == "ellipsis")
-    return entries[:i] + fill + entries[i + 1:]
+    return entries[:i] + fill + entries[i + 1 :]
 
 
 def _plan(x, key):
@@ -135,7 +149,9 @@ def _plan(x, key):
         dim = x.shape[axis] if axis < x.ndim else None
         if kind == "int":
             if dim is not None and not -dim <= v < dim:
-                raise IndexError(f"`getitem`: index {v} is out of bounds for axis {axis} with size {dim}")
+                raise IndexError(
+                    f"`getitem`: index {v} is out of bounds for axis {axis} with size {dim}"
+                )
             if dim is not None:
                 v %= dim
             spec.append(("aint", v) if advanced else ("int", v))
@@ -146,10 +162,12 @@ def _plan(x, key):
         elif kind == "array":
             spec.append(("array", ref(v)))
         else:
-            for got, want in zip(v.shape, x.shape[axis:axis + v.ndim]):
+            for got, want in zip(v.shape, x.shape[axis : axis + v.ndim]):
                 if None not in (got, want) and got != want:
-                    raise IndexError(f"`getitem`: boolean index of shape {v.shape} does not match "
-                                     f"the indexed shape {x.shape[axis:axis + v.ndim]}")
+                    raise IndexError(
+                        f"`getitem`: boolean index of shape {v.shape} does not match "
+                        f"the indexed shape {x.shape[axis : axis + v.ndim]}"
+                    )
             spec.append(("mask", ref(v), v.ndim))
         axis += v.ndim if kind == "mask" else 1
     return tuple(spec), inputs
@@ -211,8 +229,16 @@ def _basic(x, extra, spec, itype):
     if trivial:
         return x, positions, scalars
     cat = lambda parts: g.out(ov_ops.concat(parts, 0))  # noqa: E731
-    y = ov_ops.strided_slice(x, cat(begin), cat(end), cat(stride), bmask, emask,
-                             new_axis_mask=new, shrink_axis_mask=shrink)
+    y = ov_ops.strided_slice(
+        x,
+        cat(begin),
+        cat(end),
+        cat(stride),
+        bmask,
+        emask,
+        new_axis_mask=new,
+        shrink_axis_mask=shrink,
+    )
     return g.out(y), positions, scalars
 
 
@@ -309,7 +335,9 @@ def take_along_axis(x, indices, axis=None):
     idx = _index_tensor(indices, "take_along_axis")
     if axis is None:
         if idx.ndim != 1:
-            raise ValueError(f"`take_along_axis`: with axis=None indices must be 1-D, got shape {idx.shape}")
+            raise ValueError(
+                f"`take_along_axis`: with axis=None indices must be 1-D, got shape {idx.shape}"
+            )
         x, axis = ravel(x), 0
     if idx.ndim != x.ndim:
         raise ValueError(
@@ -324,7 +352,7 @@ def take_along_axis(x, indices, axis=None):
 
 
 def _select(*xs, n):
-    conds, choices, out = xs[:n], xs[n:2 * n], xs[2 * n]
+    conds, choices, out = xs[:n], xs[n : 2 * n], xs[2 * n]
     for c, v in reversed(list(zip(conds, choices))):
         out = g.select(g.cast(c, "bool"), v, out)
     return out
@@ -390,8 +418,10 @@ def _diagonal(x, *, offset):
         length = ov_ops.minimum(ov_ops.add(n1, g.i64([offset])), n2)
         first = ov_ops.multiply(g.i64([-offset]), n2)
     length = g.out(ov_ops.maximum(length, g.i64([0])))
-    idx = ov_ops.add(ov_ops.multiply(arange_of(length), scalar(g.out(ov_ops.add(n2, g.i64([1]))))),
-                     scalar(g.out(first)))
+    idx = ov_ops.add(
+        ov_ops.multiply(arange_of(length), scalar(g.out(ov_ops.add(n2, g.i64([1]))))),
+        scalar(g.out(first)),
+    )
     lead = g.out(ov_ops.slice(g.shape_of(x), g.i64([0]), g.i64([-2]), g.i64([1])))
     flat = g.reshape_to(x, g.out(ov_ops.concat([lead, g.i64([-1])], 0)))
     return gather(flat, g.out(idx), -1)
@@ -454,8 +484,11 @@ def unravel_index(indices, shape):
     shape = static_ints(shape, "unravel_index", "`shape`")
     if any(d <= 0 for d in shape):
         raise ValueError(f"`unravel_index`: dimensions must be positive, got {shape}")
-    return tuple(apply("numpy.unravel_index", _unravel, [idx], shape=shape)) if len(shape) > 1 \
+    return (
+        tuple(apply("numpy.unravel_index", _unravel, [idx], shape=shape))
+        if len(shape) > 1
         else (idx,)
+    )
 
 
 def _isin(x1, x2, *, invert):
@@ -488,7 +521,9 @@ def _slice(x, start, *, sizes):
     dims = g.shape_of(x, it)
     start = ov_ops.minimum(ov_ops.maximum(start, g.const(0, it)), dims)
     full = g.const([s < 0 for s in sizes], "bool")
-    size = g.select(full, g.out(ov_ops.subtract(dims, start)), g.const([max(s, 0) for s in sizes], it))
+    size = g.select(
+        full, g.out(ov_ops.subtract(dims, start)), g.const([max(s, 0) for s in sizes], it)
+    )
     start = ov_ops.maximum(ov_ops.minimum(start, ov_ops.subtract(dims, size)), g.const(0, it))
     y = g.out(ov_ops.slice(x, start, ov_ops.add(start, size), g.const([1] * len(sizes), it)))
     if all(s >= 0 for s in sizes):
@@ -560,7 +595,9 @@ def _scatter_into_zeros(idx, updates, *, shape):
 def _check_scatter(idx, updates, rank, op):
     k = idx.shape[-1] if idx.ndim else None
     if idx.ndim < 1 or (k is not None and k > rank):
-        raise ValueError(f"`{op}`: indices of shape {idx.shape} do not index a tensor of rank {rank}")
+        raise ValueError(
+            f"`{op}`: indices of shape {idx.shape} do not index a tensor of rank {rank}"
+        )
 
 
 @register("core")
@@ -576,11 +613,13 @@ def scatter(indices, values, shape):
 def scatter_update(inputs, indices, updates, reduction=None):
     x = to_tensor(inputs, op="scatter_update")
     if reduction not in _REDUCTIONS:
-        raise ValueError(f"`scatter_update`: unsupported reduction {reduction!r} "
-                         f"(use one of {list(_REDUCTIONS)})")
+        raise ValueError(
+            f"`scatter_update`: unsupported reduction {reduction!r} "
+            f"(use one of {list(_REDUCTIONS)})"
+        )
     idx = _index_tensor(indices, "scatter_update")
     updates = to_tensor(updates, x.dtype, op="scatter_update")
     _check_scatter(idx, updates, x.ndim, "scatter_update")
-    return apply("core.scatter_update", _scatter_nd, [x, idx, updates],
-                 reduction=_REDUCTIONS[reduction])
-
+    return apply(
+        "core.scatter_update", _scatter_nd, [x, idx, updates], reduction=_REDUCTIONS[reduction]
+    )

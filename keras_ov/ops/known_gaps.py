@@ -5,5 +5,4 @@ function of Keras's reference backend is either registered or listed here with
 its reason, and that nothing listed here is also registered.
 """
 
-KNOWN_GAPS = {
-}
+KNOWN_GAPS = {}

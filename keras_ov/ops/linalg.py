@@ -82,7 +82,9 @@ def _mat_vec(a, v):
 
 def _outer(u, v):
     """Batched outer product of (..., m) and (..., n) vectors."""
-    return g.out(ov_ops.multiply(g.unsqueeze_axes(u, [g.rank(u)]), g.unsqueeze_axes(v, [g.rank(v) - 1])))
+    return g.out(
+        ov_ops.multiply(g.unsqueeze_axes(u, [g.rank(u)]), g.unsqueeze_axes(v, [g.rank(v) - 1]))
+    )
 
 
 def _diag(x):
@@ -102,9 +104,16 @@ def _take_columns(x, idx):
     """``x[..., :, idx]`` with per-batch ``idx`` of shape (..., k)."""
     # Broadcast ``idx`` over the rows: (..., m, k), then gather row by row.
     rows = g.dim(x, g.rank(x) - 2)
-    shape = g.out(ov_ops.concat([
-        ov_ops.slice(g.shape_of(idx), g.i64([0]), g.i64([-1]), g.i64([1])), rows,
-        g.dim(idx, g.rank(idx) - 1)], 0))
+    shape = g.out(
+        ov_ops.concat(
+            [
+                ov_ops.slice(g.shape_of(idx), g.i64([0]), g.i64([-1]), g.i64([1])),
+                rows,
+                g.dim(idx, g.rank(idx) - 1),
+            ],
+            0,
+        )
+    )
     return take_last(x, g.broadcast_to_shape(g.unsqueeze_axes(idx, [-2]), shape))
 
 
@@ -184,8 +193,12 @@ def matmul(x1, x2):
     result = _product_dtype(x1, x2)
     a, b = to_tensor(x1, op="matmul"), to_tensor(x2, op="matmul")
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"`matmul`: inputs must not be scalars, got shapes {a.shape} and {b.shape}")
-    return apply("numpy.matmul", _matmul, [a, b], compute=_int32_if_bool_or_narrow(result), result=result)
+        raise ValueError(
+            f"`matmul`: inputs must not be scalars, got shapes {a.shape} and {b.shape}"
+        )
+    return apply(
+        "numpy.matmul", _matmul, [a, b], compute=_int32_if_bool_or_narrow(result), result=result
+    )
 
 
 def _tensordot(a, b, *, axes_a, axes_b, compute, result):
@@ -222,8 +235,10 @@ def _tensordot_axes(axes, ra, rb):
     aa, bb = (tuple(np.atleast_1d(np.asarray(ax)).tolist()) for ax in axes)
     if len(aa) != len(bb):
         raise ValueError(f"`tensordot`: axes {axes!r} have different lengths")
-    return (tuple(g.normalize_axis(i, ra, "tensordot") for i in aa),
-            tuple(g.normalize_axis(i, rb, "tensordot") for i in bb))
+    return (
+        tuple(g.normalize_axis(i, ra, "tensordot") for i in aa),
+        tuple(g.normalize_axis(i, rb, "tensordot") for i in bb),
+    )
 
 
 def _contract(name, x1, x2, axes_fn):
@@ -233,8 +248,15 @@ def _contract(name, x1, x2, axes_fn):
     for i, j in zip(axes_a, axes_b):
         if None not in (a.shape[i], b.shape[j]) and a.shape[i] != b.shape[j]:
             raise ValueError(f"`{name}`: shapes {a.shape} and {b.shape} are not aligned")
-    return apply("numpy.tensordot", _tensordot, [a, b], axes_a=axes_a, axes_b=axes_b,
-                 compute=_int32_if_bool_or_narrow(result), result=result)
+    return apply(
+        "numpy.tensordot",
+        _tensordot,
+        [a, b],
+        axes_a=axes_a,
+        axes_b=axes_b,
+        compute=_int32_if_bool_or_narrow(result),
+        result=result,
+    )
 
 
 @register("numpy")
@@ -249,7 +271,13 @@ def _multiply(a, b, *, compute, result):
 def _scalar_product(name, x1, x2):
     result = _product_dtype(x1, x2)
     a, b = to_tensor(x1, op=name), to_tensor(x2, op=name)
-    return apply("numpy.multiply_product", _multiply, [a, b], compute=_int32_if_bool_or_narrow(result), result=result)
+    return apply(
+        "numpy.multiply_product",
+        _multiply,
+        [a, b],
+        compute=_int32_if_bool_or_narrow(result),
+        result=result,
+    )
 
 
 @register("numpy")
@@ -273,8 +301,15 @@ def vdot(x1, x2):
     a = g_ravel(to_tensor(x1, op="vdot"))
     b = g_ravel(to_tensor(x2, op="vdot"))
     result = _product_dtype(x1, x2)
-    return apply("numpy.tensordot", _tensordot, [a, b], axes_a=(0,), axes_b=(0,),
-                 compute=_int32_if_bool_or_narrow(result), result=result)
+    return apply(
+        "numpy.tensordot",
+        _tensordot,
+        [a, b],
+        axes_a=(0,),
+        axes_b=(0,),
+        compute=_int32_if_bool_or_narrow(result),
+        result=result,
+    )
 
 
 def g_ravel(x):
@@ -290,7 +325,9 @@ def _outer_tr(a, b, *, compute, result):
 def outer(x1, x2):
     result = _product_dtype(x1, x2)
     a, b = to_tensor(x1, op="outer"), to_tensor(x2, op="outer")
-    return apply("numpy.outer", _outer_tr, [a, b], compute=_int32_if_bool_or_narrow(result), result=result)
+    return apply(
+        "numpy.outer", _outer_tr, [a, b], compute=_int32_if_bool_or_narrow(result), result=result
+    )
 
 
 def _kron(a, b, *, compute, result):
@@ -298,8 +335,8 @@ def _kron(a, b, *, compute, result):
     r = max(g.rank(a), g.rank(b))
     a = g.unsqueeze_axes(a, list(range(r - g.rank(a))))
     b = g.unsqueeze_axes(b, list(range(r - g.rank(b))))
-    a = g.unsqueeze_axes(a, [2 * i + 1 for i in range(r)])   # (a0, 1, a1, 1, ...)
-    b = g.unsqueeze_axes(b, [2 * i for i in range(r)])       # (1, b0, 1, b1, ...)
+    a = g.unsqueeze_axes(a, [2 * i + 1 for i in range(r)])  # (a0, 1, a1, 1, ...)
+    b = g.unsqueeze_axes(b, [2 * i for i in range(r)])  # (1, b0, 1, b1, ...)
     prod = g.out(ov_ops.multiply(a, b))
     shape = g.out(ov_ops.multiply(g.shape_of(a), g.shape_of(b)))
     out_shape = g.out(ov_ops.reduce_prod(g.reshape_to(shape, g.i64([r, 2])), g.i64([1]), False))
@@ -310,7 +347,9 @@ def _kron(a, b, *, compute, result):
 def kron(x1, x2):
     result = _product_dtype(x1, x2)
     a, b = to_tensor(x1, op="kron"), to_tensor(x2, op="kron")
-    return apply("numpy.kron", _kron, [a, b], compute=_int32_if_bool_or_narrow(result), result=result)
+    return apply(
+        "numpy.kron", _kron, [a, b], compute=_int32_if_bool_or_narrow(result), result=result
+    )
 
 
 def _cross(a, b, *, na, nb, axisc, compute, result):
@@ -333,10 +372,16 @@ def _cross(a, b, *, na, nb, axisc, compute, result):
     if na == 2 and nb == 2:
         return _finish(z, result)
     # A missing third component is zero.
-    x = sub(mul(a1, b2), mul(a2, b1)) if a2 is not None and b2 is not None else (
-        mul(a1, b2) if a2 is None else g.out(ov_ops.negative(mul(a2, b1))))
-    y = sub(mul(a2, b0), mul(a0, b2)) if a2 is not None and b2 is not None else (
-        g.out(ov_ops.negative(mul(a0, b2))) if a2 is None else mul(a2, b0))
+    x = (
+        sub(mul(a1, b2), mul(a2, b1))
+        if a2 is not None and b2 is not None
+        else (mul(a1, b2) if a2 is None else g.out(ov_ops.negative(mul(a2, b1))))
+    )
+    y = (
+        sub(mul(a2, b0), mul(a0, b2))
+        if a2 is not None and b2 is not None
+        else (g.out(ov_ops.negative(mul(a0, b2))) if a2 is None else mul(a2, b0))
+    )
     r = g.rank(z)
     out = _concat([g.unsqueeze_axes(c, [r]) for c in (x, y, z)], r)
     perm = list(range(r))
@@ -356,14 +401,17 @@ def cross(x1, x2, axisa=-1, axisb=-1, axisc=-1, axis=None):
     if na not in (2, 3) or nb not in (2, 3):
         raise ValueError(
             f"`cross`: incompatible vector dimensions {na} and {nb} (must be 2 or 3, "
-            f"shapes {a.shape} and {b.shape})")
+            f"shapes {a.shape} and {b.shape})"
+        )
     a = _moveaxis_last(a, axisa)
     b = _moveaxis_last(b, axisb)
     batch_rank = max(a.ndim, b.ndim) - 1
     out_rank = batch_rank if na == nb == 2 else batch_rank + 1
     axisc = 0 if out_rank == batch_rank else g.normalize_axis(axisc, out_rank, "cross")
     compute = _int32_if_bool_or_narrow(result)
-    return apply("numpy.cross", _cross, [a, b], na=na, nb=nb, axisc=axisc, compute=compute, result=result)
+    return apply(
+        "numpy.cross", _cross, [a, b], na=na, nb=nb, axisc=axisc, compute=compute, result=result
+    )
 
 
 def _transpose_tr(x, *, perm):
@@ -405,8 +453,9 @@ def _einsum(*xs, equation, compute, result):
         def product(a, b):
             return g.out(ov_ops.einsum([a, b], equation))
 
-        return _finish(_int8_product(xs[0], xs[1], a_axis, b_axis, product, _INT8_CHUNK // rest),
-                       result)
+        return _finish(
+            _int8_product(xs[0], xs[1], a_axis, b_axis, product, _INT8_CHUNK // rest), result
+        )
     wide = any(g.dtype(x) in dtypes.WIDE for x in xs) or compute in dtypes.WIDE
     xs = [g.cast(x, compute) for x in xs]
     if wide:
@@ -424,7 +473,7 @@ def _einsum_by_reduction(xs, equation):
     spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in equation][:ell]
 
     def expand(t, r):
-        return t.replace("...", "".join(spare[ell - (r - len(t) + 3):])) if "..." in t else t
+        return t.replace("...", "".join(spare[ell - (r - len(t) + 3) :])) if "..." in t else t
 
     terms = [expand(t, r) for t, r in zip(terms, ranks)]
     output = output.replace("...", "".join(spare))
@@ -436,9 +485,10 @@ def _einsum_by_reduction(xs, equation):
             i, j = t.index(c), t.index(c, t.index(c) + 1)
             shape = g.static_shape(x)
             mask = np.eye(shape[i], shape[j]).reshape(
-                [shape[i] if k == i else shape[j] if k == j else 1 for k in range(len(t))])
+                [shape[i] if k == i else shape[j] if k == j else 1 for k in range(len(t))]
+            )
             x = _sum(g.out(ov_ops.multiply(x, g.const(mask, g.dtype(x)))), j)
-            t = t[:j] + t[j + 1:]
+            t = t[:j] + t[j + 1 :]
         order = sorted(range(len(t)), key=lambda k: labels.index(t[k]))
         x = g.transpose(x, order)
         present = {t[k] for k in order}
@@ -457,11 +507,13 @@ def _explicit_equation(subscripts, ranks):
     terms = inputs.split(",")
     if len(terms) != len(ranks):
         raise ValueError(
-            f"`einsum`: equation {subscripts!r} has {len(terms)} operands, got {len(ranks)}")
+            f"`einsum`: equation {subscripts!r} has {len(terms)} operands, got {len(ranks)}"
+        )
     if not arrow:
         letters = [c for t in terms for c in t.replace("...", "")]
         output = ("..." if any("..." in t for t in terms) else "") + "".join(
-            sorted(c for c in set(letters) if letters.count(c) == 1))
+            sorted(c for c in set(letters) if letters.count(c) == 1)
+        )
     return ",".join(terms) + "->" + output
 
 
@@ -472,8 +524,14 @@ def einsum(subscripts, *operands, **kwargs):
     result = _product_dtype(*operands)
     xs = [to_tensor(x, op="einsum") for x in operands]
     equation = _explicit_equation(subscripts, [x.ndim for x in xs])
-    return apply("numpy.einsum", _einsum, xs, equation=equation,
-                 compute=_int32_if_bool_or_narrow(result), result=result)
+    return apply(
+        "numpy.einsum",
+        _einsum,
+        xs,
+        equation=equation,
+        compute=_int32_if_bool_or_narrow(result),
+        result=result,
+    )
 
 
 def _trace(x, *, offset, compute, result):
@@ -495,8 +553,13 @@ def trace(x, offset=0, axis1=0, axis2=1):
     perm = tuple([i for i in range(x.ndim) if i not in (a1, a2)] + [a1, a2])
     if None in (x.shape[a1], x.shape[a2]):
         raise ValueError(f"`trace`: the traced axes must have static sizes, got shape {x.shape}")
-    result = {"bool": "int32", "int8": "int32", "int16": "int32",
-              "uint8": "uint32", "uint16": "uint32"}.get(x.dtype, dtypes.promote(x))
+    result = {
+        "bool": "int32",
+        "int8": "int32",
+        "int16": "int32",
+        "uint8": "uint32",
+        "uint16": "uint32",
+    }.get(x.dtype, dtypes.promote(x))
     if perm != tuple(range(x.ndim)):
         x = apply("numpy.transpose", _transpose_tr, [x], perm=perm)
     return apply("numpy.trace", _trace, [x], offset=int(offset), compute=result, result=result)
@@ -512,7 +575,9 @@ def _correlate(a, v, *, mode, swap, compute, result):
         pads = pads[::-1]
     a = g.out(ov_ops.pad(a, g.i64([pads[0]]), g.i64([pads[1]]), "constant", g.const_like(0, a)))
     count = n + sum(pads) - m + 1
-    frames = g.out(ov_ops.gather(a, g.i64(np.arange(count)[:, None] + np.arange(m)[None]), g.i64(0)))
+    frames = g.out(
+        ov_ops.gather(a, g.i64(np.arange(count)[:, None] + np.arange(m)[None]), g.i64(0))
+    )
     out = _mat_vec(frames, v)
     if swap:
         out = g.out(ov_ops.gather(out, g.i64(np.arange(count)[::-1].copy()), g.i64(0)))
@@ -529,10 +594,20 @@ def correlate(x1, x2, mode="valid"):
     if None in (a.shape[0], v.shape[0]):
         raise ValueError(f"`correlate`: input lengths must be static, got {a.shape} and {v.shape}")
     result = dtypes.promote(x1, x2)
-    result = "float64" if result in ("int64", "float64") else (
-        result if result in ("bfloat16", "float16") else "float32")
-    return apply("numpy.correlate", _correlate, [a, v], mode=mode, swap=v.shape[0] > a.shape[0],
-                 compute=result, result=result)
+    result = (
+        "float64"
+        if result in ("int64", "float64")
+        else (result if result in ("bfloat16", "float16") else "float32")
+    )
+    return apply(
+        "numpy.correlate",
+        _correlate,
+        [a, v],
+        mode=mode,
+        swap=v.shape[0] > a.shape[0],
+        compute=result,
+        result=result,
+    )
 
 
 # -- kernels --------------------------------------------------------------------------
@@ -546,15 +621,21 @@ def _lu(a, b=None):
     steps = min(m, n)
     rows = g.i64(np.arange(m))
     batch = _dims(a, 0, g.rank(a) - 2)
-    piv0 = g.out(ov_ops.broadcast(g.i64(np.zeros(steps, np.int64)), _concat([batch, g.i64([steps])])))
+    piv0 = g.out(
+        ov_ops.broadcast(g.i64(np.zeros(steps, np.int64)), _concat([batch, g.i64([steps])]))
+    )
     carried = [a, piv0] + ([b] if b is not None else [])
 
     def body(k, carried, _):
         a, piv = carried[:2]
         ek_m, ek_n = _onehot(k, m, a), _onehot(k, n, a)
         col = _mat_vec(a, ek_n)
-        score = g.select(g.out(ov_ops.greater_equal(rows, k)), g.out(ov_ops.abs(col)), g.const_like(-1, a))
-        p = ov_ops.topk(score, g.i64(1), g.rank(score) - 1, "max", "value", "i64", stable=True).output(1)
+        score = g.select(
+            g.out(ov_ops.greater_equal(rows, k)), g.out(ov_ops.abs(col)), g.const_like(-1, a)
+        )
+        p = ov_ops.topk(
+            score, g.i64(1), g.rank(score) - 1, "max", "value", "i64", stable=True
+        ).output(1)
         ep = g.cast(g.out(ov_ops.equal(rows, p)), g.dtype(a))
         swap = g.out(ov_ops.subtract(ek_m, ep))
 
@@ -570,10 +651,15 @@ def _lu(a, b=None):
         l = g.select(ok, g.out(ov_ops.divide(_mat_vec(a, ek_n), pivot)), g.const_like(0, a))
         after = g.cast(g.out(ov_ops.greater(g.i64(np.arange(n)), k)), g.dtype(a))
         a = g.out(ov_ops.subtract(a, _outer(l, g.out(ov_ops.multiply(row_k, after)))))
-        in_col = g.out(ov_ops.logical_and(g.unsqueeze_axes(below, [1]),
-                                          g.out(ov_ops.equal(g.i64(np.arange(n)), k))))
+        in_col = g.out(
+            ov_ops.logical_and(
+                g.unsqueeze_axes(below, [1]), g.out(ov_ops.equal(g.i64(np.arange(n)), k))
+            )
+        )
         a = g.select(in_col, g.unsqueeze_axes(l, [g.rank(l)]), a)
-        piv = g.out(ov_ops.add(piv, g.select(g.out(ov_ops.equal(g.i64(np.arange(steps)), k)), p, g.i64(0))))
+        piv = g.out(
+            ov_ops.add(piv, g.select(g.out(ov_ops.equal(g.i64(np.arange(steps)), k)), p, g.i64(0)))
+        )
         new = [a, piv]
         if len(carried) > 2:
             x = swap_rows(carried[2])
@@ -592,7 +678,7 @@ def _tri_solve(a, b, lower):
     x0 = g.zeros_like(g.out(ov_ops.broadcast(b, _batch_like(a), broadcast_spec="BIDIRECTIONAL")))
 
     def body(i, carried, inv):
-        x, = carried
+        (x,) = carried
         a, b = inv
         idx = i if lower else g.out(ov_ops.subtract(g.i64(n - 1), i))
         e = _onehot(idx, n, a)
@@ -642,11 +728,17 @@ def _householder(a):
         tail = g.select(g.out(ov_ops.greater(rows, k)), x, zero)
         xnorm2 = _sum(g.out(ov_ops.multiply(tail, tail)), -1, keepdims=True)
         norm = g.out(ov_ops.sqrt(g.out(ov_ops.add(g.out(ov_ops.multiply(alpha, alpha)), xnorm2))))
-        beta = g.select(g.out(ov_ops.greater_equal(alpha, zero)), g.out(ov_ops.negative(norm)), norm)
+        beta = g.select(
+            g.out(ov_ops.greater_equal(alpha, zero)), g.out(ov_ops.negative(norm)), norm
+        )
         v = g.out(ov_ops.subtract(x, g.out(ov_ops.multiply(beta, ek))))
         vtv = _sum(g.out(ov_ops.multiply(v, v)), -1, keepdims=True)
         reflect = g.out(ov_ops.greater(xnorm2, zero))
-        tau = g.select(reflect, g.out(ov_ops.divide(g.const_like(2, r), g.select(reflect, vtv, g.const_like(1, r)))), zero)
+        tau = g.select(
+            reflect,
+            g.out(ov_ops.divide(g.const_like(2, r), g.select(reflect, vtv, g.const_like(1, r)))),
+            zero,
+        )
         tv = g.out(ov_ops.multiply(tau, v))
         r = g.out(ov_ops.subtract(r, _outer(tv, _vec_mm(v, r))))
         q = g.out(ov_ops.subtract(q, _outer(_mat_vec(q, v), tv)))
@@ -675,20 +767,29 @@ def _rotation(app, aqq, apq):
     zero = g.const_like(0, apq)
     one = g.const_like(1, apq)
     nz = g.out(ov_ops.not_equal(apq, zero))
-    tau = g.out(ov_ops.divide(g.out(ov_ops.subtract(aqq, app)),
-                              g.out(ov_ops.multiply(g.const_like(2, apq), g.select(nz, apq, one)))))
+    tau = g.out(
+        ov_ops.divide(
+            g.out(ov_ops.subtract(aqq, app)),
+            g.out(ov_ops.multiply(g.const_like(2, apq), g.select(nz, apq, one))),
+        )
+    )
     sign = g.select(g.out(ov_ops.greater_equal(tau, zero)), one, g.const_like(-1, apq))
     root = g.out(ov_ops.sqrt(g.out(ov_ops.add(one, g.out(ov_ops.multiply(tau, tau))))))
     t = g.out(ov_ops.divide(sign, g.out(ov_ops.add(g.out(ov_ops.abs(tau)), root))))
     t = g.select(nz, t, zero)
-    c = g.out(ov_ops.divide(one, g.out(ov_ops.sqrt(g.out(ov_ops.add(one, g.out(ov_ops.multiply(t, t))))))))
+    c = g.out(
+        ov_ops.divide(one, g.out(ov_ops.sqrt(g.out(ov_ops.add(one, g.out(ov_ops.multiply(t, t)))))))
+    )
     return c, g.out(ov_ops.multiply(t, c))
 
 
 def _rotation_matrix(pm, qm, c, s, n):
     """J = I + P^T (c-1) P + Q^T (c-1) Q + P^T s Q - Q^T s P, batched over c, s."""
+
     def term(left, w, right):
-        return _mm(left, g.out(ov_ops.multiply(g.unsqueeze_axes(w, [g.rank(w)]), right)), True, False)
+        return _mm(
+            left, g.out(ov_ops.multiply(g.unsqueeze_axes(w, [g.rank(w)]), right)), True, False
+        )
 
     cm1 = g.out(ov_ops.subtract(c, g.const_like(1, c)))
     j = g.out(ov_ops.add(term(pm, cm1, pm), term(qm, cm1, qm)))
@@ -743,7 +844,9 @@ def _svd_core(a):
     av, v = _take_columns(av, idx), _take_columns(v, idx)
     zero = g.const_like(0, s)
     pos = g.out(ov_ops.greater(s, zero))
-    inv_s = g.select(pos, g.out(ov_ops.divide(g.const_like(1, s), g.select(pos, s, g.const_like(1, s)))), zero)
+    inv_s = g.select(
+        pos, g.out(ov_ops.divide(g.const_like(1, s), g.select(pos, s, g.const_like(1, s)))), zero
+    )
     u0 = g.out(ov_ops.multiply(av, g.unsqueeze_axes(inv_s, [g.rank(inv_s) - 1])))
     return u0, s, v
 
@@ -752,10 +855,22 @@ def _complete_basis(u0, full):
     """Orthonormal columns extending ``u0`` (..., m, n) (zero columns replaced)."""
     m, n = g.static_shape(u0)[-2:]
     q, r = _householder(u0)
-    sign = g.select(g.out(ov_ops.less(_diag(_slice(r, g.rank(r) - 2, 0, n)), g.const_like(0, r))),
-                  g.const_like(-1, r), g.const_like(1, r))
-    fix = _concat([sign, g.out(ov_ops.broadcast(g.const_like(1, r), _concat([_dims(sign, 0, g.rank(sign) - 1),
-                                                                     g.i64([m - n])])))], -1)
+    sign = g.select(
+        g.out(ov_ops.less(_diag(_slice(r, g.rank(r) - 2, 0, n)), g.const_like(0, r))),
+        g.const_like(-1, r),
+        g.const_like(1, r),
+    )
+    fix = _concat(
+        [
+            sign,
+            g.out(
+                ov_ops.broadcast(
+                    g.const_like(1, r), _concat([_dims(sign, 0, g.rank(sign) - 1), g.i64([m - n])])
+                )
+            ),
+        ],
+        -1,
+    )
     q = g.out(ov_ops.multiply(q, g.unsqueeze_axes(fix, [g.rank(fix) - 1])))
     return q if full else _slice(q, g.rank(q) - 1, 0, n)
 
@@ -836,7 +951,9 @@ def _lu_sign_and_diag(a):
     swaps = g.out(ov_ops.not_equal(piv, g.i64(np.arange(n))))
     flips = _sum(g.cast(swaps, "int64"), -1)
     parity = g.out(ov_ops.floor_mod(flips, g.i64(2)))
-    sign = g.cast(g.out(ov_ops.subtract(g.i64(1), g.out(ov_ops.multiply(parity, g.i64(2))))), g.dtype(a))
+    sign = g.cast(
+        g.out(ov_ops.subtract(g.i64(1), g.out(ov_ops.multiply(parity, g.i64(2))))), g.dtype(a)
+    )
     return sign, _diag(lu)
 
 
@@ -905,7 +1022,9 @@ def _solve_triangular_tr(a, b, *, vector, lower):
 @register("linalg")
 def solve_triangular(a, b, lower=False):
     a, b, vector = _solve_args(a, b, "solve_triangular")
-    return apply("linalg.solve_triangular", _solve_triangular_tr, [a, b], vector=vector, lower=bool(lower))
+    return apply(
+        "linalg.solve_triangular", _solve_triangular_tr, [a, b], vector=vector, lower=bool(lower)
+    )
 
 
 def _inv_tr(a):
@@ -948,7 +1067,8 @@ def qr(x, mode="reduced"):
     if mode not in ("reduced", "complete"):
         raise ValueError(
             "`mode` argument value not supported. Expected one of {'reduced', 'complete'}. "
-            f"Received: mode={mode}")
+            f"Received: mode={mode}"
+        )
     x = _float_input(x, "qr")
     _matrix(x, "qr")
     return apply("linalg.qr", _qr_tr, [x], mode=mode)
@@ -974,7 +1094,8 @@ def eigh(x):
 def eig(x):
     raise NotImplementedError(
         "`eig`: general eigendecomposition returns complex values, which keras-ov "
-        "does not support; use `eigh` for symmetric matrices")
+        "does not support; use `eigh` for symmetric matrices"
+    )
 
 
 def _svd_tr(a, *, full_matrices, compute_uv):
@@ -991,7 +1112,9 @@ def _svd_tr(a, *, full_matrices, compute_uv):
 def svd(x, full_matrices=True, compute_uv=True):
     x = _float_input(x, "svd")
     _matrix(x, "svd")
-    return apply("linalg.svd", _svd_tr, [x], full_matrices=bool(full_matrices), compute_uv=bool(compute_uv))
+    return apply(
+        "linalg.svd", _svd_tr, [x], full_matrices=bool(full_matrices), compute_uv=bool(compute_uv)
+    )
 
 
 def _pinv_parts(a, rcond, absolute=False):
@@ -1003,7 +1126,11 @@ def _pinv_parts(a, rcond, absolute=False):
         rcond = max(m, n) * _EPS[g.dtype(a)]
     cutoff = g.out(ov_ops.multiply(smax, g.const_like(rcond, s)))
     keep = g.out(ov_ops.greater(s, cutoff))
-    inv_s = g.select(keep, g.out(ov_ops.divide(g.const_like(1, s), g.select(keep, s, g.const_like(1, s)))), g.const_like(0, s))
+    inv_s = g.select(
+        keep,
+        g.out(ov_ops.divide(g.const_like(1, s), g.select(keep, s, g.const_like(1, s)))),
+        g.const_like(0, s),
+    )
     vs = g.out(ov_ops.multiply(v, g.unsqueeze_axes(inv_s, [g.rank(inv_s) - 1])))
     p = _mm(vs, u0, False, True)
     return _transpose_last(p) if wide else p
@@ -1032,12 +1159,19 @@ def lstsq(a, b, rcond=None):
     dt = dtypes.promote_inexact(a, b)
     a, b = to_tensor(a, dtype=dt, op="lstsq"), to_tensor(b, dtype=dt, op="lstsq")
     if a.ndim != 2 or b.ndim not in (1, 2):
-        raise ValueError(f"`lstsq`: expected a 2-D `a` and 1-D or 2-D `b`, got {a.shape} and {b.shape}")
+        raise ValueError(
+            f"`lstsq`: expected a 2-D `a` and 1-D or 2-D `b`, got {a.shape} and {b.shape}"
+        )
     _matrix(a, "lstsq")
     if b.shape[0] != a.shape[0]:
         raise ValueError(f"`lstsq`: incompatible shapes a={a.shape} and b={b.shape}")
-    return apply("linalg.lstsq", _lstsq_tr, [a, b], rcond=None if rcond is None else float(rcond),
-                 vector=b.ndim == 1)
+    return apply(
+        "linalg.lstsq",
+        _lstsq_tr,
+        [a, b],
+        rcond=None if rcond is None else float(rcond),
+        vector=b.ndim == 1,
+    )
 
 
 def _matrix_rank_tr(a, *, tol):
@@ -1055,7 +1189,9 @@ def _matrix_rank_tr(a, *, tol):
 def matrix_rank(x, tol=None):
     x = _float_input(x, "matrix_rank")
     _matrix(x, "matrix_rank")
-    return apply("linalg.matrix_rank", _matrix_rank_tr, [x], tol=None if tol is None else float(tol))
+    return apply(
+        "linalg.matrix_rank", _matrix_rank_tr, [x], tol=None if tol is None else float(tol)
+    )
 
 
 _MATRIX_ORDS = (None, "fro", "nuc", np.inf, -np.inf, 1, -1, 2, -2)
@@ -1065,13 +1201,19 @@ def _vector_norm(x, *, ord, axes, keepdims):
     ax = g.i64(list(axes))
     a = g.out(ov_ops.abs(x))
     if ord is None or ord == 2:
-        return g.out(ov_ops.sqrt(g.out(ov_ops.reduce_sum(g.out(ov_ops.multiply(x, x)), ax, keepdims))))
+        return g.out(
+            ov_ops.sqrt(g.out(ov_ops.reduce_sum(g.out(ov_ops.multiply(x, x)), ax, keepdims)))
+        )
     if ord == np.inf:
         return g.out(ov_ops.reduce_max(a, ax, keepdims))
     if ord == -np.inf:
         return g.out(ov_ops.reduce_min(a, ax, keepdims))
     if ord == 0:
-        return g.out(ov_ops.reduce_sum(g.cast(g.out(ov_ops.not_equal(x, g.const_like(0, x))), g.dtype(x)), ax, keepdims))
+        return g.out(
+            ov_ops.reduce_sum(
+                g.cast(g.out(ov_ops.not_equal(x, g.const_like(0, x))), g.dtype(x)), ax, keepdims
+            )
+        )
     if ord == 1:
         return g.out(ov_ops.reduce_sum(a, ax, keepdims))
     p = g.const_like(ord, x)
@@ -1120,18 +1262,25 @@ def norm(x, ord=None, axis=None, keepdims=False):
     if len(axes) == 1 or (axis is None and ord is None):
         if isinstance(ord, str):
             raise ValueError(f"`norm`: invalid ord {ord!r} for a vector norm")
-        return apply("linalg.vector_norm", _vector_norm, [x], ord=ord, axes=tuple(sorted(axes)),
-                     keepdims=bool(keepdims))
+        return apply(
+            "linalg.vector_norm",
+            _vector_norm,
+            [x],
+            ord=ord,
+            axes=tuple(sorted(axes)),
+            keepdims=bool(keepdims),
+        )
     if len(axes) != 2:
         raise ValueError(f"`norm`: axis must name 1 or 2 dims, got {axis!r}")
     if ord not in _MATRIX_ORDS:
         raise ValueError(f"`norm`: invalid ord {ord!r} for a matrix norm")
     if ord in ("nuc", 2, -2) and None in (x.shape[axes[0]], x.shape[axes[1]]):
         raise ValueError(f"`norm`: ord={ord!r} needs static matrix dims, got shape {x.shape}")
-    return apply("linalg.matrix_norm", _matrix_norm, [x], ord=ord, axes=axes, keepdims=bool(keepdims))
+    return apply(
+        "linalg.matrix_norm", _matrix_norm, [x], ord=ord, axes=axes, keepdims=bool(keepdims)
+    )
 
 
 @register("linalg")
 def jvp(fun, primals, tangents, has_aux=False):
     raise NotImplementedError("`jvp`: keras-ov has no forward-mode autodiff")
-

@@ -29,10 +29,28 @@ def _erfc(x):
 
 # Giles, "Approximating the erfinv function" (GPU Computing Gems, 2011): single
 # precision polynomials in w = -log(1 - x^2), one for the centre, one for the tails.
-_ERFINV_CENTRE = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06,
-                  0.00021858087, -0.00125372503, -0.00417768164, 0.246640727, 1.50140941)
-_ERFINV_TAIL = (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844,
-                0.00573950773, -0.0076224613, 0.00943887047, 1.00167406, 2.83297682)
+_ERFINV_CENTRE = (
+    2.81022636e-08,
+    3.43273939e-07,
+    -3.5233877e-06,
+    -4.39150654e-06,
+    0.00021858087,
+    -0.00125372503,
+    -0.00417768164,
+    0.246640727,
+    1.50140941,
+)
+_ERFINV_TAIL = (
+    -0.000200214257,
+    0.000100950558,
+    0.00134934322,
+    -0.00367342844,
+    0.00573950773,
+    -0.0076224613,
+    0.00943887047,
+    1.00167406,
+    2.83297682,
+)
 
 
 def _horner(coeffs, w):
@@ -70,8 +88,11 @@ def _segment_fill(kind, dtype):
     if dtype == "bool":
         return kind == "min"
     lim = info(np_dtype)
-    return float(-lim.max) if kind == "max" and info is np.finfo else (
-        lim.min if kind == "max" else lim.max)
+    return (
+        float(-lim.max)
+        if kind == "max" and info is np.finfo
+        else (lim.min if kind == "max" else lim.max)
+    )
 
 
 def _segment(data, ids, *, kind, num_segments):
@@ -106,9 +127,14 @@ def _segment_op(kind):
             raise ValueError(f"`{name}`: segment_ids must be 1-D, got shape {ids.shape}")
         if not dtypes.is_int(ids.dtype):
             raise TypeError(f"`{name}`: segment_ids must be integers, got {ids.dtype}")
-        if data.ndim < 1 or None not in (data.shape[0], ids.shape[0]) and data.shape[0] != ids.shape[0]:
+        if (
+            data.ndim < 1
+            or None not in (data.shape[0], ids.shape[0])
+            and data.shape[0] != ids.shape[0]
+        ):
             raise ValueError(
-                f"`{name}`: segment_ids {ids.shape} and data {data.shape} must share the leading dim")
+                f"`{name}`: segment_ids {ids.shape} and data {data.shape} must share the leading dim"
+            )
         if num_segments is not None:
             num_segments = int(num_segments)
         return apply(f"math.{name}", _segment, [data, ids], kind=kind, num_segments=num_segments)
@@ -123,7 +149,9 @@ for _kind in ("sum", "max", "min", "prod"):
 
 # -- top-k, logsumexp, distances ------------------------------------------------------------
 def _top_k(x, *, k, sorted):
-    node = ov_ops.topk(x, g.i64(k), g.rank(x) - 1, "max", "value" if sorted else "none", "i32", stable=True)
+    node = ov_ops.topk(
+        x, g.i64(k), g.rank(x) - 1, "max", "value" if sorted else "none", "i32", stable=True
+    )
     return [node.output(0), node.output(1)]
 
 
@@ -155,7 +183,8 @@ def in_top_k(targets, predictions, k):
     if targets.ndim != 1 or predictions.ndim != 2:
         raise ValueError(
             f"`in_top_k`: expected 1-D targets and 2-D predictions, got {targets.shape} and "
-            f"{predictions.shape}")
+            f"{predictions.shape}"
+        )
     predictions = to_tensor(predictions, dtype=dtypes.promote_inexact(predictions), op="in_top_k")
     return apply("math.in_top_k", _in_top_k, [targets, predictions], k=int(k))
 
@@ -181,7 +210,9 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 def _cdist(x, y):
-    diff = ov_ops.subtract(g.unsqueeze_axes(x, [g.rank(x) - 1]), g.unsqueeze_axes(y, [g.rank(y) - 2]))
+    diff = ov_ops.subtract(
+        g.unsqueeze_axes(x, [g.rank(x) - 1]), g.unsqueeze_axes(y, [g.rank(y) - 2])
+    )
     sq = ov_ops.reduce_sum(ov_ops.multiply(diff, diff), g.i64([-1]), False)
     return g.out(ov_ops.sqrt(sq))
 
@@ -200,14 +231,20 @@ def cdist(x, y):
 # -- framing and Fourier transforms ----------------------------------------------------------
 def _frame_index(length, size, stride):
     """(num_frames, size) int64 positions of the frames of a signal of ``length`` (1-D tensor)."""
-    count = ov_ops.add(ov_ops.divide(ov_ops.subtract(length, g.i64([size])), g.i64([stride])), g.i64([1]))
+    count = ov_ops.add(
+        ov_ops.divide(ov_ops.subtract(length, g.i64([size])), g.i64([stride])), g.i64([1])
+    )
     count = g.out(ov_ops.maximum(count, g.i64([0])))
-    starts = ov_ops.multiply(ov_ops.range(g.i64(0), g.squeeze_axes(count, [0]), g.i64(1), "i64"), g.i64(stride))
+    starts = ov_ops.multiply(
+        ov_ops.range(g.i64(0), g.squeeze_axes(count, [0]), g.i64(1), "i64"), g.i64(stride)
+    )
     return g.out(ov_ops.add(g.unsqueeze_axes(g.out(starts), [1]), g.i64(np.arange(size)[None])))
 
 
 def _frames(x, size, stride):
-    return g.out(ov_ops.gather(x, _frame_index(g.dim(x, g.rank(x) - 1), size, stride), g.rank(x) - 1))
+    return g.out(
+        ov_ops.gather(x, _frame_index(g.dim(x, g.rank(x) - 1), size, stride), g.rank(x) - 1)
+    )
 
 
 def _extract_sequences(x, *, sequence_length, sequence_stride):
@@ -222,28 +259,37 @@ def extract_sequences(x, sequence_length, sequence_stride):
     if int(sequence_length) < 1 or int(sequence_stride) < 1:
         raise ValueError(
             f"`extract_sequences`: sequence_length and sequence_stride must be positive, got "
-            f"{sequence_length} and {sequence_stride}")
-    return apply("math.extract_sequences", _extract_sequences, [x],
-                 sequence_length=int(sequence_length), sequence_stride=int(sequence_stride))
+            f"{sequence_length} and {sequence_stride}"
+        )
+    return apply(
+        "math.extract_sequences",
+        _extract_sequences,
+        [x],
+        sequence_length=int(sequence_length),
+        sequence_stride=int(sequence_stride),
+    )
 
 
 def _fft_dtype(x, op):
     dt = dtypes.promote_inexact(x)
     if dt == "float64":
         raise NotImplementedError(
-            f"`{op}`: OpenVINO's DFT ops support float16/bfloat16/float32 only, got float64")
+            f"`{op}`: OpenVINO's DFT ops support float16/bfloat16/float32 only, got float64"
+        )
     return dt
 
 
 def _complex_pair(x, op, min_rank=1):
     if not isinstance(x, (tuple, list)) or len(x) != 2:
         raise ValueError(
-            f"`{op}`: input `x` should be a tuple of two tensors - real and imaginary. Received: x={x}")
+            f"`{op}`: input `x` should be a tuple of two tensors - real and imaginary. Received: x={x}"
+        )
     real, imag = (to_tensor(v, op=op) for v in x)
     if real.shape != imag.shape:
         raise ValueError(
             f"`{op}`: the real and imaginary parts should have the same shape, got {real.shape} "
-            f"and {imag.shape}")
+            f"and {imag.shape}"
+        )
     if not (dtypes.is_float(real.dtype) and dtypes.is_float(imag.dtype)):
         raise ValueError(f"`{op}`: both parts must be floats, got {real.dtype} and {imag.dtype}")
     if real.ndim < min_rank:
@@ -251,7 +297,8 @@ def _complex_pair(x, op, min_rank=1):
     dt = dtypes.promote(real, imag)
     if dt == "float64":
         raise NotImplementedError(
-            f"`{op}`: OpenVINO's DFT ops support float16/bfloat16/float32 only, got float64")
+            f"`{op}`: OpenVINO's DFT ops support float16/bfloat16/float32 only, got float64"
+        )
     return to_tensor(real, dtype=dt, op=op), to_tensor(imag, dtype=dt, op=op)
 
 
@@ -276,7 +323,9 @@ def _complex_transform(name, x, naxes, inverse):
     real, imag = _complex_pair(x, name, min_rank=naxes)
     for d in real.shape[-naxes:]:
         if d is None:
-            raise ValueError(f"`{name}`: the transformed dims must be static, got shape {real.shape}")
+            raise ValueError(
+                f"`{name}`: the transformed dims must be static, got shape {real.shape}"
+            )
     return apply(f"math.{name}", _dft, [real, imag], naxes=naxes, inverse=inverse)
 
 
@@ -303,8 +352,15 @@ def _fit_last(x, n):
     if size > n:
         return g.out(ov_ops.slice(x, g.i64([0]), g.i64([n]), g.i64([1]), g.i64([r - 1])))
     if size < n:
-        return g.out(ov_ops.pad(x, g.i64([0] * r), g.i64([0] * (r - 1) + [n - size]), "constant",
-                                g.const(0, g.dtype(x))))
+        return g.out(
+            ov_ops.pad(
+                x,
+                g.i64([0] * r),
+                g.i64([0] * (r - 1) + [n - size]),
+                "constant",
+                g.const(0, g.dtype(x)),
+            )
+        )
     return x
 
 
@@ -336,7 +392,9 @@ def irfft(x, fft_length=None):
     m = real.shape[-1]
     n = 2 * (m - 1) if fft_length is None and m is not None else fft_length
     if n is None:
-        raise ValueError(f"`irfft`: fft_length is needed when the last dim is dynamic ({real.shape})")
+        raise ValueError(
+            f"`irfft`: fft_length is needed when the last dim is dynamic ({real.shape})"
+        )
     return apply("math.irfft", _irfft, [real, imag], n=int(n))
 
 
@@ -354,29 +412,40 @@ def _window_tensor(window, sequence_length, fft_length, dtype, op):
         if window not in ("hann", "hamming"):
             raise ValueError(
                 f'If a string is passed to `window` (`{op}`), it must be one of "hann", "hamming". '
-                f"Received: window={window}")
+                f"Received: window={window}"
+            )
         window = _periodic_window(window, sequence_length)
     win = to_tensor(window, op=op)
     win = to_tensor(win, dtype=dtype, op=op)
     if win.ndim != 1 or win.shape[-1] != sequence_length:
         raise ValueError(
             f"The shape of `window` must be equal to [sequence_length] (`{op}`). "
-            f"Received: window shape={win.shape}")
+            f"Received: window shape={win.shape}"
+        )
     return win
 
 
 def _pad_window(win, fft_length):
     size = g.static_shape(win)[0]
     left = (fft_length - size) // 2
-    return g.out(ov_ops.pad(win, g.i64([left]), g.i64([fft_length - size - left]), "constant",
-                            g.const(0, g.dtype(win))))
+    return g.out(
+        ov_ops.pad(
+            win,
+            g.i64([left]),
+            g.i64([fft_length - size - left]),
+            "constant",
+            g.const(0, g.dtype(win)),
+        )
+    )
 
 
 def _stft(x, *win, sequence_stride, fft_length, center):
     r = g.rank(x)
     if center:
         half = fft_length // 2
-        x = g.out(ov_ops.pad(x, g.i64([0] * (r - 1) + [half]), g.i64([0] * (r - 1) + [half]), "reflect"))
+        x = g.out(
+            ov_ops.pad(x, g.i64([0] * (r - 1) + [half]), g.i64([0] * (r - 1) + [half]), "reflect")
+        )
     frames = _frames(x, fft_length, sequence_stride)
     if win:
         w = _pad_window(win[0], fft_length)
@@ -394,37 +463,53 @@ def _check_frames(sequence_length, sequence_stride, fft_length, op):
     if int(fft_length) < int(sequence_length):
         raise ValueError(
             f"`{op}`: `fft_length` must equal or larger than `sequence_length`. Received: "
-            f"sequence_length={sequence_length}, fft_length={fft_length}")
+            f"sequence_length={sequence_length}, fft_length={fft_length}"
+        )
 
 
 @register("math")
 def stft(x, sequence_length, sequence_stride, fft_length, window="hann", center=True):
     x = to_tensor(x, op="stft")
     if x.dtype not in ("float32", "float64"):
-        raise TypeError(f"`stft`: invalid input type. Expected `float32` or `float64`. Received: {x.dtype}")
+        raise TypeError(
+            f"`stft`: invalid input type. Expected `float32` or `float64`. Received: {x.dtype}"
+        )
     x = to_tensor(x, dtype=_fft_dtype(x, "stft"), op="stft")
     _check_frames(sequence_length, sequence_stride, fft_length, "stft")
     win = _window_tensor(window, int(sequence_length), int(fft_length), x.dtype, "stft")
     inputs = [x] if win is None else [x, win]
-    return apply("math.stft", _stft, inputs, sequence_stride=int(sequence_stride),
-                 fft_length=int(fft_length), center=bool(center))
+    return apply(
+        "math.stft",
+        _stft,
+        inputs,
+        sequence_stride=int(sequence_stride),
+        fft_length=int(fft_length),
+        center=bool(center),
+    )
 
 
 def _overlap_add(frames, stride):
     """Sum (..., num, size) frames placed ``stride`` apart: (..., (num-1)*stride + size)."""
     num, size = g.static_shape(frames)[-2:]
     positions = (np.arange(num)[:, None] * stride + np.arange(size)[None]).reshape(-1)
-    flat_shape = g.out(ov_ops.concat([_linalg._dims(frames, 0, g.rank(frames) - 2), g.i64([num * size])], 0))
+    flat_shape = g.out(
+        ov_ops.concat([_linalg._dims(frames, 0, g.rank(frames) - 2), g.i64([num * size])], 0)
+    )
     flat = g.reshape_to(frames, flat_shape)
-    out_shape = g.out(ov_ops.concat([_linalg._dims(frames, 0, g.rank(frames) - 2),
-                                     g.i64([(num - 1) * stride + size])], 0))
+    out_shape = g.out(
+        ov_ops.concat(
+            [_linalg._dims(frames, 0, g.rank(frames) - 2), g.i64([(num - 1) * stride + size])], 0
+        )
+    )
     zeros = g.out(ov_ops.broadcast(g.const(0, g.dtype(frames)), out_shape))
     index = g.out(ov_ops.broadcast(g.i64(positions), flat_shape))
     return g.out(ov_ops.scatter_elements_update(zeros, index, flat, g.i64(-1), "sum"))
 
 
 def _istft(real, imag, *win, sequence_stride, fft_length, length, center):
-    frames = g.out(ov_ops.irdft(_stack_complex(real, imag), g.i64([g.rank(real) - 1]), g.i64([fft_length])))
+    frames = g.out(
+        ov_ops.irdft(_stack_complex(real, imag), g.i64([g.rank(real) - 1]), g.i64([fft_length]))
+    )
     num = g.static_shape(frames)[-2]
     dt = g.dtype(frames)
     if win:
@@ -461,9 +546,15 @@ def istft(x, sequence_length, sequence_stride, fft_length, length=None, window="
         raise ValueError(f"`istft`: the number of frames must be static, got shape {real.shape}")
     win = _window_tensor(window, int(sequence_length), int(fft_length), real.dtype, "istft")
     inputs = [real, imag] if win is None else [real, imag, win]
-    return apply("math.istft", _istft, inputs, sequence_stride=int(sequence_stride),
-                 fft_length=int(fft_length), length=None if length is None else int(length),
-                 center=bool(center))
+    return apply(
+        "math.istft",
+        _istft,
+        inputs,
+        sequence_stride=int(sequence_stride),
+        fft_length=int(fft_length),
+        length=None if length is None else int(length),
+        center=bool(center),
+    )
 
 
 @register("math")

@@ -59,14 +59,20 @@ def _square(x):
 
 def _soft_shrink(x, threshold):
     t = g.const_like(threshold, x)
-    return g.select(ov_ops.greater(x, t), ov_ops.subtract(x, t),
-                  g.select(ov_ops.less(x, ov_ops.negative(t)), ov_ops.add(x, t), g.const_like(0, x)))
+    return g.select(
+        ov_ops.greater(x, t),
+        ov_ops.subtract(x, t),
+        g.select(ov_ops.less(x, ov_ops.negative(t)), ov_ops.add(x, t), g.const_like(0, x)),
+    )
 
 
 def _sparse_plus(x):
     quad = ov_ops.multiply(_square(ov_ops.add(x, g.const_like(1, x))), g.const_like(0.25, x))
-    return g.select(ov_ops.less_equal(x, g.const_like(-1, x)), g.const_like(0, x),
-                  g.select(ov_ops.greater_equal(x, g.const_like(1, x)), x, quad))
+    return g.select(
+        ov_ops.less_equal(x, g.const_like(-1, x)),
+        g.const_like(0, x),
+        g.select(ov_ops.greater_equal(x, g.const_like(1, x)), x, quad),
+    )
 
 
 def _squareplus(x, b):
@@ -91,8 +97,9 @@ def _log1p_small(e):
     log_u = ov_ops.log(ov_ops.maximum(u, one))
     du = ov_ops.subtract(u, one)
     safe = ov_ops.select(ov_ops.equal(du, g.const_like(0, e)), one, du)
-    return ov_ops.select(ov_ops.equal(du, g.const_like(0, e)), e,
-                         ov_ops.multiply(log_u, ov_ops.divide(e, safe)))
+    return ov_ops.select(
+        ov_ops.equal(du, g.const_like(0, e)), e, ov_ops.multiply(log_u, ov_ops.divide(e, safe))
+    )
 
 
 def _softplus(x):
@@ -108,8 +115,12 @@ _UNARY = {
     "relu": (ov_ops.relu, "same"),
     "relu6": (lambda x: ov_ops.clamp(x, 0.0, 6.0), "same"),
     "sigmoid": (ov_ops.sigmoid, "inexact"),
-    "sparse_sigmoid": (lambda x: ov_ops.clamp(
-        ov_ops.multiply(ov_ops.add(x, g.const_like(1, x)), g.const_like(0.5, x)), 0.0, 1.0), "inexact"),
+    "sparse_sigmoid": (
+        lambda x: ov_ops.clamp(
+            ov_ops.multiply(ov_ops.add(x, g.const_like(1, x)), g.const_like(0.5, x)), 0.0, 1.0
+        ),
+        "inexact",
+    ),
     "tanh": (ov_ops.tanh, "inexact"),
     "tanh_shrink": (lambda x: ov_ops.subtract(x, ov_ops.tanh(x)), "inexact"),
     "softplus": (_softplus, "inexact"),
@@ -119,7 +130,10 @@ _UNARY = {
     "log_sigmoid": (lambda x: ov_ops.negative(_softplus(g.out(ov_ops.negative(x)))), "inexact"),
     "hard_sigmoid": (ov_ops.hsigmoid, "inexact"),
     "hard_silu": (ov_ops.hswish, "inexact"),
-    "selu": (lambda x: ov_ops.selu(x, g.const_like(_SELU_ALPHA, x), g.const_like(_SELU_SCALE, x)), "inexact"),
+    "selu": (
+        lambda x: ov_ops.selu(x, g.const_like(_SELU_ALPHA, x), g.const_like(_SELU_SCALE, x)),
+        "inexact",
+    ),
     "hard_tanh": (lambda x: ov_ops.clamp(x, -1.0, 1.0), "inexact"),
 }
 
@@ -132,10 +146,18 @@ _leaky_relu_op = _activation("leaky_relu", lambda x, slope: ov_ops.prelu(x, g.co
 _elu_op = _activation("elu", lambda x, alpha: ov_ops.elu(x, alpha))
 _gelu_op = _activation("gelu", lambda x, mode: ov_ops.gelu(x, mode))
 _celu_op = _activation("celu", _celu)
-_hard_shrink_op = _activation("hard_shrink", lambda x, threshold: g.select(
-    ov_ops.greater(ov_ops.abs(x), g.const_like(threshold, x)), x, g.const_like(0, x)))
-_threshold_op = _activation("threshold", lambda x, threshold, default: g.select(
-    ov_ops.greater(x, g.const_like(threshold, x)), x, g.const_like(default, x)))
+_hard_shrink_op = _activation(
+    "hard_shrink",
+    lambda x, threshold: g.select(
+        ov_ops.greater(ov_ops.abs(x), g.const_like(threshold, x)), x, g.const_like(0, x)
+    ),
+)
+_threshold_op = _activation(
+    "threshold",
+    lambda x, threshold, default: g.select(
+        ov_ops.greater(x, g.const_like(threshold, x)), x, g.const_like(default, x)
+    ),
+)
 
 
 @register("nn")
@@ -188,10 +210,14 @@ def glu(x, axis=-1):
     x = to_tensor(x, op="glu")
     axis = g.normalize_axis(axis, x.ndim, "glu")
     if x.shape[axis] is not None and x.shape[axis] % 2:
-        raise ValueError(
-            f"`glu`: axis {axis} must have an even size, got shape {x.shape}"
-        )
-    return apply("nn.glu", _glu, [_as(x, dtypes.promote_inexact(x), "glu")], axis=axis, dtype=dtypes.promote_inexact(x))
+        raise ValueError(f"`glu`: axis {axis} must have an even size, got shape {x.shape}")
+    return apply(
+        "nn.glu",
+        _glu,
+        [_as(x, dtypes.promote_inexact(x), "glu")],
+        axis=axis,
+        dtype=dtypes.promote_inexact(x),
+    )
 
 
 def _softmax(x, *, axis, dtype, log):
@@ -300,11 +326,13 @@ def _pool(x, *, kind, n, channels_last, kernel, strides, pad):
     x = _to_first(x, n, channels_last)
     zeros = [0] * n
     if kind == "max":
-        y = ov_ops.max_pool(x, list(strides), [1] * n, zeros, zeros, list(kernel),
-                            auto_pad=pad).output(0)
+        y = ov_ops.max_pool(
+            x, list(strides), [1] * n, zeros, zeros, list(kernel), auto_pad=pad
+        ).output(0)
     else:
-        y = ov_ops.avg_pool(x, list(strides), zeros, zeros, list(kernel), exclude_pad=True,
-                            auto_pad=pad)
+        y = ov_ops.avg_pool(
+            x, list(strides), zeros, zeros, list(kernel), exclude_pad=True, auto_pad=pad
+        )
     return _to_last(y, n, channels_last)
 
 
@@ -317,9 +345,17 @@ def _pool_op(kind, inputs, pool_size, strides, padding, data_format):
     strides = kernel if strides is None else _spatial(strides, n, op, "strides")
     if dtypes.is_float(x.dtype) or kind == "average":
         x = _as(x, dtypes.promote_inexact(x), op)
-    return apply(f"nn.{op}", _pool, [x], kind=kind, n=n,
-                 channels_last=g.data_format(data_format) == "channels_last",
-                 kernel=kernel, strides=strides, pad=_auto_pad(padding, op))
+    return apply(
+        f"nn.{op}",
+        _pool,
+        [x],
+        kind=kind,
+        n=n,
+        channels_last=g.data_format(data_format) == "channels_last",
+        kernel=kernel,
+        strides=strides,
+        pad=_auto_pad(padding, op),
+    )
 
 
 @register("nn")
@@ -347,9 +383,15 @@ def _adaptive_op(kind, inputs, output_size, data_format):
     _check_rank(x, op)
     n = x.ndim - 2
     x = _as(x, dtypes.promote_inexact(x), op)
-    return apply(f"nn.{op}", _adaptive_pool, [x], kind=kind, n=n,
-                 channels_last=g.data_format(data_format) == "channels_last",
-                 size=_spatial(output_size, n, op, "output_size"))
+    return apply(
+        f"nn.{op}",
+        _adaptive_pool,
+        [x],
+        kind=kind,
+        n=n,
+        channels_last=g.data_format(data_format) == "channels_last",
+        size=_spatial(output_size, n, op, "output_size"),
+    )
 
 
 @register("nn")
@@ -379,10 +421,14 @@ def _grouped(w, groups):
 def _conv_nchw(x, w, n, strides, pad, dilations, groups):
     zeros = [0] * n
     if groups == 1:
-        return g.out(ov_ops.convolution(x, w, list(strides), zeros, zeros, list(dilations),
-                                        auto_pad=pad))
-    return g.out(ov_ops.group_convolution(x, _grouped(w, groups), list(strides), zeros, zeros,
-                                          list(dilations), auto_pad=pad))
+        return g.out(
+            ov_ops.convolution(x, w, list(strides), zeros, zeros, list(dilations), auto_pad=pad)
+        )
+    return g.out(
+        ov_ops.group_convolution(
+            x, _grouped(w, groups), list(strides), zeros, zeros, list(dilations), auto_pad=pad
+        )
+    )
 
 
 def _conv(x, kernel, *, n, channels_last, strides, pad, dilations, groups, dtype):
@@ -404,9 +450,14 @@ def _conv_args(op, inputs, kernel, strides, padding, data_format, dilation_rate)
     channels_last = g.data_format(data_format) == "channels_last"
     dtype = dtypes.promote(k) if dtypes.is_float(k.dtype) else dtypes.promote_inexact(x, k)
     x, k = _as(x, dtype, op), _as(k, dtype, op)
-    attrs = dict(n=n, channels_last=channels_last, pad=_auto_pad(padding, op),
-                 strides=_spatial(strides, n, op, "strides"),
-                 dilations=_spatial(dilation_rate, n, op, "dilation_rate"), dtype=dtype)
+    attrs = dict(
+        n=n,
+        channels_last=channels_last,
+        pad=_auto_pad(padding, op),
+        strides=_spatial(strides, n, op, "strides"),
+        dilations=_spatial(dilation_rate, n, op, "dilation_rate"),
+        dtype=dtype,
+    )
     return x, k, attrs
 
 
@@ -458,27 +509,36 @@ def _check_depthwise_channels(op, x, k, channels_last):
 
 
 @register("nn")
-def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
-                   dilation_rate=1):
-    x, k, attrs = _conv_args("depthwise_conv", inputs, kernel, strides, padding, data_format,
-                             dilation_rate)
+def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+    x, k, attrs = _conv_args(
+        "depthwise_conv", inputs, kernel, strides, padding, data_format, dilation_rate
+    )
     _check_depthwise_channels("depthwise_conv", x, k, attrs["channels_last"])
     return apply("nn.depthwise_conv", _depthwise, [x, k], **attrs)
 
 
 def _separable(x, dk, pk, *, n, channels_last, strides, pad, dilations, dtype):
     x = _to_first(g.cast(x, dtype), n, channels_last)
-    y = _depthwise(x, dk, n=n, channels_last=False, strides=strides, pad=pad,
-                   dilations=dilations, dtype=dtype)
+    y = _depthwise(
+        x, dk, n=n, channels_last=False, strides=strides, pad=pad, dilations=dilations, dtype=dtype
+    )
     w = _kernel_oi(g.cast(pk, dtype), n)
     return _to_last(_conv_nchw(y, w, n, [1] * n, "valid", [1] * n, 1), n, channels_last)
 
 
 @register("nn")
-def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, padding="valid",
-                   data_format=None, dilation_rate=1):
-    x, dk, attrs = _conv_args("separable_conv", inputs, depthwise_kernel, strides, padding,
-                              data_format, dilation_rate)
+def separable_conv(
+    inputs,
+    depthwise_kernel,
+    pointwise_kernel,
+    strides=1,
+    padding="valid",
+    data_format=None,
+    dilation_rate=1,
+):
+    x, dk, attrs = _conv_args(
+        "separable_conv", inputs, depthwise_kernel, strides, padding, data_format, dilation_rate
+    )
     pk = _as(pointwise_kernel, attrs["dtype"], "separable_conv")
     _check_depthwise_channels("separable_conv", x, dk, attrs["channels_last"])
     if pk.ndim != dk.ndim:
@@ -489,20 +549,35 @@ def separable_conv(inputs, depthwise_kernel, pointwise_kernel, strides=1, paddin
     return apply("nn.separable_conv", _separable, [x, dk, pk], **attrs)
 
 
-def _conv_transpose(x, kernel, *, n, channels_last, strides, dilations, pads_begin, pads_end,
-                    output_padding, dtype):
+def _conv_transpose(
+    x, kernel, *, n, channels_last, strides, dilations, pads_begin, pads_end, output_padding, dtype
+):
     x = _to_first(g.cast(x, dtype), n, channels_last)
     # Keras (*k, out, in) -> ConvolutionBackpropData (in, out, *k)
     w = g.transpose(g.cast(kernel, dtype), [n + 1, n, *range(n)])
     y = ov_ops.convolution_backprop_data(
-        x, w, list(strides), pads_begin=list(pads_begin), pads_end=list(pads_end),
-        dilations=list(dilations), auto_pad="explicit", output_padding=list(output_padding))
+        x,
+        w,
+        list(strides),
+        pads_begin=list(pads_begin),
+        pads_end=list(pads_end),
+        dilations=list(dilations),
+        auto_pad="explicit",
+        output_padding=list(output_padding),
+    )
     return _to_last(y, n, channels_last)
 
 
 @register("nn")
-def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=None,
-                   data_format=None, dilation_rate=1):
+def conv_transpose(
+    inputs,
+    kernel,
+    strides=1,
+    padding="valid",
+    output_padding=None,
+    data_format=None,
+    dilation_rate=1,
+):
     # lazy: keras loads keras_ov.backend, which loads this module
     from keras.src.backend.common.backend_utils import (
         compute_conv_transpose_padding_args_for_jax,
@@ -523,16 +598,28 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     # correlation; OpenVINO's "full" padding is dk - 1 per side, so it crops
     # (dk - 1 - left, dk - 1 - right) and grows the end by output_padding.
     jax_pads = compute_conv_transpose_padding_args_for_jax(
-        input_shape=x.shape, kernel_shape=k.shape, strides=attrs["strides"],
-        padding=padding, output_padding=output_padding, dilation_rate=attrs["dilations"])
+        input_shape=x.shape,
+        kernel_shape=k.shape,
+        strides=attrs["strides"],
+        padding=padding,
+        output_padding=output_padding,
+        dilation_rate=attrs["dilations"],
+    )
     begin, end, extra = [], [], []
     for (left, right), ks, d in zip(jax_pads, k.shape[:n], attrs["dilations"]):
         full = (ks - 1) * d
         begin.append(full - left)
         end.append(max(full - right, 0))
         extra.append(max(right - full, 0))
-    return apply(f"nn.{op}", _conv_transpose, [x, k], pads_begin=tuple(begin),
-                 pads_end=tuple(end), output_padding=tuple(extra), **attrs)
+    return apply(
+        f"nn.{op}",
+        _conv_transpose,
+        [x, k],
+        pads_begin=tuple(begin),
+        pads_end=tuple(end),
+        output_padding=tuple(extra),
+        **attrs,
+    )
 
 
 # -- encodings -------------------------------------------------------------------------
@@ -565,8 +652,15 @@ def multi_hot(x, num_classes, axis=-1, dtype=None, sparse=False):
     x, depth, dtype = _one_hot_args("multi_hot", x, num_classes, axis, dtype, sparse)
     axis = g.normalize_axis(axis, x.ndim + 1, "multi_hot")
     reduce_axis = 1 if x.ndim > 1 else 0
-    return apply("nn.multi_hot", _multi_hot, [x], depth=depth, axis=axis,
-                 reduce_axis=reduce_axis, dtype=dtype)
+    return apply(
+        "nn.multi_hot",
+        _multi_hot,
+        [x],
+        depth=depth,
+        axis=axis,
+        reduce_axis=reduce_axis,
+        dtype=dtype,
+    )
 
 
 # -- losses -------------------------------------------------------------------------------
@@ -589,8 +683,9 @@ def _log_probs(output, axis, from_logits, eps):
 def _categorical_ce(target, output, *, axis, from_logits, eps, dtype):
     target, output = g.cast(target, dtype), g.cast(output, dtype)
     logp = _log_probs(output, axis, from_logits, eps)
-    return g.out(ov_ops.negative(ov_ops.reduce_sum(ov_ops.multiply(target, logp),
-                                                   g.i64([axis]), False)))
+    return g.out(
+        ov_ops.negative(ov_ops.reduce_sum(ov_ops.multiply(target, logp), g.i64([axis]), False))
+    )
 
 
 @register("nn")
@@ -609,16 +704,24 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
         )
     axis = g.normalize_axis(axis, output.ndim, op)
     dtype = dtypes.promote_inexact(target, output)
-    return apply(f"nn.{op}", _categorical_ce, [_as(target, dtype, op), _as(output, dtype, op)],
-                 axis=axis, from_logits=bool(from_logits), eps=_epsilon(), dtype=dtype)
+    return apply(
+        f"nn.{op}",
+        _categorical_ce,
+        [_as(target, dtype, op), _as(output, dtype, op)],
+        axis=axis,
+        from_logits=bool(from_logits),
+        eps=_epsilon(),
+        dtype=dtype,
+    )
 
 
 def _sparse_ce(target, output, *, axis, depth, from_logits, eps, dtype):
     output = g.cast(output, dtype)
     hot = g.one_hot(target, depth=depth, axis=axis, dtype=dtype)
     logp = _log_probs(output, axis, from_logits, eps)
-    return g.out(ov_ops.negative(ov_ops.reduce_sum(ov_ops.multiply(hot, logp),
-                                                   g.i64([axis]), False)))
+    return g.out(
+        ov_ops.negative(ov_ops.reduce_sum(ov_ops.multiply(hot, logp), g.i64([axis]), False))
+    )
 
 
 @register("nn")
@@ -641,9 +744,16 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     if output.shape[axis] is None:
         raise ValueError(f"`{op}`: the class axis of `output` must have a static size")
     dtype = dtypes.promote_inexact(output)
-    return apply(f"nn.{op}", _sparse_ce, [target, _as(output, dtype, op)], axis=axis,
-                 depth=output.shape[axis], from_logits=bool(from_logits), eps=_epsilon(),
-                 dtype=dtype)
+    return apply(
+        f"nn.{op}",
+        _sparse_ce,
+        [target, _as(output, dtype, op)],
+        axis=axis,
+        depth=output.shape[axis],
+        from_logits=bool(from_logits),
+        eps=_epsilon(),
+        dtype=dtype,
+    )
 
 
 def _binary_ce(target, output, *, from_logits, eps, dtype):
@@ -655,9 +765,10 @@ def _binary_ce(target, output, *, from_logits, eps, dtype):
         neg = ov_ops.multiply(ov_ops.subtract(one, target), _softplus(output))
         return g.out(ov_ops.add(pos, neg))
     p = ov_ops.clamp(output, eps, 1.0 - eps)
-    bce = ov_ops.add(ov_ops.multiply(target, ov_ops.log(p)),
-                     ov_ops.multiply(ov_ops.subtract(one, target),
-                                     ov_ops.log(ov_ops.subtract(one, p))))
+    bce = ov_ops.add(
+        ov_ops.multiply(target, ov_ops.log(p)),
+        ov_ops.multiply(ov_ops.subtract(one, target), ov_ops.log(ov_ops.subtract(one, p))),
+    )
     return g.out(ov_ops.negative(bce))
 
 
@@ -671,8 +782,14 @@ def binary_crossentropy(target, output, from_logits=False):
             f"target.shape={target.shape}, output.shape={output.shape}"
         )
     dtype = dtypes.promote_inexact(target, output)
-    return apply(f"nn.{op}", _binary_ce, [_as(target, dtype, op), _as(output, dtype, op)],
-                 from_logits=bool(from_logits), eps=_epsilon(), dtype=dtype)
+    return apply(
+        f"nn.{op}",
+        _binary_ce,
+        [_as(target, dtype, op), _as(output, dtype, op)],
+        from_logits=bool(from_logits),
+        eps=_epsilon(),
+        dtype=dtype,
+    )
 
 
 # -- normalisation ---------------------------------------------------------------------------
@@ -703,8 +820,15 @@ def moments(x, axes, keepdims=False, synchronized=False):
     dtype = dtypes.promote_inexact(x)
     compute = "float32" if dtype in ("float16", "bfloat16") else dtype
     axes = g.normalize_axes(axes, x.ndim, "moments")
-    return apply("nn.moments", _moments, [_as(x, dtype, "moments")], axes=axes, keepdims=bool(keepdims),
-                 dtype=dtype, compute=compute)
+    return apply(
+        "nn.moments",
+        _moments,
+        [_as(x, dtype, "moments")],
+        axes=axes,
+        keepdims=bool(keepdims),
+        dtype=dtype,
+        compute=compute,
+    )
 
 
 def _batch_norm(x, mean, variance, *rest, axis, has_offset, has_scale, epsilon, dtype):
@@ -719,7 +843,9 @@ def _batch_norm(x, mean, variance, *rest, axis, has_offset, has_scale, epsilon, 
     offset = col(rest.pop(0)) if has_offset else None
     scale = col(rest.pop(0)) if has_scale else None
     x = g.cast(x, dtype)
-    inv = ov_ops.divide(g.const_like(1, x), ov_ops.sqrt(ov_ops.add(col(variance), g.const_like(epsilon, x))))
+    inv = ov_ops.divide(
+        g.const_like(1, x), ov_ops.sqrt(ov_ops.add(col(variance), g.const_like(epsilon, x)))
+    )
     if scale is not None:
         inv = ov_ops.multiply(inv, scale)
     res = ov_ops.multiply(ov_ops.negative(col(mean)), inv)
@@ -740,9 +866,16 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
         inputs.append(to_tensor(scale, op=op))
     axis = g.normalize_axis(axis, x.ndim, op)
     dtype = dtypes.promote_inexact(x, mean, variance)
-    return apply(f"nn.{op}", _batch_norm, [_as(t, dtype, op) for t in inputs], axis=axis,
-                 has_offset=offset is not None, has_scale=scale is not None,
-                 epsilon=float(epsilon), dtype=dtype)
+    return apply(
+        f"nn.{op}",
+        _batch_norm,
+        [_as(t, dtype, op) for t in inputs],
+        axis=axis,
+        has_offset=offset is not None,
+        has_scale=scale is not None,
+        epsilon=float(epsilon),
+        dtype=dtype,
+    )
 
 
 # -- metrics -------------------------------------------------------------------------------------
@@ -750,8 +883,9 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
 
 def _psnr(x1, x2, max_val, *, dtype):
     x1, x2, max_val = g.cast(x1, dtype), g.cast(x2, dtype), g.cast(max_val, dtype)
-    mse = ov_ops.reduce_mean(ov_ops.squared_difference(x1, x2),
-                             g.i64(list(range(g.rank(x1)))), False)
+    mse = ov_ops.reduce_mean(
+        ov_ops.squared_difference(x1, x2), g.i64(list(range(g.rank(x1)))), False
+    )
     ten_over_ln10 = g.const_like(10.0 / math.log(10.0), x1)
     db = ov_ops.subtract(ov_ops.multiply(g.const_like(2, x1), ov_ops.log(max_val)), ov_ops.log(mse))
     return g.out(ov_ops.multiply(ten_over_ln10, db))
@@ -766,8 +900,9 @@ def psnr(x1, x2, max_val):
         )
     dtype = dtypes.promote_inexact(x1, x2)
     max_val = _as(max_val, dtype, "psnr")
-    return apply("nn.psnr", _psnr, [_as(x1, dtype, "psnr"), _as(x2, dtype, "psnr"), max_val],
-                 dtype=dtype)
+    return apply(
+        "nn.psnr", _psnr, [_as(x1, dtype, "psnr"), _as(x2, dtype, "psnr"), max_val], dtype=dtype
+    )
 
 
 # -- attention ---------------------------------------------------------------------------------------
@@ -791,15 +926,26 @@ def _attention(q, k, v, *rest, has_bias, has_mask, is_causal, scale, soft_cap, d
     f32 = "float32" if dtype != "float64" else dtype
     q, k, v = (g.transpose(g.cast(t, f32), [0, 2, 1, 3]) for t in (q, k, v))
     if Kh != N:  # grouped-query attention: repeat each key/value head N/Kh times
-        k, v = (g.reshape(ov_ops.broadcast(
-            ov_ops.unsqueeze(t, g.i64(2)), g.i64([1, 1, N // Kh, 1, 1]),
-            broadcast_spec="BIDIRECTIONAL"),
-            [-1 if B is None else B, N, S, g.static_shape(t)[3]]) for t in (k, v))
+        k, v = (
+            g.reshape(
+                ov_ops.broadcast(
+                    ov_ops.unsqueeze(t, g.i64(2)),
+                    g.i64([1, 1, N // Kh, 1, 1]),
+                    broadcast_spec="BIDIRECTIONAL",
+                ),
+                [-1 if B is None else B, N, S, g.static_shape(t)[3]],
+            )
+            for t in (k, v)
+        )
     rest = list(rest)
     logits = ov_ops.multiply(ov_ops.matmul(q, k, False, True), g.const_like(scale, q))
     if soft_cap is not None:  # Keras: logits / (1 + |logits| / cap)
-        logits = ov_ops.divide(logits, ov_ops.add(g.const_like(1, q), ov_ops.divide(
-            ov_ops.abs(logits), g.const_like(soft_cap, q))))
+        logits = ov_ops.divide(
+            logits,
+            ov_ops.add(
+                g.const_like(1, q), ov_ops.divide(ov_ops.abs(logits), g.const_like(soft_cap, q))
+            ),
+        )
     if has_bias:
         logits = ov_ops.add(logits, g.cast(_grouped_mask(rest.pop(0), N), f32))
     keep = None
@@ -817,8 +963,17 @@ def _attention(q, k, v, *rest, has_bias, has_mask, is_causal, scale, soft_cap, d
 
 
 @register("nn")
-def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, is_causal=False,
-                          flash_attention=None, attn_logits_soft_cap=None):
+def dot_product_attention(
+    query,
+    key,
+    value,
+    bias=None,
+    mask=None,
+    scale=None,
+    is_causal=False,
+    flash_attention=None,
+    attn_logits_soft_cap=None,
+):
     op = "dot_product_attention"
     # `flash_attention` is a performance hint; OpenVINO picks its own SDPA kernel.
     q, k, v = (to_tensor(t, op=op) for t in (query, key, value))
@@ -830,9 +985,7 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
     dtype = dtypes.promote(q, k, v)
     N, Kh = q.shape[2], k.shape[2]
     if N is None or Kh is None or N % Kh:
-        raise ValueError(
-            f"`{op}`: query heads ({N}) must be a multiple of key/value heads ({Kh})"
-        )
+        raise ValueError(f"`{op}`: query heads ({N}) must be a multiple of key/value heads ({Kh})")
     inputs = [to_tensor(q, dtype, op=op), to_tensor(k, dtype, op=op), to_tensor(v, dtype, op=op)]
     if bias is not None:
         inputs.append(to_tensor(bias, dtype, op=op))
@@ -840,10 +993,17 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None, i
         inputs.append(to_tensor(mask, op=op))
     if scale is None:
         scale = 1.0 / math.sqrt(q.shape[-1])
-    return apply(f"nn.{op}", _attention, inputs, has_bias=bias is not None,
-                 has_mask=mask is not None, is_causal=bool(is_causal), scale=float(scale),
-                 soft_cap=None if attn_logits_soft_cap is None else float(attn_logits_soft_cap),
-                 dtype=dtype)
+    return apply(
+        f"nn.{op}",
+        _attention,
+        inputs,
+        has_bias=bias is not None,
+        has_mask=mask is not None,
+        is_causal=bool(is_causal),
+        scale=float(scale),
+        soft_cap=None if attn_logits_soft_cap is None else float(attn_logits_soft_cap),
+        dtype=dtype,
+    )
 
 
 # -- patches ---------------------------------------------------------------------------------------
@@ -870,10 +1030,15 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     x = to_tensor(input, op="unfold")
     if x.ndim != 4 or x.shape[1] is None:
         raise ValueError(f"`unfold`: input must be 4-D (N, C, H, W), got shape {x.shape}")
-    return apply("nn.unfold", _unfold, [x], kernel=_pair(kernel_size, "unfold", "kernel_size"),
-                 dilation=_pair(dilation, "unfold", "dilation"),
-                 padding=_pair(padding, "unfold", "padding"),
-                 stride=_pair(stride, "unfold", "stride"))
+    return apply(
+        "nn.unfold",
+        _unfold,
+        [x],
+        kernel=_pair(kernel_size, "unfold", "kernel_size"),
+        dilation=_pair(dilation, "unfold", "dilation"),
+        padding=_pair(padding, "unfold", "padding"),
+        stride=_pair(stride, "unfold", "stride"),
+    )
 
 
 def _fold(x, *, grid, kernel, dilation, padding, stride):
@@ -888,8 +1053,14 @@ def _fold(x, *, grid, kernel, dilation, padding, stride):
             for j in range(kw):
                 eye[ch * kh * kw + i * kw + j, ch, i, j] = 1
     y = ov_ops.convolution_backprop_data(
-        x, g.const(eye, g.dtype(x)), list(stride), pads_begin=list(padding),
-        pads_end=list(padding), dilations=list(dilation), auto_pad="explicit")
+        x,
+        g.const(eye, g.dtype(x)),
+        list(stride),
+        pads_begin=list(padding),
+        pads_end=list(padding),
+        dilations=list(dilation),
+        auto_pad="explicit",
+    )
     return g.out(y)
 
 
@@ -915,14 +1086,24 @@ def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise ValueError(
             f"`{op}`: expected {nh * nw} blocks for output_size {(oh, ow)}, got {x.shape[2]}"
         )
-    if (nh - 1) * sh + (kh - 1) * dh + 1 - 2 * ph != oh or (nw - 1) * sw + (kw - 1) * dw + 1 - 2 * pw != ow:
+    if (nh - 1) * sh + (kh - 1) * dh + 1 - 2 * ph != oh or (nw - 1) * sw + (
+        kw - 1
+    ) * dw + 1 - 2 * pw != ow:
         raise NotImplementedError(
             f"`{op}`: output_size {(oh, ow)} is not exactly covered by the blocks"
         )
     if not dtypes.is_float(x.dtype):
         x = to_tensor(x, dtypes.floatx(), op=op)
-    return apply(f"nn.{op}", _fold, [x], grid=(nh, nw), kernel=(kh, kw), dilation=(dh, dw),
-                 padding=(ph, pw), stride=(sh, sw))
+    return apply(
+        f"nn.{op}",
+        _fold,
+        [x],
+        grid=(nh, nw),
+        kernel=(kh, kw),
+        dilation=(dh, dw),
+        padding=(ph, pw),
+        stride=(sh, sw),
+    )
 
 
 def _depth_space(x, *, to_space, block, channels_last):
@@ -938,8 +1119,14 @@ def _depth_space_op(op, x, block_size, data_format, to_space):
     if x.ndim != 4:
         raise ValueError(f"`{op}`: input must be 4-D, got shape {x.shape}")
     channels_last = g.data_format(data_format) == "channels_last"
-    return apply(f"nn.{op}", _depth_space, [x], to_space=to_space, block=int(block_size),
-                 channels_last=channels_last)
+    return apply(
+        f"nn.{op}",
+        _depth_space,
+        [x],
+        to_space=to_space,
+        block=int(block_size),
+        channels_last=channels_last,
+    )
 
 
 @register("nn")

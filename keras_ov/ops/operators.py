@@ -25,17 +25,32 @@ def _unary(name):
 
 
 _BINARY = {
-    "add": "numpy.add", "sub": "numpy.subtract", "mul": "numpy.multiply",
-    "truediv": "numpy.true_divide", "floordiv": "numpy.floor_divide",
-    "mod": "numpy.mod", "pow": "numpy.power", "matmul": "numpy.matmul",
-    "and": "numpy.logical_and", "or": "numpy.logical_or", "xor": "numpy.logical_xor",
+    "add": "numpy.add",
+    "sub": "numpy.subtract",
+    "mul": "numpy.multiply",
+    "truediv": "numpy.true_divide",
+    "floordiv": "numpy.floor_divide",
+    "mod": "numpy.mod",
+    "pow": "numpy.power",
+    "matmul": "numpy.matmul",
+    "and": "numpy.logical_and",
+    "or": "numpy.logical_or",
+    "xor": "numpy.logical_xor",
 }
 _COMPARE = {
-    "eq": "numpy.equal", "ne": "numpy.not_equal", "lt": "numpy.less",
-    "le": "numpy.less_equal", "gt": "numpy.greater", "ge": "numpy.greater_equal",
+    "eq": "numpy.equal",
+    "ne": "numpy.not_equal",
+    "lt": "numpy.less",
+    "le": "numpy.less_equal",
+    "gt": "numpy.greater",
+    "ge": "numpy.greater_equal",
 }
-_UNARY = {"neg": "numpy.negative", "pos": "numpy.copy", "abs": "numpy.absolute",
-          "invert": "numpy.bitwise_invert"}
+_UNARY = {
+    "neg": "numpy.negative",
+    "pos": "numpy.copy",
+    "abs": "numpy.absolute",
+    "invert": "numpy.bitwise_invert",
+}
 
 for _name, _op in _BINARY.items():
     setattr(OVTensor, f"__{_name}__", _binary(_op))

@@ -101,7 +101,9 @@ def _normal01(seed, shape, stream):
     u1 = _uniform01(seed, shape, 2 * stream, open_low=True)
     u2 = _uniform01(seed, shape, 2 * stream + 1)
     r = ov_ops.sqrt(ov_ops.multiply(g.const(-2.0, "float32"), ov_ops.log(u1)))
-    return g.out(ov_ops.multiply(r, ov_ops.cos(ov_ops.multiply(u2, g.const(2 * math.pi, "float32")))))
+    return g.out(
+        ov_ops.multiply(r, ov_ops.cos(ov_ops.multiply(u2, g.const(2 * math.pi, "float32"))))
+    )
 
 
 def _static_shape(shape, op):
@@ -136,9 +138,7 @@ def _seed(seed, op):
 def _float_dtype_arg(dtype, op):
     dtype = dtypes.standardize(dtype or dtypes.floatx())
     if not dtypes.is_float(dtype):
-        raise ValueError(
-            f"`{op}`: `dtype` must be a floating point type, got dtype={dtype}"
-        )
+        raise ValueError(f"`{op}`: `dtype` must be a floating point type, got dtype={dtype}")
     return dtype
 
 
@@ -162,8 +162,9 @@ def _shape_tensor(spec, like):
     """``spec`` entries are ints, or None for "the same axis of ``like``"."""
     if None not in spec:
         return g.i64(list(spec))
-    return g.out(ov_ops.concat(
-        [g.dim(like, i) if d is None else g.i64([d]) for i, d in enumerate(spec)], 0))
+    return g.out(
+        ov_ops.concat([g.dim(like, i) if d is None else g.i64([d]) for i, d in enumerate(spec)], 0)
+    )
 
 
 def _noise(seed, *like, kind, spec, param):
@@ -186,8 +187,11 @@ def _noise(seed, *like, kind, spec, param):
     if kind == "keep":
         return g.out(ov_ops.greater_equal(_uniform01(seed, shape, 0), g.const(param, "float32")))
     if kind == "permutation":
-        return g.out(ov_ops.topk(_bits(seed, shape, 0), _count(shape), 0, "min", "value", "i32",
-                                 stable=True).output(1))
+        return g.out(
+            ov_ops.topk(
+                _bits(seed, shape, 0), _count(shape), 0, "min", "value", "i32", stable=True
+            ).output(1)
+        )
     raise ValueError(f"random: unknown noise kind {kind!r}")
 
 
@@ -222,8 +226,16 @@ def _draw_mapped(op, seed, kind, spec, mapping, params, dtype):
         z = _draw(op, seed, kind, spec)
         return apply(f"random.{mapping.__name__}", mapping, [z, *params], dtype=dtype)
     inputs, spec = _draw_inputs(op, seed, spec)
-    return apply(f"random.{kind}{mapping.__name__}", _mapped_noise, inputs + params, kind=kind,
-                 spec=spec, n_shape=len(inputs) - 1, mapping=mapping, dtype=dtype)
+    return apply(
+        f"random.{kind}{mapping.__name__}",
+        _mapped_noise,
+        inputs + params,
+        kind=kind,
+        spec=spec,
+        n_shape=len(inputs) - 1,
+        mapping=mapping,
+        dtype=dtype,
+    )
 
 
 def _affine(z, loc, scale, *, dtype):
@@ -244,15 +256,17 @@ def _lerp(u, lo, hi, *, dtype):
 @register("random")
 def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     dtype = _float_dtype_arg(dtype, "uniform")
-    return _draw_mapped("uniform", seed, "uniform", _static_shape(shape, "uniform"), _lerp,
-                        [minval, maxval], dtype)
+    return _draw_mapped(
+        "uniform", seed, "uniform", _static_shape(shape, "uniform"), _lerp, [minval, maxval], dtype
+    )
 
 
 @register("random")
 def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     dtype = _float_dtype_arg(dtype, "normal")
-    return _draw_mapped("normal", seed, "normal", _static_shape(shape, "normal"), _affine,
-                        [mean, stddev], dtype)
+    return _draw_mapped(
+        "normal", seed, "normal", _static_shape(shape, "normal"), _affine, [mean, stddev], dtype
+    )
 
 
 def _erfinv(x):
@@ -261,8 +275,16 @@ def _erfinv(x):
     w = ov_ops.negative(ov_ops.log(ov_ops.multiply(ov_ops.subtract(one, x), ov_ops.add(one, x))))
     w = ov_ops.subtract(w, g.const(2.5, "float32"))
     p = g.const(2.81022636e-08, "float32")
-    for c in (3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
-              -0.00125372503, -0.00417768164, 0.246640727, 1.50140941):
+    for c in (
+        3.43273939e-07,
+        -3.5233877e-06,
+        -4.39150654e-06,
+        0.00021858087,
+        -0.00125372503,
+        -0.00417768164,
+        0.246640727,
+        1.50140941,
+    ):
         p = ov_ops.add(g.const(c, "float32"), ov_ops.multiply(p, w))
     return g.out(ov_ops.multiply(p, x))
 
@@ -273,8 +295,10 @@ _ERF_SQRT2 = math.erf(math.sqrt(2.0))  # P(|z| < 2) for a standard normal
 def _truncated01(seed, shape):
     """Standard normals truncated to [-2, 2], by inverting the CDF."""
     u = _uniform01(seed, shape, 0, open_low=True)
-    x = ov_ops.multiply(ov_ops.subtract(ov_ops.multiply(u, g.const(2.0, "float32")),
-                                        g.const(1.0, "float32")), g.const(_ERF_SQRT2, "float32"))
+    x = ov_ops.multiply(
+        ov_ops.subtract(ov_ops.multiply(u, g.const(2.0, "float32")), g.const(1.0, "float32")),
+        g.const(_ERF_SQRT2, "float32"),
+    )
     z = ov_ops.multiply(_erfinv(g.out(x)), g.const(math.sqrt(2.0), "float32"))
     return g.out(ov_ops.clamp(z, -2.0, 2.0))
 
@@ -330,8 +354,9 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
             f"static class dimension, got shape {logits.shape}"
         )
     logits = _float32_param(logits, op)
-    gumbel = _draw(op, seed, "gumbel", (logits.shape[0], int(num_samples), logits.shape[1]),
-                   like=logits)
+    gumbel = _draw(
+        op, seed, "gumbel", (logits.shape[0], int(num_samples), logits.shape[1]), like=logits
+    )
     return apply(f"random.{op}", _argmax_noisy, [logits, gumbel], dtype=_int_dtype_arg(dtype, op))
 
 
@@ -394,18 +419,22 @@ def _gamma01(seed, alpha, shape, stream):
     v = ov_ops.add(one, ov_ops.multiply(c, x))
     v3 = ov_ops.multiply(ov_ops.multiply(v, v), v)
     log_v3 = ov_ops.log(ov_ops.maximum(v3, g.const(1e-30, "float32")))
-    bound = ov_ops.add(ov_ops.multiply(g.const(0.5, "float32"), ov_ops.multiply(x, x)),
-                       ov_ops.multiply(d, ov_ops.add(ov_ops.subtract(one, v3), log_v3)))
-    accept = ov_ops.logical_and(ov_ops.greater(v, g.const(0.0, "float32")),
-                                ov_ops.less(ov_ops.log(u), bound))
+    bound = ov_ops.add(
+        ov_ops.multiply(g.const(0.5, "float32"), ov_ops.multiply(x, x)),
+        ov_ops.multiply(d, ov_ops.add(ov_ops.subtract(one, v3), log_v3)),
+    )
+    accept = ov_ops.logical_and(
+        ov_ops.greater(v, g.const(0.0, "float32")), ov_ops.less(ov_ops.log(u), bound)
+    )
     # the first accepted proposal: the largest of accept * (k - i)
     ndim = g.static_shape(shape)[0]
     rank = g.const(np.arange(k, 0, -1).reshape([k] + [1] * ndim), "float32")
     weight = ov_ops.multiply(g.cast(g.out(accept), "float32"), rank)
     first = ov_ops.topk(weight, g.i64(1), 0, "max", "none", "i32").output(1)
     sample = ov_ops.squeeze(ov_ops.gather_elements(ov_ops.multiply(d, v3), first, 0), g.i64([0]))
-    boost = ov_ops.power(_uniform01(seed, shape, 3 * stream + 3, open_low=True),
-                         ov_ops.divide(one, alpha))
+    boost = ov_ops.power(
+        _uniform01(seed, shape, 3 * stream + 3, open_low=True), ov_ops.divide(one, alpha)
+    )
     return g.out(ov_ops.select(small, ov_ops.multiply(sample, boost), sample))
 
 
@@ -429,8 +458,12 @@ def _float32_param(value, op):
 @register("random")
 def gamma(shape, alpha, dtype=None, seed=None):
     dtype = _float_dtype_arg(dtype, "gamma")
-    x = apply("random.gamma", _gamma, [_seed(seed, "gamma"), _float32_param(alpha, "gamma")],
-              shape=_static_shape(shape, "gamma"))
+    x = apply(
+        "random.gamma",
+        _gamma,
+        [_seed(seed, "gamma"), _float32_param(alpha, "gamma")],
+        shape=_static_shape(shape, "gamma"),
+    )
     return apply("random.cast", _cast_to, [x], dtype=dtype)
 
 
@@ -438,8 +471,9 @@ def gamma(shape, alpha, dtype=None, seed=None):
 def beta(shape, alpha, beta, dtype=None, seed=None):
     dtype = _float_dtype_arg(dtype, "beta")
     a, b = _float32_param(alpha, "beta"), _float32_param(beta, "beta")
-    x = apply("random.beta", _gamma, [_seed(seed, "beta"), a, b],
-              shape=_static_shape(shape, "beta"))
+    x = apply(
+        "random.beta", _gamma, [_seed(seed, "beta"), a, b], shape=_static_shape(shape, "beta")
+    )
     return apply("random.cast", _cast_to, [x], dtype=dtype)
 
 
@@ -453,8 +487,10 @@ def _binomial(seed, counts, p, *, shape, max_count):
     p = g.broadcast_to_shape(p, shape)
     draws = _uniform01(seed, g.out(ov_ops.concat([shape, g.i64([max_count])], 0)), 0)
     trial = g.const(np.arange(max_count, dtype=np.float32), "float32")
-    hit = ov_ops.logical_and(ov_ops.less(draws, ov_ops.unsqueeze(p, g.i64(-1))),
-                             ov_ops.less(trial, ov_ops.unsqueeze(counts, g.i64(-1))))
+    hit = ov_ops.logical_and(
+        ov_ops.less(draws, ov_ops.unsqueeze(p, g.i64(-1))),
+        ov_ops.less(trial, ov_ops.unsqueeze(counts, g.i64(-1))),
+    )
     # float32 counts exactly up to 2**24 (checked by the caller)
     return g.out(ov_ops.reduce_sum(g.cast(g.out(hit), "float32"), g.i64([-1]), False))
 
@@ -475,6 +511,11 @@ def binomial(shape, counts, probabilities, dtype=None, seed=None):
             f"`{op}`: counts up to {max_count} over shape {shape} need more than "
             f"{_BINOMIAL_MAX_DRAWS} Bernoulli draws; not supported"
         )
-    x = apply(f"random.{op}", _binomial, [_seed(seed, op), counts, p], shape=shape,
-              max_count=max(max_count, 1))
+    x = apply(
+        f"random.{op}",
+        _binomial,
+        [_seed(seed, op), counts, p],
+        shape=shape,
+        max_count=max(max_count, 1),
+    )
     return apply("random.cast", _cast_to, [x], dtype=dtype)

@@ -29,7 +29,6 @@ from keras_ov.ops.registry import apply, register
 from keras_ov.ops.shape import take_last as _take_last
 from keras_ov.ops.skeletons import reduce, widen
 
-
 # -- graph helpers shared by reductions and sorting ---------------------------
 
 
@@ -228,7 +227,9 @@ def nanmean(x, axis=None, keepdims=False):
 
 @register("numpy")
 def all(x, axis=None, keepdims=False):
-    return reduce("all", x, axis, keepdims, ov_ops.reduce_logical_and, compute="bool", result="bool")
+    return reduce(
+        "all", x, axis, keepdims, ov_ops.reduce_logical_and, compute="bool", result="bool"
+    )
 
 
 @register("numpy")
@@ -291,13 +292,24 @@ def _extreme_op(name, kind, skip_nan=False, with_initial=False):
         x = _in_keras_dtype(x, name) if skip_nan else to_tensor(x, op=name)
         if initial is None:
             _check_nonempty(name, x, axis)
-        return reduce(name, x, axis, keepdims, None, compute=x.dtype, result=x.dtype,
-                      translator=_extreme_translator, kind=kind, skip_nan=skip_nan,
-                      initial=initial)
+        return reduce(
+            name,
+            x,
+            axis,
+            keepdims,
+            None,
+            compute=x.dtype,
+            result=x.dtype,
+            translator=_extreme_translator,
+            kind=kind,
+            skip_nan=skip_nan,
+            initial=initial,
+        )
 
     if with_initial:
         fn = op
     else:
+
         def fn(x, axis=None, keepdims=False):
             return op(x, axis, keepdims)
 
@@ -325,8 +337,9 @@ def ptp(x, axis=None, keepdims=False):
     if x.dtype == "bool":
         raise TypeError("`ptp` does not support boolean tensors (max - min is undefined)")
     _check_nonempty("ptp", x, axis)
-    return reduce("ptp", x, axis, keepdims, None, compute=x.dtype, result=x.dtype,
-                  translator=_ptp_translator)
+    return reduce(
+        "ptp", x, axis, keepdims, None, compute=x.dtype, result=x.dtype, translator=_ptp_translator
+    )
 
 
 # -- argmax, argmin ------------------------------------------------------------
@@ -372,8 +385,18 @@ def _arg_op(name, kind, skip_nan=False):
         if x.size == 0:
             raise ValueError(f"`{name}` of an empty tensor (shape {x.shape}) is undefined")
         compute = "int32" if x.dtype == "bool" else x.dtype
-        return reduce(name, x, axis, keepdims, None, compute=compute, result="int32",
-                      translator=_arg_translator, kind=kind, skip_nan=skip_nan)
+        return reduce(
+            name,
+            x,
+            axis,
+            keepdims,
+            None,
+            compute=compute,
+            result="int32",
+            translator=_arg_translator,
+            kind=kind,
+            skip_nan=skip_nan,
+        )
 
     op.__name__ = op.__qualname__ = name
     return register("numpy", name)(op)
@@ -409,8 +432,18 @@ def _spread_op(name, skip_nan, root):
     def op(x, axis=None, keepdims=False):
         x = to_tensor(x, op=name)
         compute, result = _float_dtypes(x.dtype)
-        return reduce(name, x, axis, keepdims, None, compute=compute, result=result,
-                      translator=_var_translator, skip_nan=skip_nan, root=root)
+        return reduce(
+            name,
+            x,
+            axis,
+            keepdims,
+            None,
+            compute=compute,
+            result=result,
+            translator=_var_translator,
+            skip_nan=skip_nan,
+            root=root,
+        )
 
     op.__name__ = op.__qualname__ = name
     return register("numpy", name)(op)
@@ -461,8 +494,18 @@ def average(x, axis=None, weights=None):
                 )
         others = (weights,)
     compute = dtypes.result_type(result, "float32")
-    return reduce("average", x, axis, False, None, compute=compute, result=result,
-                  translator=_average_translator, others=others, weight_axis=weight_axis)
+    return reduce(
+        "average",
+        x,
+        axis,
+        False,
+        None,
+        compute=compute,
+        result=result,
+        translator=_average_translator,
+        others=others,
+        weight_axis=weight_axis,
+    )
 
 
 # -- cumulative sums and products -----------------------------------------------
@@ -489,8 +532,15 @@ def _cumulative_op(name, kind, skip_nan=False):
             axis = g.normalize_axis(axis, x.ndim, name)
         if x.ndim == 0:
             axis = None
-        return apply(name, _cumulative_translator, [x], axis=axis, kind=kind,
-                     skip_nan=skip_nan, result=result)
+        return apply(
+            name,
+            _cumulative_translator,
+            [x],
+            axis=axis,
+            kind=kind,
+            skip_nan=skip_nan,
+            result=result,
+        )
 
     op.__name__ = op.__qualname__ = name
     return register("numpy", name)(op)
@@ -561,8 +611,9 @@ def _positions(pos, method):
     return lo, hi, half  # midpoint
 
 
-def _quantile_translator(x, q, *, axes, keepdims, compute, result, method, skip_nan,
-                         scalar_q, percent):
+def _quantile_translator(
+    x, q, *, axes, keepdims, compute, result, method, skip_nan, scalar_q, percent
+):
     x = g.cast(x, compute)
     q = g.cast(q, compute)
     if percent:
@@ -579,8 +630,9 @@ def _quantile_translator(x, q, *, axes, keepdims, compute, result, method, skip_
 
     nan = isnan(x)
     n = scalar_dim(x, last)
-    ordered = ov_ops.topk(g.select(nan, g.const(np.inf, compute), x), n, last, "min",
-                          "value", "i32", stable=True).output(0)
+    ordered = ov_ops.topk(
+        g.select(nan, g.const(np.inf, compute), x), n, last, "min", "value", "i32", stable=True
+    ).output(0)
     if skip_nan:
         valid = ov_ops.reduce_sum(g.cast(ov_ops.logical_not(nan), compute), g.i64([last]), True)
         undefined = ov_ops.equal(valid, g.const(0, compute))
@@ -622,9 +674,21 @@ def _quantile(name, x, q, axis, method, keepdims, skip_nan, percent):
     compute = dtypes.result_type(result, "float32")
     if isinstance(axis, list):
         axis = tuple(axis)
-    return reduce(name, x, axis, keepdims, None, compute=compute, result=result,
-                  translator=_quantile_translator, others=(q,), method=method,
-                  skip_nan=skip_nan, scalar_q=q.ndim == 0, percent=percent)
+    return reduce(
+        name,
+        x,
+        axis,
+        keepdims,
+        None,
+        compute=compute,
+        result=result,
+        translator=_quantile_translator,
+        others=(q,),
+        method=method,
+        skip_nan=skip_nan,
+        scalar_q=q.ndim == 0,
+        percent=percent,
+    )
 
 
 @register("numpy")
@@ -668,7 +732,9 @@ def _corrcoef_translator(x, *, axes, keepdims, compute, result):
     centred = g.out(ov_ops.subtract(x, reduce_mean(x, g.i64([1]), True)))
     cov = ov_ops.matmul(centred, centred, False, True)
     scale = ov_ops.sqrt(ov_ops.reduce_sum(ov_ops.multiply(centred, centred), g.i64([1]), False))
-    outer = ov_ops.multiply(ov_ops.unsqueeze(scale, g.i64([1])), ov_ops.unsqueeze(scale, g.i64([0])))
+    outer = ov_ops.multiply(
+        ov_ops.unsqueeze(scale, g.i64([1])), ov_ops.unsqueeze(scale, g.i64([0]))
+    )
     out = g.out(ov_ops.clamp(ov_ops.divide(cov, outer), -1.0, 1.0))
     if vector or g.static_shape(x)[0] == 1:  # one variable: a scalar, as NumPy's
         out = g.reshape(out, [])
@@ -681,8 +747,16 @@ def corrcoef(x):
     if x.ndim not in (1, 2):
         raise ValueError(f"`corrcoef` expects a 1-D or 2-D tensor, got shape {x.shape}")
     compute, result = _float_dtypes(x.dtype)
-    return reduce("corrcoef", x, (), False, None, compute=compute, result=result,
-                  translator=_corrcoef_translator)
+    return reduce(
+        "corrcoef",
+        x,
+        (),
+        False,
+        None,
+        compute=compute,
+        result=result,
+        translator=_corrcoef_translator,
+    )
 
 
 def _ends(x, axis):
@@ -734,5 +808,15 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
             )
         result = dtypes.result_type(y.dtype, spacing.dtype, float)
     compute = dtypes.result_type(result, "float32")
-    return reduce("trapezoid", y, axis, False, None, compute=compute, result=result,
-                  translator=_trapezoid_translator, others=(spacing,), along=along)
+    return reduce(
+        "trapezoid",
+        y,
+        axis,
+        False,
+        None,
+        compute=compute,
+        result=result,
+        translator=_trapezoid_translator,
+        others=(spacing,),
+        along=along,
+    )

@@ -72,7 +72,7 @@ def host_path(op, reason):
 
 def namespace(ns):
     prefix = ns + "."
-    return {k[len(prefix):]: v for k, v in REGISTRY.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in REGISTRY.items() if k.startswith(prefix)}
 
 
 def freeze(value):

@@ -32,9 +32,19 @@ def _expand_like(mask_t, x):
     return mask_t
 
 
-def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None,
-        unroll=False, input_length=None, time_major=False, zero_output_for_mask=False,
-        return_all_outputs=True):
+def rnn(
+    step_function,
+    inputs,
+    initial_states,
+    go_backwards=False,
+    mask=None,
+    constants=None,
+    unroll=False,
+    input_length=None,
+    time_major=False,
+    zero_output_for_mask=False,
+    return_all_outputs=True,
+):
     inputs = tree.map_structure(lambda t: to_tensor(t, op="rnn"), inputs)
     if not time_major:
         inputs = tree.map_structure(_swap_batch_time, inputs)
@@ -72,8 +82,10 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
                 m = masks[i]
                 prev = outputs[-1] if outputs else creation.zeros_like(output)
                 output = where(_expand_like(m, output), output, prev)
-                flat_new = [where(_expand_like(m, n), n, s)
-                            for s, n in zip(tree.flatten(states), tree.flatten(new_states))]
+                flat_new = [
+                    where(_expand_like(m, n), n, s)
+                    for s, n in zip(tree.flatten(states), tree.flatten(new_states))
+                ]
                 new_states = tree.pack_sequence_as(states, flat_new)
             states = tuple(new_states) if isinstance(new_states, (list, tuple)) else new_states
             outputs.append(output)
@@ -92,7 +104,9 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
                 output = where(_expand_like(is_masked, output), held, output)
                 new_states = tree.map_structure(
                     lambda s, n: where(_expand_like(is_masked, n), s, n),  # noqa: B023  (called at once)
-                    states, new_states)
+                    states,
+                    new_states,
+                )
             states = new_states
             outputs.append(output)
 

@@ -81,8 +81,9 @@ def take_last(x, index, check=True):
     valid = None
     if check:
         index = g.select(ov_ops.less(index, g.i32(0)), ov_ops.add(index, n), index)
-        valid = g.out(ov_ops.logical_and(ov_ops.greater_equal(index, g.i32(0)),
-                                         ov_ops.less(index, n)))
+        valid = g.out(
+            ov_ops.logical_and(ov_ops.greater_equal(index, g.i32(0)), ov_ops.less(index, n))
+        )
         index = g.select(valid, index, g.i32(0))
     y = gather(g.reshape(x, [-1]), g.out(ov_ops.add(index, offsets)), 0)
     return y if valid is None else g.select(valid, y, g.const(0, g.dtype(y)))
@@ -200,7 +201,9 @@ def reshape(x, newshape):
         shape = tuple(-1 if d is None else d for d in shape)
     if None in shape:
         if len(shape) != x.ndim:
-            raise ValueError(f"`reshape`: `None` in new shape {shape} needs a rank-{len(shape)} input")
+            raise ValueError(
+                f"`reshape`: `None` in new shape {shape} needs a rank-{len(shape)} input"
+            )
         return apply("numpy.reshape_dynamic", _reshape_dynamic, [x], shape=shape)
     if x.shape == shape:
         return x
@@ -225,8 +228,7 @@ def squeeze(x, axis=None):
         for a in axes:
             if x.shape[a] not in (1, None):
                 raise ValueError(
-                    f"`squeeze`: cannot squeeze axis {a} of size {x.shape[a]} "
-                    f"(shape {x.shape})"
+                    f"`squeeze`: cannot squeeze axis {a} of size {x.shape[a]} (shape {x.shape})"
                 )
     if not axes:
         return x
@@ -299,7 +301,11 @@ def _broadcast_to(x, shape):
 @register("numpy")
 def broadcast_to(x, shape):
     x = to_tensor(x, op="broadcast_to")
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else static_ints(shape, "broadcast_to", "`shape`")
+    shape = (
+        (shape,)
+        if isinstance(shape, (int, np.integer))
+        else static_ints(shape, "broadcast_to", "`shape`")
+    )
     if len(shape) < x.ndim or any(
         s not in (1, None, t) for s, t in zip(x.shape[::-1], shape[::-1])
     ):
@@ -421,8 +427,15 @@ def _do_split(x, indices_or_sections, axis, op, even):
     axis = _axis(axis, x.ndim, op)
     lengths = _split_lengths(x, indices_or_sections, axis, op, even)
     if lengths is None:  # dynamic axis, even sections
-        return list(apply(f"numpy.{op}_sections", _split_sections, [x], axis=axis,
-                          sections=int(indices_or_sections)))
+        return list(
+            apply(
+                f"numpy.{op}_sections",
+                _split_sections,
+                [x],
+                axis=axis,
+                sections=int(indices_or_sections),
+            )
+        )
     if len(lengths) == 1:
         return [x]
     return list(apply("numpy.split", _split, [x], axis=axis, lengths=lengths))
@@ -468,8 +481,9 @@ def reverse(x, axes):
     if not axes:
         return x
     n = len(axes)
-    return g.out(ov_ops.slice(x, g.i64([-1] * n), g.i64([-(2**63)] * n),
-                              g.i64([-1] * n), g.i64(list(axes))))
+    return g.out(
+        ov_ops.slice(x, g.i64([-1] * n), g.i64([-(2**63)] * n), g.i64([-1] * n), g.i64(list(axes)))
+    )
 
 
 @register("numpy")
@@ -559,7 +573,11 @@ def _tile(x, *, repeats):
 @register("numpy")
 def tile(x, repeats):
     x = to_tensor(x, op="tile")
-    reps = (int(repeats),) if isinstance(repeats, (int, np.integer)) else static_ints(repeats, "tile", "`repeats`")
+    reps = (
+        (int(repeats),)
+        if isinstance(repeats, (int, np.integer))
+        else static_ints(repeats, "tile", "`repeats`")
+    )
     if any(r < 0 for r in reps):
         raise ValueError(f"`tile`: repeats must be non-negative, got {reps}")
     return apply("numpy.tile", _tile, [x], repeats=reps)
@@ -568,16 +586,31 @@ def tile(x, repeats):
 def _repeat_int(x, *, axis, count):
     shape = g.shape_of(x)
     y = g.unsqueeze_axes(x, (axis + 1,))
-    target = g.out(ov_ops.concat([g.out(ov_ops.slice(shape, g.i64([0]), g.i64([axis + 1]), g.i64([1]))),
-                                  g.i64([count]),
-                                  g.out(ov_ops.slice(shape, g.i64([axis + 1]), g.i64([2**62]), g.i64([1])))], 0))
+    target = g.out(
+        ov_ops.concat(
+            [
+                g.out(ov_ops.slice(shape, g.i64([0]), g.i64([axis + 1]), g.i64([1]))),
+                g.i64([count]),
+                g.out(ov_ops.slice(shape, g.i64([axis + 1]), g.i64([2**62]), g.i64([1]))),
+            ],
+            0,
+        )
+    )
     y = g.broadcast_to_shape(y, target)
     # (not -1: that cannot be inferred when another dim is 0)
-    along = ov_ops.multiply(ov_ops.slice(shape, g.i64([axis]), g.i64([axis + 1]), g.i64([1])),
-                            g.i64([count]))
-    merged = g.out(ov_ops.concat([g.out(ov_ops.slice(shape, g.i64([0]), g.i64([axis]), g.i64([1]))),
-                                  g.out(along),
-                                  g.out(ov_ops.slice(shape, g.i64([axis + 1]), g.i64([2**62]), g.i64([1])))], 0))
+    along = ov_ops.multiply(
+        ov_ops.slice(shape, g.i64([axis]), g.i64([axis + 1]), g.i64([1])), g.i64([count])
+    )
+    merged = g.out(
+        ov_ops.concat(
+            [
+                g.out(ov_ops.slice(shape, g.i64([0]), g.i64([axis]), g.i64([1]))),
+                g.out(along),
+                g.out(ov_ops.slice(shape, g.i64([axis + 1]), g.i64([2**62]), g.i64([1]))),
+            ],
+            0,
+        )
+    )
     return g.reshape_to(y, merged)
 
 
@@ -588,8 +621,9 @@ def _repeat_each(x, repeats, *, axis):
     it = g.dtype(r)
     i = arange_of(g.shape_of(r), it)
     upper = ov_ops.less_equal(g.unsqueeze_axes(i, (1,)), g.unsqueeze_axes(i, (0,)))
-    csum = ov_ops.reduce_sum(ov_ops.multiply(g.cast(g.out(upper), it), g.unsqueeze_axes(r, (1,))),
-                             g.i64([0]), False)
+    csum = ov_ops.reduce_sum(
+        ov_ops.multiply(g.cast(g.out(upper), it), g.unsqueeze_axes(r, (1,))), g.i64([0]), False
+    )
     total = g.out(ov_ops.reduce_sum(r, g.i64([0]), True))
     j = arange_of(total, it)
     below = ov_ops.less_equal(g.unsqueeze_axes(g.out(csum), (0,)), g.unsqueeze_axes(j, (1,)))
@@ -631,19 +665,30 @@ def _pad(x, *value, begins, ends, mode, fill=None):
     # A runtime pad value: the CPU plugin ignores a non-constant pad value,
     # so pad with zeros and select the value where a padded mask is False.
     zero = g.const(0, g.dtype(x))
-    inside = ov_ops.pad(g.broadcast_to_shape(g.const(True, "bool"), g.shape_of(x)), *pads,
-                        "constant", g.const(False, "bool"))
+    inside = ov_ops.pad(
+        g.broadcast_to_shape(g.const(True, "bool"), g.shape_of(x)),
+        *pads,
+        "constant",
+        g.const(False, "bool"),
+    )
     return g.select(g.out(inside), g.out(ov_ops.pad(x, *pads, "constant", zero)), value[0])
 
 
-_PAD_MODES = {"constant": "constant", "edge": "edge", "reflect": "reflect", "symmetric": "symmetric"}
+_PAD_MODES = {
+    "constant": "constant",
+    "edge": "edge",
+    "reflect": "reflect",
+    "symmetric": "symmetric",
+}
 
 
 @register("numpy")
 def pad(x, pad_width, mode="constant", constant_values=None):
     x = to_tensor(x, op="pad")
     if mode not in _PAD_MODES:
-        raise NotImplementedError(f"`pad`: mode {mode!r} is not supported (use one of {sorted(_PAD_MODES)})")
+        raise NotImplementedError(
+            f"`pad`: mode {mode!r} is not supported (use one of {sorted(_PAD_MODES)})"
+        )
     if constant_values is not None and mode != "constant":
         raise ValueError(
             "`pad`: Argument `constant_values` can only be provided when "
@@ -652,7 +697,9 @@ def pad(x, pad_width, mode="constant", constant_values=None):
     try:
         widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
     except ValueError:
-        raise ValueError(f"`pad`: `pad_width` {pad_width!r} does not fit a tensor of rank {x.ndim}") from None
+        raise ValueError(
+            f"`pad`: `pad_width` {pad_width!r} does not fit a tensor of rank {x.ndim}"
+        ) from None
     if (widths < 0).any():
         raise ValueError(f"`pad`: `pad_width` must be non-negative, got {pad_width!r}")
     begins, ends = tuple(int(v) for v in widths[:, 0]), tuple(int(v) for v in widths[:, 1])
@@ -672,19 +719,27 @@ def pad(x, pad_width, mode="constant", constant_values=None):
             inputs.append(value)
         else:
             fill = value.data.item()
-    return apply("numpy.pad", _pad, inputs, begins=begins, ends=ends, mode=_PAD_MODES[mode], fill=fill)
+    return apply(
+        "numpy.pad", _pad, inputs, begins=begins, ends=ends, mode=_PAD_MODES[mode], fill=fill
+    )
 
 
 # -- trivia ------------------------------------------------------------------
 
 
 for _name in ("numpy.reshape", "numpy.ravel", "numpy.expand_dims", "numpy.squeeze"):
-    host_path(_name, "on eager input the OpenVINO graph is built (and its shape inferred) "
-              "but not run: a graph that only reshapes moves no data, so the result "
-              "is the input's bytes under the new shape (execute.ViewExecutable); "
-              "symbolic input keeps the graph")
-host_path("numpy.view", "OpenVINO has no bitcast op; `view` reinterprets the bytes "
-          "of a concrete tensor as a zero-copy NumPy view (no computation)")
+    host_path(
+        _name,
+        "on eager input the OpenVINO graph is built (and its shape inferred) "
+        "but not run: a graph that only reshapes moves no data, so the result "
+        "is the input's bytes under the new shape (execute.ViewExecutable); "
+        "symbolic input keeps the graph",
+    )
+host_path(
+    "numpy.view",
+    "OpenVINO has no bitcast op; `view` reinterprets the bytes "
+    "of a concrete tensor as a zero-copy NumPy view (no computation)",
+)
 
 
 @register("numpy")
@@ -694,12 +749,16 @@ def view(x, dtype=None):
         return x
     dtype = dtypes.standardize(dtype)
     if x.is_symbolic:
-        raise NotImplementedError("`view`: a symbolic tensor cannot be reinterpreted (OpenVINO has no bitcast)")
+        raise NotImplementedError(
+            "`view`: a symbolic tensor cannot be reinterpreted (OpenVINO has no bitcast)"
+        )
     data = x.data
     try:
         out = data.view(dtypes.to_numpy(dtype))
     except ValueError as e:
-        raise ValueError(f"`view`: cannot view a tensor of shape {x.shape} and dtype {x.dtype} as {dtype}: {e}") from None
+        raise ValueError(
+            f"`view`: cannot view a tensor of shape {x.shape} and dtype {x.dtype} as {dtype}: {e}"
+        ) from None
     return OVTensor(out, dtype=dtype)
 
 

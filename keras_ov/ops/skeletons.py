@@ -69,8 +69,9 @@ def unary(name, fn, rule="numeric", namespace="numpy", result=None, compute=None
     return register(namespace, name)(op)
 
 
-def binary(name, fn, rule="numeric", namespace="numpy", result=None, compute=None,
-           params=("x1", "x2")):
+def binary(
+    name, fn, rule="numeric", namespace="numpy", result=None, compute=None, params=("x1", "x2")
+):
     """Register a two-input broadcasting element-wise op (``params``: Keras's
     names for its two arguments)."""
     translator = _elementwise(fn)
@@ -82,8 +83,9 @@ def binary(name, fn, rule="numeric", namespace="numpy", result=None, compute=Non
         _check_broadcast(name, a.shape, b.shape)
         c = _resolve(compute, dt)
         r = _resolve(result, dt)
-        return apply(f"{namespace}.{name}", translator, [_settle(a, c), _settle(b, c)],
-                     compute=c, result=r)
+        return apply(
+            f"{namespace}.{name}", translator, [_settle(a, c), _settle(b, c)], compute=c, result=r
+        )
 
     op.__name__ = name
     op.__qualname__ = name
@@ -98,8 +100,7 @@ def _check_broadcast(op, a, b):
     for da, db in zip(reversed(a), reversed(b)):
         if da is not None and db is not None and da != db and da != 1 and db != 1:
             raise ValueError(
-                f"keras-ov: `{op}` cannot broadcast shapes {tuple(a)} and {tuple(b)} "
-                "together"
+                f"keras-ov: `{op}` cannot broadcast shapes {tuple(a)} and {tuple(b)} together"
             )
 
 
@@ -143,8 +144,24 @@ def reduce(name, x, axis, keepdims, fn, compute, result, translator=None, others
     x = to_tensor(x, op=name)
     axes = g.normalize_axes(axis, x.ndim, name)
     if translator is None:
-        return apply(name, _reduce_translator, [x], fn=fn, axes=axes,
-                     keepdims=bool(keepdims), compute=compute, result=result)
+        return apply(
+            name,
+            _reduce_translator,
+            [x],
+            fn=fn,
+            axes=axes,
+            keepdims=bool(keepdims),
+            compute=compute,
+            result=result,
+        )
     inputs = [x] + [to_tensor(o, op=name) for o in others]
-    return apply(name, translator, inputs, axes=axes, keepdims=bool(keepdims),
-                 compute=compute, result=result, **attrs)
+    return apply(
+        name,
+        translator,
+        inputs,
+        axes=axes,
+        keepdims=bool(keepdims),
+        compute=compute,
+        result=result,
+        **attrs,
+    )

@@ -23,7 +23,9 @@ from keras_ov.ops.graph import ov_ops
 from keras_ov.ops.reduction import isnan, scalar_dim, scan, take_last
 from keras_ov.ops.registry import apply, host_path, register
 
-_END = np.iinfo(np.int32).max  # "to the end" in slices (an int64 bound would force the reference executor)
+_END = np.iinfo(
+    np.int32
+).max  # "to the end" in slices (an int64 bound would force the reference executor)
 
 
 def _sort_key(x):
@@ -91,8 +93,9 @@ def sort(x, axis=-1):
 @register("numpy")
 def argsort(x, axis=-1):
     x = to_tensor(x, op="argsort")
-    return apply("argsort", _sort_translator, [x], axis=_axis_arg("argsort", x, axis),
-                 want="indices")
+    return apply(
+        "argsort", _sort_translator, [x], axis=_axis_arg("argsort", x, axis), want="indices"
+    )
 
 
 @register("numpy")
@@ -152,15 +155,22 @@ def searchsorted(sorted_sequence, values, side="left"):
         )
     if side not in ("left", "right"):
         raise ValueError(f"`searchsorted`: side must be 'left' or 'right', got {side!r}")
-    return apply("searchsorted", _searchsorted_translator, [sequence, values],
-                 right=side == "right", compute=_search_dtype(sequence, values))
+    return apply(
+        "searchsorted",
+        _searchsorted_translator,
+        [sequence, values],
+        right=side == "right",
+        compute=_search_dtype(sequence, values),
+    )
 
 
 def _digitize_translator(x, bins, *, compute):
     x, bins = g.cast(x, compute), g.cast(bins, compute)
     rising = search(bins, x, right=True)
     reversed_bins = ov_ops.slice(bins, g.i64([-1]), g.i64([-_END]), g.i64([-1]), g.i64([0]))
-    falling = ov_ops.subtract(g.cast(g.dim(bins, 0), "int32"), search(g.out(reversed_bins), x, right=True))
+    falling = ov_ops.subtract(
+        g.cast(g.dim(bins, 0), "int32"), search(g.out(reversed_bins), x, right=True)
+    )
     first, final = (ov_ops.gather(bins, g.i64(i), g.i64(0)) for i in (0, -1))
     return g.select(ov_ops.greater(first, final), falling, rising)
 
@@ -266,10 +276,14 @@ def _histogram_translator(x, *, bins, bounds, compute, result):
 def histogram(x, bins=10, range=None):
     x = to_tensor(x, op="histogram")
     if not isinstance(bins, (int, np.integer)) or isinstance(bins, bool) or bins < 0:
-        raise ValueError(f"`histogram`: Argument `bins` should be a non-negative integer, got {bins!r}")
+        raise ValueError(
+            f"`histogram`: Argument `bins` should be a non-negative integer, got {bins!r}"
+        )
     if range is not None:
         if len(range) != 2:
-            raise ValueError(f"`histogram`: Argument `range` must be a tuple of two elements, got {range!r}")
+            raise ValueError(
+                f"`histogram`: Argument `range` must be a tuple of two elements, got {range!r}"
+            )
         if range[1] <= range[0]:
             raise ValueError(
                 f"`histogram`: The second element of `range` must be greater than the first, got {range!r}"
@@ -279,8 +293,15 @@ def histogram(x, bins=10, range=None):
         raise ValueError(f"`histogram`: Input tensor must be 1-dimensional, got shape {x.shape}")
     result = dtypes.promote_inexact(x)
     compute = dtypes.result_type(result, "float32")
-    return apply("histogram", _histogram_translator, [x], bins=int(bins), bounds=range,
-                 compute=compute, result=result)
+    return apply(
+        "histogram",
+        _histogram_translator,
+        [x],
+        bins=int(bins),
+        bounds=range,
+        compute=compute,
+        result=result,
+    )
 
 
 # -- unique ------------------------------------------------------------------------
@@ -317,33 +338,48 @@ def _unique_translator(x, *, axis, size, fill_value, outputs):
         step = ov_ops.topk(key, n, 0, "min", "value", "i32", stable=True).output(1)
         order = g.out(ov_ops.gather(order, step, g.i64(0)))
     ordered = g.out(ov_ops.gather(rows, order, g.i64(0)))
-    previous = ov_ops.concat([
-        ov_ops.slice(ordered, g.i64([0]), g.i64([1]), g.i64([1])),
-        ov_ops.slice(ordered, g.i64([0]), g.i64([-1]), g.i64([1])),
-    ], 0)
+    previous = ov_ops.concat(
+        [
+            ov_ops.slice(ordered, g.i64([0]), g.i64([1]), g.i64([1])),
+            ov_ops.slice(ordered, g.i64([0]), g.i64([-1]), g.i64([1])),
+        ],
+        0,
+    )
     differs = ov_ops.reduce_logical_or(ov_ops.not_equal(ordered, previous), g.i64([1]), False)
     starts_mask = ov_ops.logical_or(differs, ov_ops.equal(_positions(n), g.i32(0)))
     starts = g.squeeze_axes(g.out(ov_ops.non_zero(starts_mask, "i32")), [0])
 
     values = g.out(ov_ops.gather(ordered, starts, g.i64(0)))
     index = g.out(ov_ops.gather(order, starts, g.i64(0)))
-    ends = ov_ops.concat([ov_ops.slice(starts, g.i64([1]), g.i64([_END]), g.i64([1])),
-                          g.cast(g.reshape(n, [1]), "int32")], 0)
+    ends = ov_ops.concat(
+        [
+            ov_ops.slice(starts, g.i64([1]), g.i64([_END]), g.i64([1])),
+            g.cast(g.reshape(n, [1]), "int32"),
+        ],
+        0,
+    )
     counts = g.out(ov_ops.subtract(ends, starts))
     group = scan(g.cast(starts_mask, "int32"), 0, "sum", exact=wide)
     group = ov_ops.subtract(group, g.i32(1))
-    inverse = g.out(ov_ops.scatter_elements_update(
-        g.broadcast_to_shape(g.i32(0), g.reshape(n, [1])), order, group, g.i64(0)))
+    inverse = g.out(
+        ov_ops.scatter_elements_update(
+            g.broadcast_to_shape(g.i32(0), g.reshape(n, [1])), order, group, g.i64(0)
+        )
+    )
     if axis is None:
         values = g.reshape(values, [-1])
         inverse = g.reshape(inverse, list(shape)) if None not in shape else inverse
     else:
-        values = g.reshape_to(values, g.out(ov_ops.concat(
-            [g.i64([-1]), g.i64(list(shape[1:]))], 0)))
+        values = g.reshape_to(
+            values, g.out(ov_ops.concat([g.i64([-1]), g.i64(list(shape[1:]))], 0))
+        )
 
     if size is not None:
-        fill = g.const(fill_value, dt) if fill_value is not None else g.out(
-            ov_ops.reduce_min(values, g.i64(list(range(g.rank(values)))), False))
+        fill = (
+            g.const(fill_value, dt)
+            if fill_value is not None
+            else g.out(ov_ops.reduce_min(values, g.i64(list(range(g.rank(values)))), False))
+        )
         values = _pad_to(values, size, fill)
         index = _pad_to(index, size, ov_ops.gather(index, g.i64(0), g.i64(0)))
         counts = _pad_to(counts, size, g.i32(0))
@@ -357,8 +393,16 @@ def _unique_translator(x, *, axis, size, fill_value, outputs):
 
 
 @register("numpy")
-def unique(x, sorted=True, return_index=False, return_inverse=False, return_counts=False,
-           axis=None, size=None, fill_value=None):
+def unique(
+    x,
+    sorted=True,
+    return_index=False,
+    return_inverse=False,
+    return_counts=False,
+    axis=None,
+    size=None,
+    fill_value=None,
+):
     """Unique values (always sorted: NumPy's order), via a stable sort."""
     x = to_tensor(x, op="unique")
     if axis is not None:
@@ -366,22 +410,39 @@ def unique(x, sorted=True, return_index=False, return_inverse=False, return_coun
     if size is not None and (not isinstance(size, (int, np.integer)) or size < 0):
         raise ValueError(f"`unique`: size must be a non-negative integer, got {size!r}")
     outputs = ("values",) + tuple(
-        k for k, on in (("index", return_index), ("inverse", return_inverse),
-                        ("counts", return_counts)) if on
+        k
+        for k, on in (
+            ("index", return_index),
+            ("inverse", return_inverse),
+            ("counts", return_counts),
+        )
+        if on
     )
     length = x.size if axis is None else x.shape[axis]
     if length == 0:
         return _empty_unique(x, axis, outputs)
-    result = apply("unique", _unique_translator, [x], axis=axis,
-                   size=None if size is None else int(size), fill_value=fill_value,
-                   outputs=outputs)
+    result = apply(
+        "unique",
+        _unique_translator,
+        [x],
+        axis=axis,
+        size=None if size is None else int(size),
+        fill_value=fill_value,
+        outputs=outputs,
+    )
     return result[0] if len(outputs) == 1 else tuple(result)
 
 
-host_path("numpy.bincount", "eager input is read on the host only to reject negative "
-          "values (validation; the counting runs in OpenVINO)")
-host_path("numpy.unique", "an empty input's (empty) outputs are made on the host: "
-          "OpenVINO graphs cannot produce the zero-size result shapes here")
+host_path(
+    "numpy.bincount",
+    "eager input is read on the host only to reject negative "
+    "values (validation; the counting runs in OpenVINO)",
+)
+host_path(
+    "numpy.unique",
+    "an empty input's (empty) outputs are made on the host: "
+    "OpenVINO graphs cannot produce the zero-size result shapes here",
+)
 
 
 def _empty_unique(x, axis, outputs):
@@ -389,7 +450,8 @@ def _empty_unique(x, axis, outputs):
     shape = (0,) if axis is None else x.shape
     named = {
         "values": OVTensor(np.zeros(shape, dtypes.to_numpy(x.dtype)), dtype=x.dtype),
-        "index": OVTensor(empty), "inverse": OVTensor(np.zeros(x.shape, np.int32) if axis is None else empty),
+        "index": OVTensor(empty),
+        "inverse": OVTensor(np.zeros(x.shape, np.int32) if axis is None else empty),
         "counts": OVTensor(empty),
     }
     out = tuple(named[k] for k in outputs)

@@ -13,13 +13,31 @@ from keras_ov.autodiff.known_gaps import KNOWN_GAPS
 
 # opset function names whose op type is not their CamelCase spelling
 SPELLING = {
-    "cumsum": "CumSum", "cum_sum": "CumSum", "matmul": "MatMul", "topk": "TopK",
-    "prelu": "PRelu", "hswish": "HSwish", "hsigmoid": "HSigmoid", "softplus": "SoftPlus",
-    "softsign": "SoftSign", "gather_nd": "GatherND", "scatter_nd_update": "ScatterNDUpdate",
-    "if_op": "If", "rdft": "RDFT", "irdft": "IRDFT", "dft": "DFT", "idft": "IDFT",
-    "mvn": "MVN", "normalize_l2": "NormalizeL2", "reduce_l1": "ReduceL1",
-    "reduce_l2": "ReduceL2", "lstm_sequence": "LSTMSequence", "gru_sequence": "GRUSequence",
-    "rnn_sequence": "RNNSequence", "log_softmax": "LogSoftmax", "is_nan": "IsNaN",
+    "cumsum": "CumSum",
+    "cum_sum": "CumSum",
+    "matmul": "MatMul",
+    "topk": "TopK",
+    "prelu": "PRelu",
+    "hswish": "HSwish",
+    "hsigmoid": "HSigmoid",
+    "softplus": "SoftPlus",
+    "softsign": "SoftSign",
+    "gather_nd": "GatherND",
+    "scatter_nd_update": "ScatterNDUpdate",
+    "if_op": "If",
+    "rdft": "RDFT",
+    "irdft": "IRDFT",
+    "dft": "DFT",
+    "idft": "IDFT",
+    "mvn": "MVN",
+    "normalize_l2": "NormalizeL2",
+    "reduce_l1": "ReduceL1",
+    "reduce_l2": "ReduceL2",
+    "lstm_sequence": "LSTMSequence",
+    "gru_sequence": "GRUSequence",
+    "rnn_sequence": "RNNSequence",
+    "log_softmax": "LogSoftmax",
+    "is_nan": "IsNaN",
 }
 # graph plumbing, not computation
 STRUCTURAL = {"Parameter", "Constant", "Result"}

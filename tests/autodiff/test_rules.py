@@ -18,6 +18,7 @@ import tempfile
 import numpy as np
 import openvino as ov
 import pytest
+
 from keras import ops
 
 from keras_ov import autodiff
@@ -41,11 +42,21 @@ def jax_results():
     os.makedirs(CACHE, exist_ok=True)
     missing = [c.name for c in TABLE if c.jax and not os.path.exists(_cached(c))]
     if missing:
-        env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu",
-                   PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        env = dict(
+            os.environ,
+            KERAS_BACKEND="jax",
+            JAX_PLATFORMS="cpu",
+            PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        )
         proc = subprocess.run(
             [sys.executable, "-m", "tests.autodiff._jax_reference", CACHE, *missing],
-            check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+            check=False,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         assert proc.returncode == 0, proc.stderr[-4000:]
     results = {}
     for case in TABLE:
@@ -81,8 +92,11 @@ def reference_layers(fn):
     """Layers of a compiled model that the CPU plugin runs on reference kernels."""
     exe = fn.executable or fn.dynamic
     runtime = exe.compiled.get_runtime_model()
-    return [op.get_friendly_name() for op in runtime.get_ordered_ops()
-            if op.get_rt_info()["layerType"].astype(str) == "Reference"]
+    return [
+        op.get_friendly_name()
+        for op in runtime.get_ordered_ops()
+        if op.get_rt_info()["layerType"].astype(str) == "Reference"
+    ]
 
 
 @pytest.mark.parametrize("case", TABLE, ids=[c.name for c in TABLE])
@@ -105,8 +119,9 @@ def test_gradient(case, jax_results):
         if not case.jax:
             continue
         expected = jax_results[f"{case.name}/{i}"]
-        np.testing.assert_allclose(gr, expected, rtol=case.tol, atol=case.tol,
-                                   err_msg=f"input {i} vs JAX")
+        np.testing.assert_allclose(
+            gr, expected, rtol=case.tol, atol=case.tol, err_msg=f"input {i} vs JAX"
+        )
 
     if case.fd_tol is None:  # not differentiable at the test point (ties)
         return
@@ -136,8 +151,7 @@ def test_max_pool_ties_share_the_cotangent_evenly():
     # JAX gives a tied window's cotangent to its first maximum; keras-ov shares it
     # evenly among the ties, as its ReduceMax rule does (both are subgradients).
     x = np.array([[1, 1, 0, 2], [1, 1, 2, 0], [3, 0, 5, 5], [0, 3, 5, 5]], np.float32)
-    case = cases.Case("pool_ties", lambda a: ops.max_pool(a, 2, strides=2),
-                      ((1, 4, 4, 1),))
+    case = cases.Case("pool_ties", lambda a: ops.max_pool(a, 2, strides=2), ((1, 4, 4, 1),))
     fn = build(case)
     ct = np.array([[4, 8], [2, 12]], np.float32).reshape(1, 2, 2, 1)
     _, grad = fn([x.reshape(1, 4, 4, 1), ct])
@@ -165,8 +179,9 @@ def test_int64_indices_and_iteration_counters_stay_off_the_exact_path():
     np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize("idx", [np.array([4, -1, 0, 4], np.int64),
-                                 np.array([[4, 1], [-2, 4]], np.int64)])
+@pytest.mark.parametrize(
+    "idx", [np.array([4, -1, 0, 4], np.int64), np.array([[4, 1], [-2, 4]], np.int64)]
+)
 def test_int64_index_inputs_are_fed_as_int32(idx):
     # int64 ids fed to a train step (NumPy's default integers): the gradient
     # wraps negative ids in int32, so the ids reach only Gather and Converts
@@ -177,8 +192,9 @@ def test_int64_index_inputs_are_fed_as_int32(idx):
     y = ops.take(x, i, axis=0)
     ct = execute.make_parameter(list(y.shape), "float32")
     (dx,) = autodiff.grad([y.output], [x.output], [ct.output(0)])
-    model = ov.Model([ov.opset15.result(dx)],
-                     [compiled.parameter_of(x), compiled.parameter_of(i), ct])
+    model = ov.Model(
+        [ov.opset15.result(dx)], [compiled.parameter_of(x), compiled.parameter_of(i), ct]
+    )
     f = compiled.CompiledFunction(model)
     assert f.in_dtypes[1] == "int32"
     assert not isinstance(f.executable or f.dynamic, execute.ReferenceExecutable)

@@ -31,7 +31,9 @@ if __name__ == "__main__":
     keras.utils.set_random_seed(0)
     (x, y), _ = data()
     model = build(keras)
-    model.compile(optimizer=keras.optimizers.Adam(3e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=keras.optimizers.Adam(3e-3),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
     model.fit(x, y, epochs=40, batch_size=32, verbose=0)
     model.save_weights(sys.argv[1])

@@ -29,32 +29,77 @@ def models():
     """name -> (builder, input kind)."""
     import keras_hub.models as m
 
-    gqa = {"num_layers": 2, "num_query_heads": 4, "num_key_value_heads": 2,
-           "hidden_dim": 32, "intermediate_dim": 64}
+    gqa = {
+        "num_layers": 2,
+        "num_query_heads": 4,
+        "num_key_value_heads": 2,
+        "hidden_dim": 32,
+        "intermediate_dim": 64,
+    }
     return {
-        "gpt2": (_causal(m.GPT2Backbone, m.GPT2CausalLM, num_layers=2, num_heads=2,
-                         hidden_dim=32, intermediate_dim=64, max_sequence_length=32),
-                 "causal"),
-        "gemma": (_causal(m.GemmaBackbone, m.GemmaCausalLM, head_dim=8,
-                          sliding_window_size=3, use_sliding_window_attention=True,
-                          attention_logit_soft_cap=50, final_logit_soft_cap=30,
-                          query_head_dim_normalize=False, use_post_ffw_norm=True,
-                          use_post_attention_norm=True, **gqa),
-                  "causal"),
-        "gemma3": (_causal(m.Gemma3Backbone, m.Gemma3CausalLM, image_size=16,
-                           head_dim=8, query_head_dim_normalize=True,
-                           use_query_key_norm=True, use_post_ffw_norm=True,
-                           use_post_attention_norm=True,
-                           use_sliding_window_attention=True, sliding_window_size=4,
-                           vision_encoder=None, **gqa),
-                   "text+images"),
+        "gpt2": (
+            _causal(
+                m.GPT2Backbone,
+                m.GPT2CausalLM,
+                num_layers=2,
+                num_heads=2,
+                hidden_dim=32,
+                intermediate_dim=64,
+                max_sequence_length=32,
+            ),
+            "causal",
+        ),
+        "gemma": (
+            _causal(
+                m.GemmaBackbone,
+                m.GemmaCausalLM,
+                head_dim=8,
+                sliding_window_size=3,
+                use_sliding_window_attention=True,
+                attention_logit_soft_cap=50,
+                final_logit_soft_cap=30,
+                query_head_dim_normalize=False,
+                use_post_ffw_norm=True,
+                use_post_attention_norm=True,
+                **gqa,
+            ),
+            "causal",
+        ),
+        "gemma3": (
+            _causal(
+                m.Gemma3Backbone,
+                m.Gemma3CausalLM,
+                image_size=16,
+                head_dim=8,
+                query_head_dim_normalize=True,
+                use_query_key_norm=True,
+                use_post_ffw_norm=True,
+                use_post_attention_norm=True,
+                use_sliding_window_attention=True,
+                sliding_window_size=4,
+                vision_encoder=None,
+                **gqa,
+            ),
+            "text+images",
+        ),
         "llama": (_causal(m.LlamaBackbone, m.LlamaCausalLM, **gqa), "causal"),
-        "mistral": (_causal(m.MistralBackbone, m.MistralCausalLM, sliding_window=4,
-                            **gqa), "causal"),
+        "mistral": (
+            _causal(m.MistralBackbone, m.MistralCausalLM, sliding_window=4, **gqa),
+            "causal",
+        ),
         "qwen": (_causal(m.QwenBackbone, m.QwenCausalLM, **gqa), "causal"),
-        "t5": (_causal(m.T5Backbone, m.T5Seq2SeqLM, num_layers=2, num_heads=2,
-                       hidden_dim=32, intermediate_dim=64, dropout=0.0),
-               "seq2seq"),
+        "t5": (
+            _causal(
+                m.T5Backbone,
+                m.T5Seq2SeqLM,
+                num_layers=2,
+                num_heads=2,
+                hidden_dim=32,
+                intermediate_dim=64,
+                dropout=0.0,
+            ),
+            "seq2seq",
+        ),
     }
 
 
@@ -69,13 +114,20 @@ def inputs(kind, batch=2):
     if kind == "causal":
         return {"token_ids": ids, "padding_mask": mask}
     if kind == "text+images":  # Gemma3 returns its `images` input: none here
-        return {"token_ids": ids, "padding_mask": mask,
-                "images": np.zeros((batch, 0, 16, 16, 3), "float32")}
+        return {
+            "token_ids": ids,
+            "padding_mask": mask,
+            "images": np.zeros((batch, 0, 16, 16, 3), "float32"),
+        }
     dec = np.zeros((batch, LENGTH), "int32")
     dec_mask = np.zeros((batch, LENGTH), bool)
     dec_mask[:, 0] = True  # the decoder starts from token 0 (T5's start token)
-    return {"encoder_token_ids": ids, "encoder_padding_mask": mask,
-            "decoder_token_ids": dec, "decoder_padding_mask": dec_mask}
+    return {
+        "encoder_token_ids": ids,
+        "encoder_padding_mask": mask,
+        "decoder_token_ids": dec,
+        "decoder_padding_mask": dec_mask,
+    }
 
 
 def build(name, seed=0):

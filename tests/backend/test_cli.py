@@ -19,7 +19,10 @@ def test_demo_in_a_subprocess():
     env.pop("KERAS_BACKEND", None)
     proc = subprocess.run(
         [sys.executable, "-m", "keras_ov.cli", "check"],
-        capture_output=True, text=True, timeout=300, env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
@@ -113,8 +116,11 @@ def files(tmp_path_factory):
     np.save(d / "wrong_rank.npy", rng.random((7,), dtype=np.float32))
     np.save(d / "wrong_dtype.npy", np.array([["a"] * 6]))
     np.save(d / "complex.npy", np.ones((2, 6), np.complex64))
-    np.savez(d / "two.npz", a=rng.random((4, 3), dtype=np.float32),
-             b=rng.random((4, 2), dtype=np.float32))
+    np.savez(
+        d / "two.npz",
+        a=rng.random((4, 3), dtype=np.float32),
+        b=rng.random((4, 2), dtype=np.float32),
+    )
     (d / "junk.keras").write_text("not a zip")
     (d / "junk.npy").write_text("not numpy")
     (d / "empty.keras").write_bytes(_empty_zip())
@@ -134,8 +140,20 @@ def _empty_zip():
 def test_predict_writes_what_predict_returns(files, capsys):
     d, model, _ = files
     out = d / "y.npy"
-    assert cli.main(["predict", str(d / "small.keras"), str(d / "x.npy"), "-o", str(out),
-                     "--batch-size", "3"]) == 0
+    assert (
+        cli.main(
+            [
+                "predict",
+                str(d / "small.keras"),
+                str(d / "x.npy"),
+                "-o",
+                str(out),
+                "--batch-size",
+                "3",
+            ]
+        )
+        == 0
+    )
     assert "wrote" in capsys.readouterr().out
     x = np.load(d / "x.npy")
     np.testing.assert_allclose(np.load(out), model.predict(x, verbose=0), rtol=1e-6, atol=1e-7)
@@ -206,19 +224,40 @@ BAD = [
     (["export", "{d}/small.keras"], 1, "give OUT.xml"),
     (["export", "{d}/missing.keras", "{d}/o.xml"], 1, "no such file: "),
     (["quantize", "{d}/small.keras", "-o", "{d}/q.xml"], 1, "--mode int8 needs --calibration"),
-    (["quantize", "{d}/small.keras", "-o", "{d}/q.onnx", "--calibration", "{d}/x.npy"], 1,
-     "end with '.xml'"),
+    (
+        ["quantize", "{d}/small.keras", "-o", "{d}/q.onnx", "--calibration", "{d}/x.npy"],
+        1,
+        "end with '.xml'",
+    ),
     (["quantize", "{d}/small.keras", "--calibration", "{d}/x.npy"], 1, "give -o OUT.xml"),
-    (["quantize", "{d}/small.keras", "-o", "{d}/q.xml", "--mode", "int4", "--calibration",
-      "{d}/x.npy"], 1, "drop --calibration"),
+    (
+        [
+            "quantize",
+            "{d}/small.keras",
+            "-o",
+            "{d}/q.xml",
+            "--mode",
+            "int4",
+            "--calibration",
+            "{d}/x.npy",
+        ],
+        1,
+        "drop --calibration",
+    ),
     (["quantize", "{d}/small.keras", "-o", "{d}/q.xml", "--mode", "fp4"], 2, "invalid choice"),
-    (["quantize", "{d}/small.keras", "-o", "{d}/q.xml", "--calibration", "{d}/wrong_shape.npy"],
-     1, "has shape (7, 5)"),
+    (
+        ["quantize", "{d}/small.keras", "-o", "{d}/q.xml", "--calibration", "{d}/wrong_shape.npy"],
+        1,
+        "has shape (7, 5)",
+    ),
     (["quantize", "{d}/missing.keras", "-o", "{d}/q.xml", "--mode", "int4"], 1, "no such file: "),
     (["export", "{d}/small.keras", "{d}/o.xml", "--int8"], 1, "needs --calibration"),
     (["export", "{d}/small.keras", "{d}/o.xml", "--calibration", "{d}/x.npy"], 1, "with --int8"),
-    (["export", "{d}/small.keras", "{d}/o.xml", "--int8", "--precision", "bf16"], 1,
-     "drop --ovms and --precision"),
+    (
+        ["export", "{d}/small.keras", "{d}/o.xml", "--int8", "--precision", "bf16"],
+        1,
+        "drop --ovms and --precision",
+    ),
     (["nonsense"], 2, "invalid choice: 'nonsense'"),
 ]
 
@@ -240,10 +279,14 @@ def test_bad_input_is_one_clear_line(files, argv, status, words, capsys):
 def test_bad_input_in_a_fresh_process_has_no_traceback(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "keras_ov", "predict", str(tmp_path / "nope.keras"), "x.npy"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 1
-    assert proc.stderr.strip().splitlines() == [f"keras-ov predict: error: no such file: {tmp_path / 'nope.keras'}"]
+    assert proc.stderr.strip().splitlines() == [
+        f"keras-ov predict: error: no such file: {tmp_path / 'nope.keras'}"
+    ]
 
 
 # -- quantize (NNCF) ----------------------------------------------------------
@@ -252,19 +295,26 @@ def test_bad_input_in_a_fresh_process_has_no_traceback(tmp_path):
 def _ir_constants(path):
     ir = ov.Core().read_model(str(path))
     kinds = [n.get_type_name() for n in ir.get_ordered_ops()]
-    types = {n.get_output_element_type(0).get_type_name() for n in ir.get_ordered_ops()
-             if n.get_type_name() == "Constant"}
+    types = {
+        n.get_output_element_type(0).get_type_name()
+        for n in ir.get_ordered_ops()
+        if n.get_type_name() == "Constant"
+    }
     return ir, kinds, types
 
 
-@pytest.mark.parametrize("argv,fake_quantize,weights", [
-    (["quantize", "{m}", "-o", "{o}", "--calibration", "{x}"], True, "i8"),
-    (["export", "{m}", "{o}", "--int8", "--calibration", "{x}"], True, "i8"),
-    (["quantize", "{m}", "-o", "{o}", "--mode", "int8_weights"], False, "u8"),
-    (["quantize", "{m}", "-o", "{o}", "--mode", "int4"], False, "i4"),
-])
-def test_quantize_writes_a_quantized_ir_that_runs(files, tmp_path, argv, fake_quantize, weights,
-                                                   capsys):
+@pytest.mark.parametrize(
+    "argv,fake_quantize,weights",
+    [
+        (["quantize", "{m}", "-o", "{o}", "--calibration", "{x}"], True, "i8"),
+        (["export", "{m}", "{o}", "--int8", "--calibration", "{x}"], True, "i8"),
+        (["quantize", "{m}", "-o", "{o}", "--mode", "int8_weights"], False, "u8"),
+        (["quantize", "{m}", "-o", "{o}", "--mode", "int4"], False, "i4"),
+    ],
+)
+def test_quantize_writes_a_quantized_ir_that_runs(
+    files, tmp_path, argv, fake_quantize, weights, capsys
+):
     pytest.importorskip("nncf")
     d, model, _ = files
     out = tmp_path / "q.xml"

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 import keras
-from keras import KerasTensor
-from keras import ops
+from keras import KerasTensor, ops
 
 from keras_ov.engine import compiled
 
@@ -34,13 +33,17 @@ CASES = {
         _while_ref,
     ),
     "while_loop_max": (
-        lambda x: ops.while_loop(lambda v: ops.sum(v) < 1e9, lambda v: v + 1.0, x, maximum_iterations=3),
+        lambda x: ops.while_loop(
+            lambda v: ops.sum(v) < 1e9, lambda v: v + 1.0, x, maximum_iterations=3
+        ),
         lambda x: x + 3,
     ),
     # keras-hub's samplers bound the decode loop by a count computed from the prompt.
     "while_loop_tensor_max": (
         lambda x: ops.while_loop(
-            lambda v: ops.sum(v) < 1e9, lambda v: v + 1.0, ops.zeros_like(x),
+            lambda v: ops.sum(v) < 1e9,
+            lambda v: v + 1.0,
+            ops.zeros_like(x),
             maximum_iterations=ops.cast(ops.max(ops.abs(x)), "int32"),
         ),
         lambda x: np.zeros_like(x) + np.floor(np.abs(x).max()),

@@ -32,7 +32,10 @@ def test_demo_command_offline(tmp_path):
     t0 = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "keras_ov", "demo", "--out", str(tmp_path), "--quiet"],
-        capture_output=True, text=True, timeout=900, env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
     )
     wall = time.perf_counter() - t0
     out = proc.stdout
@@ -44,7 +47,9 @@ def test_demo_command_offline(tmp_path):
     assert "450 test" in out  # the held-out 25% of 1,797 digits
     diff = float(re.search(r"predict on the test set to (\S+) \(max abs\)", out).group(1))
     assert diff < 1e-4
-    assert os.path.exists(tmp_path / "digits_cnn.xml") and os.path.exists(tmp_path / "digits_cnn.bin")
+    assert os.path.exists(tmp_path / "digits_cnn.xml") and os.path.exists(
+        tmp_path / "digits_cnn.bin"
+    )
     pytest.importorskip("PIL", reason="the plot needs Pillow (keras-ov[demo])")
     png = tmp_path / "digits_cnn.png"
     assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -58,15 +63,21 @@ def test_evaluate_after_fit_leaves_the_weights_alone():
     rng = np.random.default_rng(0)
     x = rng.random((96, 8, 8, 1), dtype=np.float32)
     y = rng.integers(0, 10, 96).astype("int32")
-    model = keras.Sequential([
-        keras.Input((8, 8, 1)), layers.Conv2D(8, 3, activation="relu"), layers.Flatten(),
-        layers.Dense(64, activation="relu"), layers.Dense(10),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            layers.Conv2D(8, 3, activation="relu"),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dense(10),
+        ]
+    )
     model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     model.fit(x, y, batch_size=32, epochs=1, verbose=0)
     before = [np.array(w) for w in model.get_weights()]
     want = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(
-        y, model.predict(x, verbose=0))
+        y, model.predict(x, verbose=0)
+    )
     loss = model.evaluate(x, y, batch_size=32, verbose=0)
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)

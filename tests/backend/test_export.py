@@ -63,15 +63,25 @@ def _two_inputs():
     return keras.Model([a, b], layers.Dense(3, name="score")(h))
 
 
-MODELS = {"mlp": _mlp, "cnn": _cnn, "sequential_cnn": _sequential_cnn, "gray_cnn": _gray_cnn,
-          "two_inputs": _two_inputs}
+MODELS = {
+    "mlp": _mlp,
+    "cnn": _cnn,
+    "sequential_cnn": _sequential_cnn,
+    "gray_cnn": _gray_cnn,
+    "two_inputs": _two_inputs,
+}
 # Keras's own export_openvino takes single-input models; keras-ov's path takes both.
 CASES = [
-    ("mlp", "keras"), ("mlp", "cli"),
-    ("cnn", "keras"), ("cnn", "cli"),
-    ("sequential_cnn", "keras"), ("sequential_cnn", "cli"),
-    ("gray_cnn", "keras"), ("gray_cnn", "cli"),
-    ("two_inputs", "cli"), ("two_inputs", "keras"),
+    ("mlp", "keras"),
+    ("mlp", "cli"),
+    ("cnn", "keras"),
+    ("cnn", "cli"),
+    ("sequential_cnn", "keras"),
+    ("sequential_cnn", "cli"),
+    ("gray_cnn", "keras"),
+    ("gray_cnn", "cli"),
+    ("two_inputs", "cli"),
+    ("two_inputs", "keras"),
 ]
 
 
@@ -158,9 +168,13 @@ def test_precision_is_recorded(precision, tmp_path, capsys):
     assert ir.get_rt_info(["keras_ov", "precision"]).astype(str) == precision
     marked = [op for op in ir.get_ops() if "DisablePrecisionConversion_0" in op.get_rt_info()]
     assert bool(marked) == (precision == "f32")
-    weights = {c.get_output_element_type(0).get_type_name() for c in ir.get_ops()
-               if c.get_type_name() == "Constant" and c.get_output_size() and
-               c.get_output_element_type(0).is_real()}
+    weights = {
+        c.get_output_element_type(0).get_type_name()
+        for c in ir.get_ops()
+        if c.get_type_name() == "Constant"
+        and c.get_output_size()
+        and c.get_output_element_type(0).is_real()
+    }
     assert ("f16" in weights) == (precision == "f16")
 
 

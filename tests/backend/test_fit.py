@@ -5,9 +5,10 @@ import os
 import subprocess
 import sys
 
-import keras
 import numpy as np
 import pytest
+
+import keras
 from keras import layers
 from keras.src.backend.common.symbolic_scope import in_symbolic_scope
 
@@ -20,7 +21,11 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 def _run_backend(backend, script, *args):
     env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=ROOT)
     proc = subprocess.run(
-        [sys.executable, script, backend, *args], env=env, capture_output=True, text=True, check=False,
+        [sys.executable, script, backend, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
         timeout=600,
     )
     if proc.returncode:
@@ -115,9 +120,9 @@ def _classification(n=256, d=20, seed=0):
 
 def _mlp_model(d=20):
     keras.utils.set_random_seed(1)
-    model = keras.Sequential([
-        keras.Input((d,)), layers.Dense(32, activation="relu"), layers.Dense(2)
-    ])
+    model = keras.Sequential(
+        [keras.Input((d,)), layers.Dense(32, activation="relu"), layers.Dense(2)]
+    )
     model.compile(
         optimizer="adam",
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -202,7 +207,11 @@ def test_terminate_on_nan_stops_training():
     model = _mlp_model()
     model.compile(optimizer=keras.optimizers.SGD(1e30), loss="mse")
     history = model.fit(
-        x, y.astype("float32")[:, None] * 1e20, epochs=3, batch_size=32, verbose=0,
+        x,
+        y.astype("float32")[:, None] * 1e20,
+        epochs=3,
+        batch_size=32,
+        verbose=0,
         callbacks=[keras.callbacks.TerminateOnNaN()],
     )
     assert model.stop_training
@@ -228,15 +237,17 @@ def test_fit_small_cnn_with_batchnorm_and_dropout():
     x = rng.normal(size=(64, 12, 12, 3)).astype("float32")
     y = (x[:, :6].mean(axis=(1, 2, 3)) > 0).astype("int32")
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((12, 12, 3)),
-        layers.Conv2D(8, 3, activation="relu"),
-        layers.BatchNormalization(),
-        layers.Dropout(0.3),
-        layers.MaxPooling2D(),
-        layers.Flatten(),
-        layers.Dense(2),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((12, 12, 3)),
+            layers.Conv2D(8, 3, activation="relu"),
+            layers.BatchNormalization(),
+            layers.Dropout(0.3),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dense(2),
+        ]
+    )
     model.compile(
         optimizer="adam",
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -262,13 +273,19 @@ def test_callbacks_validation_and_progress_bar(tmp_path, capsys):
 
     checkpoint = tmp_path / "best.weights.h5"
     history = model.fit(
-        x, y, epochs=4, batch_size=32, validation_split=0.25, verbose=1,
+        x,
+        y,
+        epochs=4,
+        batch_size=32,
+        validation_split=0.25,
+        verbose=1,
         callbacks=[
             Recorder(),
             keras.callbacks.EarlyStopping(monitor="val_loss", patience=10),
             keras.callbacks.ModelCheckpoint(str(checkpoint), save_weights_only=True),
-            keras.callbacks.ReduceLROnPlateau(monitor="loss", patience=0, factor=0.5,
-                                              min_delta=10.0),
+            keras.callbacks.ReduceLROnPlateau(
+                monitor="loss", patience=0, factor=0.5, min_delta=10.0
+            ),
             keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr),
         ],
     )
@@ -277,8 +294,7 @@ def test_callbacks_validation_and_progress_bar(tmp_path, capsys):
     assert len(history.history["val_loss"]) == 4
     assert checkpoint.exists()
     # ReduceLROnPlateau halves the learning rate after every epoch but the first
-    np.testing.assert_allclose(float(model.optimizer.learning_rate.numpy()), 1e-3 / 8,
-                               rtol=1e-6)
+    np.testing.assert_allclose(float(model.optimizer.learning_rate.numpy()), 1e-3 / 8, rtol=1e-6)
     out = capsys.readouterr().out
     assert "Epoch 4/4" in out and "val_loss" in out and "6/6" in out
 
@@ -287,7 +303,12 @@ def test_early_stopping_and_initial_epoch():
     x, y = _classification()
     model = _mlp_model()
     history = model.fit(
-        x, y, epochs=10, batch_size=64, verbose=0, initial_epoch=7,
+        x,
+        y,
+        epochs=10,
+        batch_size=64,
+        verbose=0,
+        initial_epoch=7,
         validation_data=(x[:64], y[:64]),
     )
     assert history.epoch == [7, 8, 9]
@@ -299,11 +320,17 @@ def test_early_stopping_and_initial_epoch():
 def test_class_weight_is_sample_weight():
     x, y = _classification()
     a = _mlp_model()
-    a.fit(x, y, class_weight={0: 0.5, 1: 2.0}, batch_size=64, epochs=2, verbose=0,
-          shuffle=False)
+    a.fit(x, y, class_weight={0: 0.5, 1: 2.0}, batch_size=64, epochs=2, verbose=0, shuffle=False)
     b = _mlp_model()
-    b.fit(x, y, sample_weight=np.where(y == 0, 0.5, 2.0).astype("float32"), batch_size=64,
-          epochs=2, verbose=0, shuffle=False)
+    b.fit(
+        x,
+        y,
+        sample_weight=np.where(y == 0, 0.5, 2.0).astype("float32"),
+        batch_size=64,
+        epochs=2,
+        verbose=0,
+        shuffle=False,
+    )
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_allclose(wa, wb, rtol=1e-6, atol=1e-7)
 
@@ -313,12 +340,16 @@ def test_zero_sample_weight_trains_nothing_but_the_rest():
     weights = np.zeros(len(x), "float32")
     weights[:64] = 1.0
     a = _mlp_model()
-    a.compile(optimizer=keras.optimizers.SGD(0.1),
-              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum"))
+    a.compile(
+        optimizer=keras.optimizers.SGD(0.1),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum"),
+    )
     a.fit(x, y, sample_weight=weights, batch_size=256, epochs=1, verbose=0, shuffle=False)
     b = _mlp_model()
-    b.compile(optimizer=keras.optimizers.SGD(0.1),
-              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum"))
+    b.compile(
+        optimizer=keras.optimizers.SGD(0.1),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum"),
+    )
     b.fit(x[:64], y[:64], batch_size=64, epochs=1, verbose=0, shuffle=False)
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
@@ -384,8 +415,9 @@ def test_eager_training_step_sees_values(flag):
     spy = _Spy()
     model = keras.Sequential([keras.Input((x.shape[1],)), layers.Dense(8), spy, layers.Dense(3)])
     kwargs = {"run_eagerly": True} if flag == "run_eagerly" else {"jit_compile": False}
-    model.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  **kwargs)
+    model.compile(
+        optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), **kwargs
+    )
     first = model.layers[0].get_weights()
     model.fit(x, y, epochs=1, batch_size=32, verbose=0, shuffle=False)
     assert len(spy.seen) == 2
@@ -473,8 +505,9 @@ def test_custom_training_loop_matches_train_on_batch():
     ref_losses = [ref.train_on_batch(x, y, return_dict=True)["loss"] for _ in range(3)]
     np.testing.assert_allclose(losses, ref_losses, rtol=1e-5)
     for ours, theirs in zip(trainable, ref.trainable_variables):
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(ours), theirs.numpy(),
-                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(ours), theirs.numpy(), rtol=1e-5, atol=1e-6
+        )
 
 
 def test_fit_on_empty_batches_runs_dynamic():

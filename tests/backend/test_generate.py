@@ -37,7 +37,11 @@ def reference(tmp_path_factory):
     env.pop("PYTHONPATH", None)  # the reference must not see keras-ov
     proc = subprocess.run(
         [sys.executable, os.path.join(HERE, "generate_models.py"), str(out)],
-        env=env, capture_output=True, text=True, timeout=1800, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
     )
     if proc.returncode:
         pytest.fail(f"the JAX reference run failed:\n{proc.stderr[-3000:]}")
@@ -153,19 +157,30 @@ def test_parameterize_data_gives_parameters():
 
     model = keras_hub.models.GPT2CausalLM(
         backbone=keras_hub.models.GPT2Backbone(
-            vocabulary_size=11, num_layers=1, num_heads=1, hidden_dim=4,
-            intermediate_dim=8, max_sequence_length=8,
+            vocabulary_size=11,
+            num_layers=1,
+            num_heads=1,
+            hidden_dim=4,
+            intermediate_dim=8,
+            max_sequence_length=8,
         ),
         preprocessor=None,
     )
-    data = {"token_ids": np.zeros((2, 5), "int32"), "mask": np.ones((2, 5), bool),
-            "extra": [np.float32(1.5), 3]}
+    data = {
+        "token_ids": np.zeros((2, 5), "int32"),
+        "mask": np.ones((2, 5), bool),
+        "extra": [np.float32(1.5), 3],
+    }
     params = model._parameterize_data(data)
     flat = [params["token_ids"], params["mask"], *params["extra"]]
     assert all(isinstance(p, OVTensor) and p.is_symbolic for p in flat)
     assert [p.output.get_node().get_type_name() for p in flat] == ["Parameter"] * 4
     assert [(p.shape, p.dtype) for p in flat] == [
-        ((2, 5), "int32"), ((2, 5), "bool"), ((), "float32"), ((), "int32")]
+        ((2, 5), "int32"),
+        ((2, 5), "bool"),
+        ((), "float32"),
+        ((), "int32"),
+    ]
     assert model._unpack_singleton([7]) == 7 and model._unpack_singleton([7, 8]) == [7, 8]
     with pytest.raises(TypeError, match="generate"):
         model._parameterize_data({"x": "a string"})
@@ -202,8 +217,12 @@ def test_none_outputs_come_back_as_none():
 
     model = keras_hub.models.GPT2CausalLM(
         backbone=keras_hub.models.GPT2Backbone(
-            vocabulary_size=11, num_layers=1, num_heads=1, hidden_dim=4,
-            intermediate_dim=8, max_sequence_length=8,
+            vocabulary_size=11,
+            num_layers=1,
+            num_heads=1,
+            hidden_dim=4,
+            intermediate_dim=8,
+            max_sequence_length=8,
         ),
         preprocessor=None,
     )
@@ -211,11 +230,16 @@ def test_none_outputs_come_back_as_none():
     def step(inputs, stop_token_ids):
         import keras
 
-        return {"token_ids": keras.ops.add(inputs["token_ids"], 1), "images": None,
-                "padding_mask": inputs["padding_mask"]}
+        return {
+            "token_ids": keras.ops.add(inputs["token_ids"], 1),
+            "images": None,
+            "padding_mask": inputs["padding_mask"],
+        }
 
-    data = {"token_ids": np.arange(6, dtype="int32").reshape(2, 3),
-            "padding_mask": np.ones((2, 3), bool)}
+    data = {
+        "token_ids": np.arange(6, dtype="int32").reshape(2, 3),
+        "padding_mask": np.ones((2, 3), bool),
+    }
     for _ in range(2):  # traced and compiled, then the compiled model reused
         out = ov_infer(model, data, None, step)
         assert out["images"] is None

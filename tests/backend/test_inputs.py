@@ -2,9 +2,10 @@
 grain and PyDataset are cast to the model's input dtypes (as on JAX), and
 predict/evaluate stay on the compiled (fast) kernels."""
 
-import keras
 import numpy as np
 import pytest
+
+import keras
 from keras import layers
 
 from keras_ov.engine import execute
@@ -26,8 +27,9 @@ def _token_model():
 
 
 def _conv_model():
-    model = keras.Sequential([keras.Input((8, 8, 2)), layers.Conv2D(3, 3), layers.Flatten(),
-                              layers.Dense(3)])
+    model = keras.Sequential(
+        [keras.Input((8, 8, 2)), layers.Conv2D(3, 3), layers.Flatten(), layers.Dense(3)]
+    )
     model.compile(loss="mse")
     return model
 
@@ -61,9 +63,20 @@ def _sources(x, y):
     return {
         "numpy": (x, y),
         "tf.data": (tf.data.Dataset.from_tensor_slices((x, y)).batch(3), None),
-        "grain": (grain.MapDataset.source(list(zip(
-            [{k: v[i] for k, v in x.items()} if isinstance(x, dict) else x[i] for i in range(N)],
-            list(y)))).batch(3), None),
+        "grain": (
+            grain.MapDataset.source(
+                list(
+                    zip(
+                        [
+                            {k: v[i] for k, v in x.items()} if isinstance(x, dict) else x[i]
+                            for i in range(N)
+                        ],
+                        list(y),
+                    )
+                )
+            ).batch(3),
+            None,
+        ),
         "PyDataset": (Seq(), None),
     }
 
@@ -74,8 +87,12 @@ def test_wide_inputs_are_cast_and_stay_compiled(kind, source):
     model, x = (_token_model(), TOKENS) if kind == "tokens" else (_conv_model(), IMAGES)
     y = LABELS if kind == "tokens" else RNG.random((N, 3))
     want = model.predict(_narrow(x), batch_size=3, verbose=0)
-    want_eval = model.evaluate(_narrow(x), y.astype("float32") if kind == "images" else
-                               y.astype("int32"), batch_size=3, verbose=0)
+    want_eval = model.evaluate(
+        _narrow(x),
+        y.astype("float32") if kind == "images" else y.astype("int32"),
+        batch_size=3,
+        verbose=0,
+    )
     data, labels = _sources(x, y)[source]
     before = execute.counters["reference_built"]
     if source == "numpy":

@@ -1,10 +1,11 @@
 """``generation.matvec_einsums``: a decode step's attention Einsums as
 Multiply + ReduceSum, against NumPy's einsum, and the Einsums it leaves alone."""
 
-import keras  # noqa: F401  (loads keras_ov.backend, which imports generation)
 import numpy as np
 import openvino as ov
 import pytest
+
+import keras  # noqa: F401  (loads keras_ov.backend, which imports generation)
 
 from keras_ov.backend.generation import matvec_einsums
 from keras_ov.ops.graph import ov_ops

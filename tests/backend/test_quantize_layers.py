@@ -8,9 +8,10 @@ import subprocess
 import sys
 import warnings
 
-import keras
 import numpy as np
 import pytest
+
+import keras
 
 from keras_ov.engine import execute
 from tests.backend import quant_models
@@ -18,8 +19,12 @@ from tests.backend import quant_models
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # float8 quantize-dequantizes through float8 casts, which run on reference
 # kernels until they are exact on every CPU (issue #12 item 3, branch `casts`).
-FLOAT8 = pytest.param("float8", marks=pytest.mark.xfail(
-    reason="float8 casts run on reference kernels (issue #12 item 3)", strict=False))
+FLOAT8 = pytest.param(
+    "float8",
+    marks=pytest.mark.xfail(
+        reason="float8 casts run on reference kernels (issue #12 item 3)", strict=False
+    ),
+)
 MODES = ["int8", "int4", FLOAT8]
 
 
@@ -39,7 +44,12 @@ def _jax(tmp_path, weights, name, mode):
     env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", PYTHONPATH=ROOT)
     proc = subprocess.run(
         [sys.executable, "-m", "tests.backend.quant_models", out, weights, name, mode],
-        check=False, capture_output=True, text=True, timeout=600, env=env, cwd=ROOT,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=ROOT,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return np.load(out)
@@ -89,8 +99,16 @@ def test_int8_dense_runs_on_int8_kernels(weights):
 
 
 # int8 x int8 products as ops: exact int32, chunked past 1024 terms.
-@pytest.mark.parametrize("shapes", [((3, 5), (5, 4)), ((2, 3, 2000), (2000, 6)),
-                                    ((7,), (7, 2)), ((2, 4, 3), (2, 3, 5)), ((1, 3000), (3000,))])
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        ((3, 5), (5, 4)),
+        ((2, 3, 2000), (2000, 6)),
+        ((7,), (7, 2)),
+        ((2, 4, 3), (2, 3, 5)),
+        ((1, 3000), (3000,)),
+    ],
+)
 def test_int8_matmul_is_exact(shapes):
     rng = np.random.default_rng(1)
     a = rng.integers(-128, 128, shapes[0]).astype("int8")
@@ -105,11 +123,14 @@ def test_int8_matmul_is_exact(shapes):
     np.testing.assert_array_equal(y, np.matmul(a.astype(np.int64), b.astype(np.int64)))
 
 
-@pytest.mark.parametrize("equation,shapes", [
-    ("abc,cd->abd", ((2, 3, 40), (40, 6))),
-    ("abc,cde->abde", ((2, 3, 1500), (1500, 2, 3))),
-    ("abcd,cde->abe", ((2, 3, 4, 300), (4, 300, 5))),
-])
+@pytest.mark.parametrize(
+    "equation,shapes",
+    [
+        ("abc,cd->abd", ((2, 3, 40), (40, 6))),
+        ("abc,cde->abde", ((2, 3, 1500), (1500, 2, 3))),
+        ("abcd,cde->abe", ((2, 3, 4, 300), (4, 300, 5))),
+    ],
+)
 def test_int8_einsum_is_exact(equation, shapes):
     rng = np.random.default_rng(2)
     a = rng.integers(-128, 128, shapes[0]).astype("int8")
@@ -130,22 +151,40 @@ def _has_cpu_flag(*names):
     return any(n in flags for n in names)
 
 
-@pytest.mark.parametrize("policy,dtype,precision", [
-    ("float32", "float32", "f32"),
-    pytest.param("mixed_bfloat16", "bfloat16", "bf16", marks=pytest.mark.skipif(
-        not _has_cpu_flag("avx512_bf16", "amx_bf16"), reason="the CPU has no bf16")),
-    # no f16 matrix kernels without AMX-FP16: the plugin computes f16 graphs in f32
-    pytest.param("mixed_float16", "float16", "f32", marks=pytest.mark.skipif(
-        _has_cpu_flag("amx_fp16"), reason="the CPU has f16 kernels")),
-])
+@pytest.mark.parametrize(
+    "policy,dtype,precision",
+    [
+        ("float32", "float32", "f32"),
+        pytest.param(
+            "mixed_bfloat16",
+            "bfloat16",
+            "bf16",
+            marks=pytest.mark.skipif(
+                not _has_cpu_flag("avx512_bf16", "amx_bf16"), reason="the CPU has no bf16"
+            ),
+        ),
+        # no f16 matrix kernels without AMX-FP16: the plugin computes f16 graphs in f32
+        pytest.param(
+            "mixed_float16",
+            "float16",
+            "f32",
+            marks=pytest.mark.skipif(_has_cpu_flag("amx_fp16"), reason="the CPU has f16 kernels"),
+        ),
+    ],
+)
 def test_dtype_policy_precision_is_reported(policy, dtype, precision):
     import keras_ov
 
     old = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(policy)
     try:
-        model = keras.Sequential([keras.Input((256,)), keras.layers.Dense(256, activation="relu"),
-                                  keras.layers.Dense(16)])
+        model = keras.Sequential(
+            [
+                keras.Input((256,)),
+                keras.layers.Dense(256, activation="relu"),
+                keras.layers.Dense(16),
+            ]
+        )
         y = model.predict(np.ones((64, 256), "float32"), verbose=0)
     finally:
         keras.mixed_precision.set_global_policy(old)

@@ -7,9 +7,10 @@ import subprocess
 import sys
 import warnings
 
-import keras
 import numpy as np
 import pytest
+
+import keras
 
 import keras_ov
 from keras_ov.backend import quantize as kq
@@ -35,7 +36,7 @@ class _Batches(keras.utils.PyDataset):
         return 3
 
     def __getitem__(self, i):
-        return X[32 * i: 32 * (i + 1)]
+        return X[32 * i : 32 * (i + 1)]
 
 
 def _tf_data():
@@ -60,8 +61,12 @@ def test_modes_predict_close_to_float(mode, tol):
 @pytest.mark.parametrize("source", ["numpy", "xy", "pydataset", "tf.data"])
 def test_calibration_sources(source):
     model = _mlp()
-    data = {"numpy": lambda: X, "xy": lambda: (X, np.zeros(len(X))),
-            "pydataset": _Batches, "tf.data": _tf_data}[source]()
+    data = {
+        "numpy": lambda: X,
+        "xy": lambda: (X, np.zeros(len(X))),
+        "pydataset": _Batches,
+        "tf.data": _tf_data,
+    }[source]()
     q = keras_ov.quantize(model, "int8", calibration_data=data)
     expected = model.predict(X, verbose=0)
     np.testing.assert_allclose(q.predict(X), expected, atol=0.1 * np.abs(expected).max())
@@ -119,9 +124,15 @@ def digits_weights(tmp_path_factory):
     pytest.importorskip("sklearn")
     path = str(tmp_path_factory.mktemp("digits") / "digits.weights.h5")
     env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", PYTHONPATH=ROOT)
-    proc = subprocess.run([sys.executable, "-m", "tests.backend.digits_model", path],
-                          check=False, capture_output=True, text=True, timeout=600,
-                          env=env, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.backend.digits_model", path],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return path
 
@@ -167,15 +178,18 @@ def test_runtime_precisions_report_int8_kernels():
     model = _mlp()
     model.predict(X, verbose=0)
     assert kq.runtime_precisions(model) == [
-        {"hint": "f32", "kernels": {("FullyConnected", "f32"): 2}}]
+        {"hint": "f32", "kernels": {("FullyConnected", "f32"): 2}}
+    ]
     q = keras_ov.quantize(model, "int8", calibration_data=X)
     q.predict(X)
     (report,) = kq.runtime_precisions(q)
     assert {p for _, p in report["kernels"]} <= {"i8", "u8"}
 
 
-@pytest.mark.skipif("avx512_bf16" not in _cpu_flags() and "amx_bf16" not in _cpu_flags(),
-                    reason="the CPU has no bf16 instructions")
+@pytest.mark.skipif(
+    "avx512_bf16" not in _cpu_flags() and "amx_bf16" not in _cpu_flags(),
+    reason="the CPU has no bf16 instructions",
+)
 def test_mixed_bfloat16_policy_runs_bf16_kernels():
     keras.config.set_dtype_policy("mixed_bfloat16")
     try:

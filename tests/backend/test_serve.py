@@ -69,9 +69,25 @@ def test_serve_two_replicas_under_load(tmp_path):
     port = _free_port()
     env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "keras_ov", "serve", str(src), "--replicas", "2",
-         "--port", str(port), "--host", "127.0.0.1", "--cpus-per-replica", "0.5"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "keras_ov",
+            "serve",
+            str(src),
+            "--replicas",
+            "2",
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+            "--cpus-per-replica",
+            "0.5",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 240
@@ -136,9 +152,11 @@ def test_serve_two_replicas_under_load(tmp_path):
             t.join(timeout=600)
         elapsed = time.perf_counter() - t0
         p50, p99 = np.percentile(latencies, [50, 99])
-        print(f"\nserve, 2 replicas, {CLIENTS} clients: {stats['good'] + stats['bad']} requests "
-              f"({stats['bad']} malformed) in {elapsed:.1f} s = {len(latencies) / elapsed:.0f} req/s; "
-              f"latency p50 {p50:.1f} ms, p99 {p99:.1f} ms; {stats}")
+        print(
+            f"\nserve, 2 replicas, {CLIENTS} clients: {stats['good'] + stats['bad']} requests "
+            f"({stats['bad']} malformed) in {elapsed:.1f} s = {len(latencies) / elapsed:.0f} req/s; "
+            f"latency p50 {p50:.1f} ms, p99 {p99:.1f} ms; {stats}"
+        )
         assert stats["good"] + stats["bad"] == REQUESTS
         assert stats["wrong"] == 0 and stats["dropped"] == 0 and stats["bad_not_4xx"] == 0
         assert stats["bad"] >= REQUESTS // 10

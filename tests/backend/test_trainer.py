@@ -55,7 +55,6 @@ def test_predict_model_is_one_float32_graph():
     assert step.traces == 1
 
 
-
 def _int64_ids_model(cast):
     ids = keras.Input((6,), dtype="int64")
     x = layers.Embedding(50, 4)(keras.ops.cast(ids, "int32") if cast else ids)
@@ -217,10 +216,14 @@ def test_convert_to_numpy_holds_strings():
 
 
 def test_flatten_predict_traces_once_with_a_dynamic_batch():
-    model = keras.Sequential([
-        keras.Input((4, 4, 2)), keras.layers.Conv2D(3, 2), keras.layers.Flatten(),
-        keras.layers.Dense(2),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((4, 4, 2)),
+            keras.layers.Conv2D(3, 2),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2),
+        ]
+    )
     x = np.random.default_rng(1).random((5, 4, 4, 2)).astype("float32")
     y = model.predict(x, batch_size=2, verbose=0)
     step = model.predict_function.__closure__[0].cell_contents
@@ -246,5 +249,5 @@ def test_async_queue_keeps_non_contiguous_inputs_alive(monkeypatch):
     x = np.asfortranarray(np.random.default_rng(3).random((64, 5)).astype("float32"))
     monkeypatch.setattr(execute.config, "hint", "THROUGHPUT")
     step = model.make_predict_function().graph_step
-    outs = step.map([(x[i:i + 16],) for i in range(0, 64, 16)])
+    outs = step.map([(x[i : i + 16],) for i in range(0, 64, 16)])
     np.testing.assert_allclose(np.concatenate(outs), _mlp_reference(model, x), rtol=1e-5, atol=1e-6)

@@ -10,10 +10,11 @@ and from integers, through the eager cast, a traced function and
 ``convert_to_tensor``.
 """
 
-import keras
 import ml_dtypes
 import numpy as np
 import pytest
+
+import keras
 
 from keras_ov.engine import compiled, dtypes, execute
 from keras_ov.ops.coerce import to_tensor
@@ -56,16 +57,31 @@ def probe(to, src):
     ulp_top = finite[-1] - finite[-2]
     edges = np.concatenate([finite, [big + ulp_top]])  # (the step past the largest)
     mids = (edges[:-1] + edges[1:]) / 2
-    parts = [to_source(values, src), to_source(every_value("float8_e4m3fn").astype(np.float64), src),
-             to_source(every_value("float8_e5m2").astype(np.float64), src)]
+    parts = [
+        to_source(values, src),
+        to_source(every_value("float8_e4m3fn").astype(np.float64), src),
+        to_source(every_value("float8_e5m2").astype(np.float64), src),
+    ]
     m = to_source(mids, src)
     parts += [m] + [step(m, k) for k in (-2, -1, 1, 2)]
     if src == "float64":  # between float32 neighbours: a double rounding through float32
         parts += [mids * (1 + e) for e in (2.0**-30, -(2.0**-30), 2.0**-45, -(2.0**-45))]
     info = ml_dtypes.finfo(np_dtype(src))
-    specials = np.array([0.0, np.inf, np.nan, big, big + ulp_top / 2, float(info.max),
-                         float(info.smallest_subnormal), float(info.smallest_normal),
-                         finite[1] / 2, finite[1] / 4, finite[1] * 0.75])
+    specials = np.array(
+        [
+            0.0,
+            np.inf,
+            np.nan,
+            big,
+            big + ulp_top / 2,
+            float(info.max),
+            float(info.smallest_subnormal),
+            float(info.smallest_normal),
+            finite[1] / 2,
+            finite[1] / 4,
+            finite[1] * 0.75,
+        ]
+    )
     parts.append(to_source(specials, src))
     x = np.concatenate(parts)
     return np.concatenate([x, -x])
@@ -103,8 +119,11 @@ def assert_same_bits(got, want, x):
         bad &= ~loose
     if got.dtype == ml_dtypes.bfloat16:
         w = want.astype(np.float32)
-        flushed = (np.abs(w) < BF16_TINY) & (got.astype(np.float32) == 0) & (
-            np.signbit(got.astype(np.float32)) == np.signbit(w))
+        flushed = (
+            (np.abs(w) < BF16_TINY)
+            & (got.astype(np.float32) == 0)
+            & (np.signbit(got.astype(np.float32)) == np.signbit(w))
+        )
         bad &= ~flushed
     assert not bad.any(), (x[bad][:6], got[bad][:6], want[bad][:6], int(bad.sum()))
 
@@ -163,18 +182,18 @@ def _integer_probe(src, to):
     # their integer neighbours.
     p = np.arange(24, min(64, hi.bit_length()), dtype=np.int64)
     frac = np.arange(1, 256, 2, dtype=np.int64)
-    mids = ((2**p[:, None]) // 256 * (256 + frac[None, :])).ravel() // 2 * 1
-    mids = np.unique(np.concatenate([mids // 2 ** k * 2 ** k for k in (0,)]))
+    mids = ((2 ** p[:, None]) // 256 * (256 + frac[None, :])).ravel() // 2 * 1
+    mids = np.unique(np.concatenate([mids // 2**k * 2**k for k in (0,)]))
     near = (mids[:, None] + np.arange(-3, 4)[None, :]).ravel()
     x = np.concatenate([small, near, -near]).astype(object)
-    x = np.array([v for v in x.tolist() if lo <= v <= hi] + [lo, hi, lo + 1, hi - 1],
-                 dtype=src)
+    x = np.array([v for v in x.tolist() if lo <= v <= hi] + [lo, hi, lo + 1, hi - 1], dtype=src)
     return x
 
 
 @pytest.mark.parametrize("to", NARROW)
-@pytest.mark.parametrize("src", ["int8", "uint8", "int16", "uint16", "int32", "uint32",
-                                 "int64", "uint64"])
+@pytest.mark.parametrize(
+    "src", ["int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64"]
+)
 def test_cast_from_integers_rounds_once(to, src):
     x = _integer_probe(src, to)
     assert_same_bits(eager(x, to), expected(x, to), x)

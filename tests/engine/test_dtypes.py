@@ -22,10 +22,19 @@ def test_standardize_is_keras_standardize_dtype(spelling):
     assert dtypes.standardize(spelling) == standardize_dtype(spelling)
 
 
-@pytest.mark.parametrize("args", [
-    ("int8", "uint8"), ("int32", float), ("bfloat16", "float16"), ("int64", "float32"),
-    ("bool", int), ("uint32", "int32"), (float,), ("float64",),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("int8", "uint8"),
+        ("int32", float),
+        ("bfloat16", "float16"),
+        ("int64", "float32"),
+        ("bool", int),
+        ("uint32", "int32"),
+        (float,),
+        ("float64",),
+    ],
+)
 def test_result_type_is_keras_result_type(args):
     assert dtypes.result_type(*args) == keras_result_type(*args)
 
@@ -41,10 +50,17 @@ def test_result_type_follows_floatx():
     assert dtypes.floatx() == before
 
 
-@pytest.mark.parametrize("dtype,want", [
-    ("int8", "int32"), ("uint16", "int32"), ("int32", "int32"), ("bool", "bool"),
-    ("float16", "float16"), ("int64", "int64"),
-])
+@pytest.mark.parametrize(
+    "dtype,want",
+    [
+        ("int8", "int32"),
+        ("uint16", "int32"),
+        ("int32", "int32"),
+        ("bool", "bool"),
+        ("float16", "float16"),
+        ("int64", "int64"),
+    ],
+)
 def test_narrow_ints_compute_in_int32(dtype, want):
     assert dtypes.int32_if_narrow(dtype) == want
 
@@ -53,15 +69,18 @@ def _t(dtype):
     return OVTensor(np.zeros((2,), dtypes.to_numpy(dtype)), dtype=dtype)
 
 
-@pytest.mark.parametrize("inputs,want", [
-    (("int32", "int32"), "int32"),
-    (("int64", "int32"), "int64"),        # Keras would narrow to int32: joins keep 64 bits
-    (("uint64", "uint8"), "uint64"),
-    (("float64", "float32"), "float64"),
-    (("float64", 1.0), "float64"),        # a Python scalar joins a wide tensor
-    (("int8", "uint8"), "int16"),
-    (("int32", 1.5), dtypes.floatx()),
-])
+@pytest.mark.parametrize(
+    "inputs,want",
+    [
+        (("int32", "int32"), "int32"),
+        (("int64", "int32"), "int64"),  # Keras would narrow to int32: joins keep 64 bits
+        (("uint64", "uint8"), "uint64"),
+        (("float64", "float32"), "float64"),
+        (("float64", 1.0), "float64"),  # a Python scalar joins a wide tensor
+        (("int8", "uint8"), "int16"),
+        (("int32", 1.5), dtypes.floatx()),
+    ],
+)
 def test_join_dtype_never_narrows_64_bit_inputs(inputs, want):
     xs = [_t(x) if isinstance(x, str) else x for x in inputs]
     assert dtypes.join_dtype(*xs) == want

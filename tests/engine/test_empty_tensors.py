@@ -25,9 +25,15 @@ def run_in_child(code):
     """stdout of ``code`` run in a fresh interpreter; fails on a signal or error."""
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     prelude = "import numpy as np, keras_ov\nfrom keras_ov.ops.registry import REGISTRY\n"
-    proc = subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)],
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=300,
-                          check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", prelude + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, f"exit {proc.returncode}: {proc.stderr[-2000:]}"
     return proc.stdout
 
@@ -43,8 +49,11 @@ def test_gcd_of_zero_size_inputs():
                 r = np.asarray(REGISTRY["numpy." + op](np.ones(a, np.int32), np.ones(b, np.int32)))
                 print(r.shape, r.dtype)
     """)
-    want = [f"{getattr(np, op)(np.ones(a, np.int32), np.ones(b, np.int32)).shape} int32"
-            for op in ("gcd", "lcm") for a, b in GCD_SHAPES]
+    want = [
+        f"{getattr(np, op)(np.ones(a, np.int32), np.ones(b, np.int32)).shape} int32"
+        for op in ("gcd", "lcm")
+        for a, b in GCD_SHAPES
+    ]
     assert out.splitlines() == want
 
 
@@ -80,8 +89,18 @@ def test_graphs_with_empty_data_are_not_compiled():
     assert execute.counters["reference_built"] == before + 1
     before = execute.counters["reference_built"]
     assert float(np.asarray(REGISTRY["numpy.sum"](np.float32(2.5)))) == 2.5
-    assert float(np.asarray(apply("test.add_scalar", lambda a: g.out(g.ov_ops.add(a, a)),
-                                  [to_tensor(np.float32(1.5))]).numpy())) == 3.0
+    assert (
+        float(
+            np.asarray(
+                apply(
+                    "test.add_scalar",
+                    lambda a: g.out(g.ov_ops.add(a, a)),
+                    [to_tensor(np.float32(1.5))],
+                ).numpy()
+            )
+        )
+        == 3.0
+    )
     assert execute.counters["reference_built"] == before
 
 
@@ -93,8 +112,11 @@ def _search_plus_empty_sum(seq, values, empty):
 
 def test_empty_data_graph_without_reference_kernel_is_compiled():
     seq, values = np.array([1, 2, 3], np.float32), np.array([0.5, 2.5, 9], np.float32)
-    got = apply("test.search_plus_empty_sum", _search_plus_empty_sum,
-                [to_tensor(seq), to_tensor(values), to_tensor(np.zeros((0,), np.float32))]).numpy()
+    got = apply(
+        "test.search_plus_empty_sum",
+        _search_plus_empty_sum,
+        [to_tensor(seq), to_tensor(values), to_tensor(np.zeros((0,), np.float32))],
+    ).numpy()
     np.testing.assert_array_equal(got, np.searchsorted(seq, values))
 
 

@@ -28,8 +28,15 @@ def test_lru_cache_is_bounded_and_counts():
     c.put("c", 3)  # evicts b, the least recently used
     assert c.get("b") is None
     assert c.get("c") == 3
-    assert c.stats() == {"size": 2, "maxsize": 2, "bytes": 0, "maxbytes": None,
-                         "hits": 2, "misses": 1, "evictions": 1}
+    assert c.stats() == {
+        "size": 2,
+        "maxsize": 2,
+        "bytes": 0,
+        "maxbytes": None,
+        "hits": 2,
+        "misses": 1,
+        "evictions": 1,
+    }
 
 
 def test_lru_cache_is_bounded_in_bytes():
@@ -211,7 +218,12 @@ def test_narrow_int_arithmetic_is_never_saturated():
         ("u8x2", _times_two_widened, np.array([200, 3], np.uint8), np.array([144, 6], np.uint8)),
         # ... and reduces / multiplies int32 through float32.
         ("i32max", _reduce_max, np.array([2**24 + 1, 2**24 + 3, 7], np.int32), np.int32(2**24 + 3)),
-        ("i32mm", _matmul, np.array([[4097], [4099]], np.int32), np.array([[4097**2 + 4099**2]], np.int32)),
+        (
+            "i32mm",
+            _matmul,
+            np.array([[4097], [4099]], np.int32),
+            np.array([[4097**2 + 4099**2]], np.int32),
+        ),
     ],
 )
 def test_integer_kernels_the_cpu_gets_wrong_are_exact(name, fn, x, expected):
@@ -311,7 +323,6 @@ def test_compiling_a_traced_function_releases_eager_buffers():
     np.testing.assert_array_equal(a, b)
 
 
-
 def test_released_executables_let_go_of_host_arrays_and_still_compute():
     import gc
     import weakref
@@ -385,8 +396,10 @@ def test_attribute_keys_tell_equal_values_of_other_types_apart():
         (lambda x: keras.ops.rot90(x), np.rot90),
         # (grouped-query attention repeats its kv heads)
         (lambda x: keras.ops.repeat(x, 2, axis=1), lambda x: np.repeat(x, 2, axis=1)),
-        (lambda x: keras.ops.convert_to_tensor(x)[np.array([0, 1]), np.array([1, 2])],
-         lambda x: x[[0, 1], [1, 2]]),
+        (
+            lambda x: keras.ops.convert_to_tensor(x)[np.array([0, 1]), np.array([1, 2])],
+            lambda x: x[[0, 1], [1, 2]],
+        ),
     ],
 )
 def test_to_the_end_slice_bounds_do_not_make_a_float32_graph_wide(fn, want):
@@ -423,12 +436,14 @@ def test_numpy_array_protocol_copies_when_asked():
         np.array(t, dtype="int32", copy=False)
 
 
-
-@pytest.mark.parametrize("kind, want", [
-    ("is_finite", [True, False, False, False, True]),
-    ("is_inf", [False, True, True, False, False]),
-    ("is_nan", [False, False, False, True, False]),
-])
+@pytest.mark.parametrize(
+    "kind, want",
+    [
+        ("is_finite", [True, False, False, False, True]),
+        ("is_inf", [False, True, True, False, False]),
+        ("is_nan", [False, False, False, True, False]),
+    ],
+)
 @pytest.mark.parametrize("dtype", ["float32", "float16"])
 def test_float_classes_run_on_reference_kernels(kind, want, dtype):
     # A float8 round trip sends the graph to the reference kernels (Keras's

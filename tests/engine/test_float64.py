@@ -11,10 +11,25 @@ from openvino import opset15 as ov_ops
 from keras_ov.engine import execute
 
 TINY = np.finfo(np.float64).smallest_normal
-SPECIALS = np.array([
-    0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324, TINY, -TINY,
-    np.finfo(np.float64).max, -np.finfo(np.float64).max, 1.0, -1.0, 2.0**53, 1 + 2**-52,
-])
+SPECIALS = np.array(
+    [
+        0.0,
+        -0.0,
+        np.inf,
+        -np.inf,
+        np.nan,
+        5e-324,
+        -5e-324,
+        TINY,
+        -TINY,
+        np.finfo(np.float64).max,
+        -np.finfo(np.float64).max,
+        1.0,
+        -1.0,
+        2.0**53,
+        1 + 2**-52,
+    ]
+)
 
 
 def _operands(seed=0, n=3000):
@@ -27,11 +42,11 @@ def _operands(seed=0, n=3000):
     b = rng.permutation(bits).view(np.float64).copy()
     k = n // 6
     b[:k] = -a[:k] * (1 + rng.integers(-5, 5, k) * 2.0**-52)  # cancellation
-    b[k:2 * k] = np.nextafter(-a[k:2 * k], 0)  # differ in the last bit
-    a[2 * k:3 * k] = rng.uniform(-1, 1, k) * TINY  # subnormal results
-    b[2 * k:3 * k] = rng.uniform(-1, 1, k) * TINY
-    b[3 * k:4 * k] = a[3 * k:4 * k] * 2.0**-53 * rng.integers(1, 4, k)  # ties
-    b[4 * k:5 * k] = a[4 * k:5 * k] * 2.0 ** -rng.integers(54, 70, k)  # sticky
+    b[k : 2 * k] = np.nextafter(-a[k : 2 * k], 0)  # differ in the last bit
+    a[2 * k : 3 * k] = rng.uniform(-1, 1, k) * TINY  # subnormal results
+    b[2 * k : 3 * k] = rng.uniform(-1, 1, k) * TINY
+    b[3 * k : 4 * k] = a[3 * k : 4 * k] * 2.0**-53 * rng.integers(1, 4, k)  # ties
+    b[4 * k : 5 * k] = a[4 * k : 5 * k] * 2.0 ** -rng.integers(54, 70, k)  # sticky
     sa, sb = np.meshgrid(SPECIALS, SPECIALS)
     return np.concatenate([a, sa.ravel()]), np.concatenate([b, sb.ravel()])
 
@@ -48,9 +63,13 @@ def _run(name, build, arrays):
     return execute.run(("test.float64", name), build, arrays, ["float64"] * len(arrays))[0]
 
 
-@pytest.mark.parametrize("kind,numpy_op", [
-    ("add", np.add), ("subtract", np.subtract),
-])
+@pytest.mark.parametrize(
+    "kind,numpy_op",
+    [
+        ("add", np.add),
+        ("subtract", np.subtract),
+    ],
+)
 def test_binary_bit_exact(kind, numpy_op):
     a, b = _operands()
     got = _run(kind, lambda p: [getattr(ov_ops, kind)(*p)], [a, b])
@@ -84,25 +103,39 @@ def _pairwise(values, combine, identity):
 
 
 @pytest.mark.parametrize("kind", ["ReduceSum", "ReduceProd"])
-@pytest.mark.parametrize("shape,axes,keep", [
-    ((5,), [0], False), ((4, 7, 3), [1], True), ((4, 7, 3), [0, 2], False),
-    ((3, 0), [1], False), ((2, 3), [], False), ((), [], True),
-])
+@pytest.mark.parametrize(
+    "shape,axes,keep",
+    [
+        ((5,), [0], False),
+        ((4, 7, 3), [1], True),
+        ((4, 7, 3), [0, 2], False),
+        ((3, 0), [1], False),
+        ((2, 3), [], False),
+        ((), [], True),
+    ],
+)
 def test_reductions_are_pairwise_trees_of_exact_ops(kind, shape, axes, keep):
     rng = np.random.default_rng(1)
     x = np.asarray(rng.normal(size=shape) * np.exp(rng.normal(size=shape) * 5))
     reduce = getattr(ov_ops, "reduce_sum" if kind == "ReduceSum" else "reduce_prod")
-    got = _run(kind + str(shape) + str(axes) + str(keep),
-               lambda p: [reduce(p[0], ov_ops.constant(np.array(axes, np.int64)), keep)], [x])
+    got = _run(
+        kind + str(shape) + str(axes) + str(keep),
+        lambda p: [reduce(p[0], ov_ops.constant(np.array(axes, np.int64)), keep)],
+        [x],
+    )
     combine, identity = (np.add, -0.0) if kind == "ReduceSum" else (np.multiply, 1.0)
     kept = [a for a in range(x.ndim) if a not in axes]
     rows = np.transpose(x, kept + axes).reshape(int(np.prod([shape[a] for a in kept])), -1)
     want = np.array([_pairwise(r, combine, identity) for r in rows])
-    want = want.reshape([1 if a in axes else shape[a] for a in range(x.ndim)] if keep
-                        else [shape[a] for a in kept])
+    want = want.reshape(
+        [1 if a in axes else shape[a] for a in range(x.ndim)] if keep else [shape[a] for a in kept]
+    )
     _same_bits(got, want)
-    np.testing.assert_allclose(got, (np.sum if kind == "ReduceSum" else np.prod)(
-        x, axis=tuple(axes), keepdims=keep), rtol=1e-14)
+    np.testing.assert_allclose(
+        got,
+        (np.sum if kind == "ReduceSum" else np.prod)(x, axis=tuple(axes), keepdims=keep),
+        rtol=1e-14,
+    )
 
 
 @pytest.mark.parametrize("exclusive", [False, True])
@@ -111,9 +144,11 @@ def test_cumsum_is_exact_scan(exclusive, reverse):
     rng = np.random.default_rng(2)
     x = rng.normal(size=(3, 11))
     x[0, :2] = -0.0
-    got = _run(f"cumsum{exclusive}{reverse}",
-               lambda p: [ov_ops.cumsum(p[0], ov_ops.constant(np.int64(1)), exclusive, reverse)],
-               [x])
+    got = _run(
+        f"cumsum{exclusive}{reverse}",
+        lambda p: [ov_ops.cumsum(p[0], ov_ops.constant(np.int64(1)), exclusive, reverse)],
+        [x],
+    )
     y = x[:, ::-1] if reverse else x
     want = np.cumsum(y, axis=1)
     if exclusive:
@@ -121,12 +156,20 @@ def test_cumsum_is_exact_scan(exclusive, reverse):
     want = want[:, ::-1] if reverse else want
     np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-15)
     if not exclusive:
-        assert np.signbit(got[0, 0 if not reverse else -1]) == np.signbit(want[0, 0 if not reverse else -1])
+        assert np.signbit(got[0, 0 if not reverse else -1]) == np.signbit(
+            want[0, 0 if not reverse else -1]
+        )
 
 
-@pytest.mark.parametrize("reduction,numpy_at", [
-    ("sum", np.add.at), ("prod", np.multiply.at), ("max", np.maximum.at), ("min", np.minimum.at),
-])
+@pytest.mark.parametrize(
+    "reduction,numpy_at",
+    [
+        ("sum", np.add.at),
+        ("prod", np.multiply.at),
+        ("max", np.maximum.at),
+        ("min", np.minimum.at),
+    ],
+)
 def test_scatter_reductions_accumulate_duplicates_in_order(reduction, numpy_at):
     rng = np.random.default_rng(3)
     data = rng.normal(size=(4, 3, 2)) * 1e3
@@ -135,7 +178,8 @@ def test_scatter_reductions_accumulate_duplicates_in_order(reduction, numpy_at):
     got = execute.run(
         ("test.float64.scatter", reduction),
         lambda p: [ov_ops.scatter_nd_update(*p, reduction=reduction)],
-        [data, idx, upd], ["float64", "int32", "float64"],
+        [data, idx, upd],
+        ["float64", "int32", "float64"],
     )[0]
     want = data.copy()
     numpy_at(want, tuple((idx % np.array([4, 3])).T), upd)

@@ -36,14 +36,39 @@ def float32_probe(name):
     mids = ((finite[:-1].astype(np.float64) + finite[1:]) / 2).astype(np.float32)
     near = mids.view(np.uint32).astype(np.int64)[None, :] + np.arange(-300, 301)[:, None]
     rng = np.random.default_rng(0)
-    x = np.concatenate([
-        values, mids, near.astype(np.uint32).view(np.float32).ravel(),
-        np.array([448, 463.99997, 464, 464.00003, 480, 57344, 61439.996, 61440, 61440.004,
-                  65504, 65520, 3.4e38, np.inf, np.nan, 0.0, 1e-30, 1e-45, 2.0**-17, 2.0**-10],
-                 np.float32),
-        rng.integers(0, 2**32, 50_000, dtype=np.uint64).astype(np.uint32).view(np.float32),
-        (rng.standard_normal(50_000) * 50).astype(np.float32),
-    ])
+    x = np.concatenate(
+        [
+            values,
+            mids,
+            near.astype(np.uint32).view(np.float32).ravel(),
+            np.array(
+                [
+                    448,
+                    463.99997,
+                    464,
+                    464.00003,
+                    480,
+                    57344,
+                    61439.996,
+                    61440,
+                    61440.004,
+                    65504,
+                    65520,
+                    3.4e38,
+                    np.inf,
+                    np.nan,
+                    0.0,
+                    1e-30,
+                    1e-45,
+                    2.0**-17,
+                    2.0**-10,
+                ],
+                np.float32,
+            ),
+            rng.integers(0, 2**32, 50_000, dtype=np.uint64).astype(np.uint32).view(np.float32),
+            (rng.standard_normal(50_000) * 50).astype(np.float32),
+        ]
+    )
     return np.concatenate([x, -x])
 
 
@@ -110,8 +135,11 @@ def test_constant_holds_every_value(name):
     # float8 Constant through its uint8 view.
     a = every_float8(name)
     tensor = OVTensor(np.zeros(256, np.float32))
-    got = apply(f"test.constant_{name}", lambda x: g.out(g.ov_ops.convert(
-        constant(a), dtypes.to_ov("float32"))), [tensor]).numpy()
+    got = apply(
+        f"test.constant_{name}",
+        lambda x: g.out(g.ov_ops.convert(constant(a), dtypes.to_ov("float32"))),
+        [tensor],
+    ).numpy()
     assert_same_values(got, a.astype(np.float32))
 
 
@@ -128,10 +156,13 @@ def test_float8_graphs_take_the_reference_path(name):
 # -- casts ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name,x,nearest", [
-    ("float8_e4m3fn", 431.99997, 416.0),  # float16: 432, the midpoint of 416 and 448
-    ("float8_e5m2", 45055.996, 40960.0),  # float16: 45056, between 40960 and 49152
-])
+@pytest.mark.parametrize(
+    "name,x,nearest",
+    [
+        ("float8_e4m3fn", 431.99997, 416.0),  # float16: 432, the midpoint of 416 and 448
+        ("float8_e5m2", 45055.996, 40960.0),  # float16: 45056, between 40960 and 49152
+    ],
+)
 def test_cast_does_not_round_through_float16(name, x, nearest):
     # OpenVINO's Convert narrows float32 to float8 through float16 on some CPUs
     # (this x lands on a float8 midpoint in float16 and the tie goes to even,
@@ -176,15 +207,24 @@ def test_cast_from_integers_is_exact(name, src):
         x = np.array([True, False])
     else:
         info = np.iinfo(src)
-        x = np.concatenate([np.arange(max(info.min, -70_000), min(info.max, 70_000), dtype=src),
-                            np.array([info.min, info.max], dtype=src)])
+        x = np.concatenate(
+            [
+                np.arange(max(info.min, -70_000), min(info.max, 70_000), dtype=src),
+                np.array([info.min, info.max], dtype=src),
+            ]
+        )
     assert_same_bits(eager_cast(x, name), x.astype(FLOAT8[name]))
 
 
-@pytest.mark.parametrize("name,to", [
-    (name, to) for name in FLOAT8
-    for to in ("float16", "bfloat16", "float32", "float64", *FLOAT8) if to != name
-])
+@pytest.mark.parametrize(
+    "name,to",
+    [
+        (name, to)
+        for name in FLOAT8
+        for to in ("float16", "bfloat16", "float32", "float64", *FLOAT8)
+        if to != name
+    ],
+)
 def test_cast_from_float8_is_exact(name, to):
     x = every_float8(name)
     want = x.astype(dtypes.to_numpy(to))

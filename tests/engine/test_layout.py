@@ -77,24 +77,36 @@ def test_mismatched_operands_stop_the_sinking():
 
 def test_pad_concat_and_transposes_compose():
     def build(a, b):
-        pa = op.pad(_t(a, NHWC), op.constant(np.array([0, 1, 2, 0])),
-                    op.constant(np.array([0, 0, 1, 0])), "constant", op.constant(np.float32(0)))
+        pa = op.pad(
+            _t(a, NHWC),
+            op.constant(np.array([0, 1, 2, 0])),
+            op.constant(np.array([0, 0, 1, 0])),
+            "constant",
+            op.constant(np.float32(0)),
+        )
         cat = op.concat([pa, _t(b, NHWC)], -1)  # along channels
         return [_t(cat, [0, 2, 1, 3])]  # a different permutation: composes to one
 
     _check(build, [(2, 3, 4, 5), (2, 6, 5, 8)], 1)
 
 
-@pytest.mark.parametrize("axes,keep,left", [([1, 2], False, 0), ([1, 2], True, 1), ([3], False, 0), ([0], False, 1)])
+@pytest.mark.parametrize(
+    "axes,keep,left", [([1, 2], False, 0), ([1, 2], True, 1), ([3], False, 0), ([0], False, 1)]
+)
 def test_reductions_map_their_axes(axes, keep, left):
-    _check(lambda x: [op.reduce_mean(_t(x, NHWC), op.constant(np.array(axes)), keep)],
-           [(2, 3, 4, 5)], left)
+    _check(
+        lambda x: [op.reduce_mean(_t(x, NHWC), op.constant(np.array(axes)), keep)],
+        [(2, 3, 4, 5)],
+        left,
+    )
 
 
 def _seeded(model):
     rng = np.random.default_rng(1)
     for w in model.weights:
-        w.assign(rng.normal(size=w.shape).astype("float32") * 0.3 + (1.0 if "variance" in w.path else 0))
+        w.assign(
+            rng.normal(size=w.shape).astype("float32") * 0.3 + (1.0 if "variance" in w.path else 0)
+        )
     return model
 
 
@@ -189,9 +201,15 @@ def _int8_product_model(k, equation=None):
     return ov.Model([op.result(back)], [a])
 
 
-@pytest.mark.parametrize("k,equation,dropped", [
-    (1024, None, 1), (1024, "ab,bc->ac", 1), (1025, None, 0), (1025, "ab,bc->ac", 0),
-])
+@pytest.mark.parametrize(
+    "k,equation,dropped",
+    [
+        (1024, None, 1),
+        (1024, "ab,bc->ac", 1),
+        (1025, None, 0),
+        (1025, "ab,bc->ac", 0),
+    ],
+)
 def test_int8_product_round_trip_is_dropped_only_where_exact(k, equation, dropped):
     model = _int8_product_model(k, equation)
     assert layout.drop_int8_round_trips(model) == dropped

@@ -6,11 +6,14 @@ import pytest
 from keras_ov.engine.tensor import OVTensor
 
 
-@pytest.mark.parametrize("name, value", [
-    ("_keras_mask", np.ones((2,), bool)),  # Keras's set_keras_mask: a plain setattr
-    ("numpy", lambda: "patched"),  # tests patch methods on a tensor (TensorBoard's)
-    ("note", "anything"),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("_keras_mask", np.ones((2,), bool)),  # Keras's set_keras_mask: a plain setattr
+        ("numpy", lambda: "patched"),  # tests patch methods on a tensor (TensorBoard's)
+        ("note", "anything"),
+    ],
+)
 def test_attributes_can_be_set_on_a_tensor(name, value):
     t = OVTensor(np.arange(2, dtype=np.float32))
     setattr(t, name, value)
@@ -34,12 +37,15 @@ def test_keras_mask_is_an_attribute():
     assert get_keras_mask(t).shape == (2,)
 
 
-@pytest.mark.parametrize("value, spec, expected", [
-    (np.float32(0.625), ".3f", "0.625"),
-    (np.int32(7), "03d", "007"),
-    (np.float32(1.5), "", None),  # empty spec: str(), as object.__format__
-    (np.array(True), "", None),
-])
+@pytest.mark.parametrize(
+    "value, spec, expected",
+    [
+        (np.float32(0.625), ".3f", "0.625"),
+        (np.int32(7), "03d", "007"),
+        (np.float32(1.5), "", None),  # empty spec: str(), as object.__format__
+        (np.array(True), "", None),
+    ],
+)
 def test_format_of_a_scalar_tensor(value, spec, expected):
     t = OVTensor(np.asarray(value))
     assert format(t, spec) == (str(t) if expected is None else expected)

@@ -55,11 +55,14 @@ def test_joining_checks_its_inputs():
         coerce.stack_tensors([a, b], 0, "stack")
 
 
-@pytest.mark.parametrize("value,match", [
-    (None, "`my_op` expected a tensor, array or scalar, got None"),
-    (object(), "`my_op` expected a tensor, array or scalar, got object"),
-    (np.array(["a"]), "`my_op` does not support arrays of dtype <U1"),
-])
+@pytest.mark.parametrize(
+    "value,match",
+    [
+        (None, "`my_op` expected a tensor, array or scalar, got None"),
+        (object(), "`my_op` expected a tensor, array or scalar, got object"),
+        (np.array(["a"]), "`my_op` does not support arrays of dtype <U1"),
+    ],
+)
 def test_bad_input_names_the_op_and_the_value(value, match):
     with pytest.raises(TypeError, match=match):
         to_tensor(value, op="my_op")

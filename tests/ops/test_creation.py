@@ -50,7 +50,9 @@ def test_arange(args):
 
 def test_spaces():
     np.testing.assert_allclose(ops.linspace(0, 10, 5), np.linspace(0, 10, 5), rtol=1e-6)
-    np.testing.assert_allclose(ops.linspace(2, 3, 4, endpoint=False), np.linspace(2, 3, 4, endpoint=False), rtol=1e-6)
+    np.testing.assert_allclose(
+        ops.linspace(2, 3, 4, endpoint=False), np.linspace(2, 3, 4, endpoint=False), rtol=1e-6
+    )
     start, stop = np.array([0.0, 1.0], np.float32), np.array([1.0, 3.0], np.float32)
     got, step = ops.linspace(start, stop, 3, retstep=True, axis=1)
     np.testing.assert_allclose(got, np.linspace(start, stop, 3, axis=1), rtol=1e-6)
@@ -58,7 +60,9 @@ def test_spaces():
     check(ops.linspace(0, 10, 4, dtype="int32"), np.linspace(0, 10, 4, dtype="int32"))
     assert ops.linspace(0, 1, 0).shape == (0,)
     np.testing.assert_allclose(ops.logspace(0, 2, 3), np.logspace(0, 2, 3), rtol=1e-6)
-    np.testing.assert_allclose(ops.logspace(0, 3, 4, base=2), np.logspace(0, 3, 4, base=2), rtol=1e-6)
+    np.testing.assert_allclose(
+        ops.logspace(0, 3, 4, base=2), np.logspace(0, 3, 4, base=2), rtol=1e-6
+    )
     np.testing.assert_allclose(ops.geomspace(1, 1000, 4), np.geomspace(1, 1000, 4), rtol=1e-5)
     np.testing.assert_allclose(ops.geomspace(-1, -16, 5), np.geomspace(-1, -16, 5), rtol=1e-5)
 
@@ -66,7 +70,9 @@ def test_spaces():
 def test_meshgrid_and_vander():
     a, b = np.arange(3, dtype=np.int32), np.arange(4, dtype=np.float32)
     for indexing in ("xy", "ij"):
-        for got, want in zip(ops.meshgrid(a, b, indexing=indexing), np.meshgrid(a, b, indexing=indexing)):
+        for got, want in zip(
+            ops.meshgrid(a, b, indexing=indexing), np.meshgrid(a, b, indexing=indexing)
+        ):
             check(got, want)
     x = np.array([2, 3, -1], np.int64)
     check(ops.vander(x), np.vander(x))
@@ -79,17 +85,32 @@ def test_meshgrid_and_vander():
 
 @pytest.mark.parametrize("m", [0, 1, 2, 7, 16])
 def test_windows(m):
-    for ours, ref in [(ops.bartlett, np.bartlett), (ops.hanning, np.hanning),
-                      (ops.hamming, np.hamming), (ops.blackman, np.blackman)]:
-        np.testing.assert_allclose(ops.convert_to_numpy(ours(m)), ref(m).astype(np.float32), atol=1e-6)
+    for ours, ref in [
+        (ops.bartlett, np.bartlett),
+        (ops.hanning, np.hanning),
+        (ops.hamming, np.hamming),
+        (ops.blackman, np.blackman),
+    ]:
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(ours(m)), ref(m).astype(np.float32), atol=1e-6
+        )
     for beta in (0.0, 3.0, 14.0):
-        np.testing.assert_allclose(ops.convert_to_numpy(ops.kaiser(m, beta)), np.kaiser(m, beta), atol=2e-6)
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(ops.kaiser(m, beta)), np.kaiser(m, beta), atol=2e-6
+        )
 
 
-@pytest.mark.parametrize("bounds", [
-    (0.1, 1.1, 0.1), (0, 1, 0.1), (1, 2.2, 0.3), (3, -1, -0.7), (1, 1, 0.1),
-    (np.float32(0.1), np.float32(1.1), np.float32(0.1)),
-])
+@pytest.mark.parametrize(
+    "bounds",
+    [
+        (0.1, 1.1, 0.1),
+        (0, 1, 0.1),
+        (1, 2.2, 0.3),
+        (3, -1, -0.7),
+        (1, 1, 0.1),
+        (np.float32(0.1), np.float32(1.1), np.float32(0.1)),
+    ],
+)
 def test_arange_float_length_counted_like_numpy(bounds):
     # A float32 Range counts (1.1 - 0.1) / 0.1 as 10.000001, one value too many.
     got, want = np.asarray(ops.arange(*bounds)), np.arange(*bounds)

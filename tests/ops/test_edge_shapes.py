@@ -39,13 +39,22 @@ def _run_batch(ids):
     """``(results by id, returncode)`` of one child running ``ids``."""
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     try:
-        proc = subprocess.run([sys.executable, "-m", "tests.edge_cases"], check=False,
-                              input=json.dumps(ids),
-                              capture_output=True, text=True, cwd=ROOT, env=env,
-                              timeout=TIMEOUT)
+        proc = subprocess.run(
+            [sys.executable, "-m", "tests.edge_cases"],
+            check=False,
+            input=json.dumps(ids),
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=TIMEOUT,
+        )
         out, code = proc.stdout, proc.returncode
     except subprocess.TimeoutExpired as e:
-        out, code = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""), "timeout"
+        out, code = (
+            (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""),
+            "timeout",
+        )
     results = {}
     for line in out.splitlines():
         if line.startswith("{"):
@@ -89,9 +98,16 @@ def _run_all(ids, pool):
 @pytest.fixture(scope="module")
 def sweep():
     table = edge_cases.cases()
-    skip = {cid for cid in table if cid.split("#")[0] in KNOWN_CRASH and not edge_cases.FULL
-            and any(isinstance(a, edge_cases.A) and 0 in a.shape
-                    for a in edge_cases._flat(list(table[cid][1])))}
+    skip = {
+        cid
+        for cid in table
+        if cid.split("#")[0] in KNOWN_CRASH
+        and not edge_cases.FULL
+        and any(
+            isinstance(a, edge_cases.A) and 0 in a.shape
+            for a in edge_cases._flat(list(table[cid][1]))
+        )
+    }
     with ThreadPoolExecutor(2) as pool:
         results = _run_all(sorted(set(table) - skip), pool)
     results.update({cid: {"status": "skipped"} for cid in skip})
@@ -109,19 +125,28 @@ def test_every_op_is_described_or_listed():
 
 def test_no_case_kills_its_process(sweep):
     table, results = sweep
-    crashed = {cid: r["error"] for cid, r in results.items()
-               if r["status"] == "crashed" and cid.split("#")[0] not in KNOWN_CRASH}
-    assert not crashed, "\n".join(f"{cid} {table[cid][1]} {table[cid][2]} {table[cid][3]}: {e}"
-                                  for cid, e in crashed.items())
+    crashed = {
+        cid: r["error"]
+        for cid, r in results.items()
+        if r["status"] == "crashed" and cid.split("#")[0] not in KNOWN_CRASH
+    }
+    assert not crashed, "\n".join(
+        f"{cid} {table[cid][1]} {table[cid][2]} {table[cid][3]}: {e}" for cid, e in crashed.items()
+    )
     assert set(results) == set(table)
 
 
 def test_answers_match_jax(sweep):
     table, results = sweep
-    bad = {cid: r["error"] for cid, r in results.items()
-           if r["status"] == "mismatch" and cid.split("#")[0] not in KNOWN_MISMATCH}
-    assert not bad, "\n".join(f"{cid} {table[cid][1]} {table[cid][2]} {table[cid][3]}: {e}"
-                              for cid, e in sorted(bad.items()))
+    bad = {
+        cid: r["error"]
+        for cid, r in results.items()
+        if r["status"] == "mismatch" and cid.split("#")[0] not in KNOWN_MISMATCH
+    }
+    assert not bad, "\n".join(
+        f"{cid} {table[cid][1]} {table[cid][2]} {table[cid][3]}: {e}"
+        for cid, e in sorted(bad.items())
+    )
 
 
 def test_summary(sweep):

@@ -36,8 +36,9 @@ def check(got, expected, dtype, rtol=None):
     assert got.shape == np.shape(expected), (got.shape, np.shape(expected))
     if dtype in FLOATS:
         r = rtol or tol(dtype)
-        np.testing.assert_allclose(got.astype(np.float64), np.asarray(expected, np.float64),
-                                   rtol=r, atol=r)
+        np.testing.assert_allclose(
+            got.astype(np.float64), np.asarray(expected, np.float64), rtol=r, atol=r
+        )
     else:
         np.testing.assert_array_equal(got, np.asarray(expected).astype(got.dtype))
 
@@ -104,8 +105,9 @@ UNARY = [
 UNARY_CASES = [(n, f, r, dom, d) for n, f, r, dom, ds in UNARY for d in ds]
 
 
-@pytest.mark.parametrize("name,ref,rule,domain,dtype", UNARY_CASES,
-                         ids=[f"{c[0]}-{c[4]}-{c[3][1]}" for c in UNARY_CASES])
+@pytest.mark.parametrize(
+    "name,ref,rule,domain,dtype", UNARY_CASES, ids=[f"{c[0]}-{c[4]}-{c[3][1]}" for c in UNARY_CASES]
+)
 def test_unary_matches_numpy(name, ref, rule, domain, dtype):
     x = data((2, 3, 4), dtype, *domain)
     check(op(name)(x), ref(x), rule(dtype))
@@ -117,55 +119,173 @@ def promoted(d1, d2):
 
 
 BINARY = [
-    ("add", np.add, "numeric", (-3, 3), [("bool", "bool"), ("int8", "int8"), ("uint8", "int16"),
-                                          ("float16", "float32"), ("int32", "float32")]),
-    ("subtract", np.subtract, "numeric", (-3, 3), [("int8", "int8"), ("uint8", "uint8"),
-                                                   ("float32", "float32")]),
-    ("multiply", np.multiply, "numeric", (-3, 3), [("bool", "bool"), ("int16", "int16"),
-                                                   ("bfloat16", "bfloat16")]),
-    ("divide", lambda a, b: as64(a) / b, "inexact", (1, 9), [("int32", "int32"), ("float16", "float16")]),
+    (
+        "add",
+        np.add,
+        "numeric",
+        (-3, 3),
+        [
+            ("bool", "bool"),
+            ("int8", "int8"),
+            ("uint8", "int16"),
+            ("float16", "float32"),
+            ("int32", "float32"),
+        ],
+    ),
+    (
+        "subtract",
+        np.subtract,
+        "numeric",
+        (-3, 3),
+        [("int8", "int8"), ("uint8", "uint8"), ("float32", "float32")],
+    ),
+    (
+        "multiply",
+        np.multiply,
+        "numeric",
+        (-3, 3),
+        [("bool", "bool"), ("int16", "int16"), ("bfloat16", "bfloat16")],
+    ),
+    (
+        "divide",
+        lambda a, b: as64(a) / b,
+        "inexact",
+        (1, 9),
+        [("int32", "int32"), ("float16", "float16")],
+    ),
     ("true_divide", lambda a, b: as64(a) / b, "inexact", (1, 9), [("uint8", "int8")]),
-    ("floor_divide", np.floor_divide, "numeric", (-9, 9), [("int8", "int8"), ("int32", "int32"),
-                                                           ("uint8", "uint8"), ("float32", "float32"),
-                                                           ("uint32", "uint32")]),
-    ("mod", np.mod, "numeric", (-9, 9), [("int8", "int8"), ("int32", "int32"), ("float32", "float32"),
-                                         ("uint32", "uint32")]),
-    ("fmod", np.fmod, "numeric", (-9, 9), [("int16", "int16"), ("int32", "int32"), ("float32", "float32")]),
-    ("power", np.power, "numeric", (0, 5), [("int8", "int8"), ("int32", "int32"), ("uint32", "uint32"),
-                                            ("float32", "float32")]),
-    ("maximum", np.maximum, "numeric", (-3, 3), [("bool", "bool"), ("int8", "uint8"), ("float32", "float32")]),
+    (
+        "floor_divide",
+        np.floor_divide,
+        "numeric",
+        (-9, 9),
+        [
+            ("int8", "int8"),
+            ("int32", "int32"),
+            ("uint8", "uint8"),
+            ("float32", "float32"),
+            ("uint32", "uint32"),
+        ],
+    ),
+    (
+        "mod",
+        np.mod,
+        "numeric",
+        (-9, 9),
+        [("int8", "int8"), ("int32", "int32"), ("float32", "float32"), ("uint32", "uint32")],
+    ),
+    (
+        "fmod",
+        np.fmod,
+        "numeric",
+        (-9, 9),
+        [("int16", "int16"), ("int32", "int32"), ("float32", "float32")],
+    ),
+    (
+        "power",
+        np.power,
+        "numeric",
+        (0, 5),
+        [("int8", "int8"), ("int32", "int32"), ("uint32", "uint32"), ("float32", "float32")],
+    ),
+    (
+        "maximum",
+        np.maximum,
+        "numeric",
+        (-3, 3),
+        [("bool", "bool"), ("int8", "uint8"), ("float32", "float32")],
+    ),
     ("minimum", np.minimum, "numeric", (-3, 3), [("int32", "int32"), ("float16", "float16")]),
     ("fmax", np.fmax, "numeric", (-3, 3), [("int32", "int32"), ("float32", "float32")]),
     ("fmin", np.fmin, "numeric", (-3, 3), [("float32", "float32")]),
-    ("arctan2", lambda a, b: np.arctan2(as64(a), b), "inexact", (-3, 3), [("float32", "float32"),
-                                                                            ("int32", "int32")]),
-    ("hypot", lambda a, b: np.hypot(as64(a), b), "inexact", (-3, 3), [("float32", "float32"),
-                                                                        ("int8", "int8")]),
-    ("logaddexp", lambda a, b: np.logaddexp(as64(a), b), "inexact", (-30, 30), [("float32", "float32")]),
-    ("logaddexp2", lambda a, b: np.logaddexp2(as64(a), b), "inexact", (-30, 30), [("float32", "float32")]),
-    ("heaviside", lambda a, b: np.heaviside(as64(a), b), "inexact", (-2, 2), [("int32", "int32"),
-                                                                                ("float32", "float32")]),
-    ("divide_no_nan", lambda a, b: np.where(b == 0, 0, as64(a) / np.where(b == 0, 1, b)), "inexact",
-     (-2, 2), [("int32", "int32"), ("float32", "float32")]),
-    ("bitwise_and", np.bitwise_and, "numeric", (0, 200), [("bool", "bool"), ("int8", "int8"),
-                                                          ("uint32", "uint32")]),
-    ("bitwise_or", np.bitwise_or, "numeric", (-100, 100), [("int32", "int32"), ("uint32", "uint8")]),
-    ("bitwise_xor", np.bitwise_xor, "numeric", (0, 100), [("int16", "int16"), ("uint32", "uint32")]),
-    ("left_shift", np.left_shift, "numeric", (0, 7), [("int8", "int8"), ("int32", "int32"),
-                                                      ("uint32", "uint32")]),
+    (
+        "arctan2",
+        lambda a, b: np.arctan2(as64(a), b),
+        "inexact",
+        (-3, 3),
+        [("float32", "float32"), ("int32", "int32")],
+    ),
+    (
+        "hypot",
+        lambda a, b: np.hypot(as64(a), b),
+        "inexact",
+        (-3, 3),
+        [("float32", "float32"), ("int8", "int8")],
+    ),
+    (
+        "logaddexp",
+        lambda a, b: np.logaddexp(as64(a), b),
+        "inexact",
+        (-30, 30),
+        [("float32", "float32")],
+    ),
+    (
+        "logaddexp2",
+        lambda a, b: np.logaddexp2(as64(a), b),
+        "inexact",
+        (-30, 30),
+        [("float32", "float32")],
+    ),
+    (
+        "heaviside",
+        lambda a, b: np.heaviside(as64(a), b),
+        "inexact",
+        (-2, 2),
+        [("int32", "int32"), ("float32", "float32")],
+    ),
+    (
+        "divide_no_nan",
+        lambda a, b: np.where(b == 0, 0, as64(a) / np.where(b == 0, 1, b)),
+        "inexact",
+        (-2, 2),
+        [("int32", "int32"), ("float32", "float32")],
+    ),
+    (
+        "bitwise_and",
+        np.bitwise_and,
+        "numeric",
+        (0, 200),
+        [("bool", "bool"), ("int8", "int8"), ("uint32", "uint32")],
+    ),
+    (
+        "bitwise_or",
+        np.bitwise_or,
+        "numeric",
+        (-100, 100),
+        [("int32", "int32"), ("uint32", "uint8")],
+    ),
+    (
+        "bitwise_xor",
+        np.bitwise_xor,
+        "numeric",
+        (0, 100),
+        [("int16", "int16"), ("uint32", "uint32")],
+    ),
+    (
+        "left_shift",
+        np.left_shift,
+        "numeric",
+        (0, 7),
+        [("int8", "int8"), ("int32", "int32"), ("uint32", "uint32")],
+    ),
     ("right_shift", np.right_shift, "numeric", (-64, 7), [("int8", "int8"), ("int32", "int32")]),
     ("gcd", np.gcd, "numeric", (-30, 30), [("int32", "int32"), ("uint8", "uint8")]),
     ("lcm", np.lcm, "numeric", (-12, 12), [("int32", "int32")]),
     ("logical_and", np.logical_and, "bool", (-1, 1), [("int32", "float32"), ("bool", "bool")]),
     ("logical_or", np.logical_or, "bool", (-1, 1), [("int8", "int8")]),
     ("logical_xor", np.logical_xor, "bool", (-1, 1), [("float32", "bool")]),
-] + [(n, getattr(np, n), "bool", (-2, 2), [("int32", "int32"), ("bool", "float16")])
-     for n in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal")]
+] + [
+    (n, getattr(np, n), "bool", (-2, 2), [("int32", "int32"), ("bool", "float16")])
+    for n in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal")
+]
 BINARY_CASES = [(n, f, r, dom, d) for n, f, r, dom, ds in BINARY for d in ds]
 
 
-@pytest.mark.parametrize("name,ref,rule,domain,dtypes_", BINARY_CASES,
-                         ids=[f"{c[0]}-{c[4][0]}-{c[4][1]}" for c in BINARY_CASES])
+@pytest.mark.parametrize(
+    "name,ref,rule,domain,dtypes_",
+    BINARY_CASES,
+    ids=[f"{c[0]}-{c[4][0]}-{c[4][1]}" for c in BINARY_CASES],
+)
 def test_binary_matches_numpy(name, ref, rule, domain, dtypes_):
     d1, d2 = dtypes_
     a = data((2, 3, 4), d1, *domain, seed=1)
@@ -183,17 +303,23 @@ def test_binary_matches_numpy(name, ref, rule, domain, dtypes_):
 
 
 # -- where the CPU plugin and NumPy part ways ------------------------------------------------
-BIG = np.array([2**31 - 1, -2**31, 2**31 - 1, 16777217, -16777217, 123456789, 1073741823, 7, -7, 0],
-               np.int32)
+BIG = np.array(
+    [2**31 - 1, -(2**31), 2**31 - 1, 16777217, -16777217, 123456789, 1073741823, 7, -7, 0], np.int32
+)
 BIG_D = np.array([2**30, -1, 1, 16777216, 3, -10007, 1073741824, -2, 2, 5], np.int32)
 
 
 @pytest.mark.parametrize("name", ["floor_divide", "mod", "fmod"])
 def test_int32_division_is_exact(name):
     rng = np.random.default_rng(0)
-    a = np.concatenate([BIG, rng.integers(-2**31, 2**31, 3000).astype(np.int32)])
-    b = np.concatenate([BIG_D, rng.integers(-2**31, 2**31, 1500).astype(np.int32),
-                        rng.integers(-300, 300, 1500).astype(np.int32)])
+    a = np.concatenate([BIG, rng.integers(-(2**31), 2**31, 3000).astype(np.int32)])
+    b = np.concatenate(
+        [
+            BIG_D,
+            rng.integers(-(2**31), 2**31, 1500).astype(np.int32),
+            rng.integers(-300, 300, 1500).astype(np.int32),
+        ]
+    )
     b = np.where(b == 0, 1, b).astype(np.int32)
     with np.errstate(all="ignore"):
         check(op(name)(a, b), getattr(np, name)(a, b), "int32")
@@ -206,10 +332,11 @@ def test_integer_division_by_zero_is_zero():
         check(op(name)(a, z), [0, 0, 0], "int32")
 
 
-@pytest.mark.parametrize("name", ["equal", "not_equal", "less", "less_equal", "greater",
-                                  "greater_equal"])
+@pytest.mark.parametrize(
+    "name", ["equal", "not_equal", "less", "less_equal", "greater", "greater_equal"]
+)
 def test_int32_comparisons_are_exact(name):
-    a = np.array([16777217, 2**31 - 1, -16777217, 1073741823, -2**31, 5], np.int32)
+    a = np.array([16777217, 2**31 - 1, -16777217, 1073741823, -(2**31), 5], np.int32)
     b = np.array([16777216, 2**31 - 2, -16777216, 1073741824, 2**31 - 1, 5], np.int32)
     check(op(name)(a, b), getattr(np, name)(a, b), "bool")
 
@@ -218,8 +345,11 @@ def test_int_power_is_exact_and_wraps():
     a = np.array([3, 3, -3, 2, 7, 1, -1, -1, 2, 0], np.int32)
     b = np.array([19, 20, 19, 30, 11, -5, -3, -4, -1, 0], np.int32)
     with np.errstate(all="ignore"):
-        want = np.where(b < 0, np.where(a == 1, 1, np.where(a == -1, (-1) ** (-b % 2), 0)),
-                        np.power(a, np.maximum(b, 0)))
+        want = np.where(
+            b < 0,
+            np.where(a == 1, 1, np.where(a == -1, (-1) ** (-b % 2), 0)),
+            np.power(a, np.maximum(b, 0)),
+        )
     check(op("power")(a, b), want, "int32")
 
 
@@ -231,7 +361,11 @@ def test_narrow_ints_wrap_like_numpy():
         check(op("add")(a, b), a + b, "int8")
         check(op("subtract")(a, b), a - b, "int8")
         check(op("absolute")(a), np.abs(a), "int8")
-        check(op("negative")(np.array([0, 3, 255], np.uint8)), -np.array([0, 3, 255], np.uint8), "uint8")
+        check(
+            op("negative")(np.array([0, 3, 255], np.uint8)),
+            -np.array([0, 3, 255], np.uint8),
+            "uint8",
+        )
 
 
 def test_nan_handling():
@@ -261,8 +395,11 @@ def test_classification_and_nan_to_num():
         check(op(name)(x), getattr(np, name)(x), "bool")
         check(op(name)(np.arange(3, dtype=np.int32)), getattr(np, name)(np.arange(3)), "bool")
     check(op("nan_to_num")(x), np.nan_to_num(x), "float32")
-    check(op("nan_to_num")(x, nan=2, posinf=3, neginf=4), np.nan_to_num(x, nan=2, posinf=3, neginf=4),
-          "float32")
+    check(
+        op("nan_to_num")(x, nan=2, posinf=3, neginf=4),
+        np.nan_to_num(x, nan=2, posinf=3, neginf=4),
+        "float32",
+    )
     h = x.astype(np.float16)
     check(op("nan_to_num")(h), np.nan_to_num(h), "float16")
 
@@ -271,7 +408,7 @@ def test_classification_and_nan_to_num():
 def test_round_half_to_even(decimals):
     f = np.array([0.5, 1.5, 2.5, -0.5, -2.5, 1.25, 2.675, 123.456, -17.5], np.float32)
     check(op("round")(f, decimals), np.round(f, decimals), "float32")
-    i = np.array([125, 135, -125, 15, 25, 2**31 - 1, -2**31, 0, 7], np.int32)
+    i = np.array([125, 135, -125, 15, 25, 2**31 - 1, -(2**31), 0, 7], np.int32)
     with np.errstate(all="ignore"):
         want = np.round(i.astype(np.int64), decimals).astype(np.int32)
     check(op("round")(i, decimals), want, "int32")
@@ -284,14 +421,20 @@ def test_shift_out_of_range():
     s = np.array([32, 40, 31, 35], np.int32)
     check(op("left_shift")(x, s), [0, 0, 0, 0], "int32")
     check(op("right_shift")(x, s), [0, -1, 0, -1], "int32")
-    check(op("right_shift")(np.array([255, 128], np.uint8), np.array([1, 7], np.uint8)), [127, 1], "uint8")
+    check(
+        op("right_shift")(np.array([255, 128], np.uint8), np.array([1, 7], np.uint8)),
+        [127, 1],
+        "uint8",
+    )
 
 
 def test_isclose_allclose_where_clip():
     a = np.array([1.0, np.nan, np.inf, 1.0], np.float32)
     b = np.array([1.000001, np.nan, np.inf, 1.1], np.float32)
     for equal_nan in (False, True):
-        check(op("isclose")(a, b, equal_nan=equal_nan), np.isclose(a, b, equal_nan=equal_nan), "bool")
+        check(
+            op("isclose")(a, b, equal_nan=equal_nan), np.isclose(a, b, equal_nan=equal_nan), "bool"
+        )
     check(op("isclose")(np.array([100, 5]), 101, rtol=0.1), [True, False], "bool")
     assert bool(op("allclose")(a[:1], b[:1])) and not bool(op("allclose")(a, b))
     c = np.array([True, False, True])
@@ -323,8 +466,11 @@ def test_special_functions():
     q = np.array([2, 0, 0, 0, 1, 0], np.float32)
     check(op("nextafter")(p, q), np.nextafter(p, q), "float32")
     big = np.array([2**31 - 1, 2**30 - 1, 0, 12], np.int32)
-    check(op("gcd")(big, np.array([2**30, 2**30, 0, -18], np.int32)),
-          np.gcd(big, np.array([2**30, 2**30, 0, -18])), "int32")
+    check(
+        op("gcd")(big, np.array([2**30, 2**30, 0, -18], np.int32)),
+        np.gcd(big, np.array([2**30, 2**30, 0, -18])),
+        "int32",
+    )
 
 
 def test_64bit_inputs_follow_keras_result_type():
@@ -335,16 +481,19 @@ def test_64bit_inputs_follow_keras_result_type():
 
 
 # -- symbolic shape and dtype inference ---------------------------------------------------------
-@pytest.mark.parametrize("name,args,shape,dtype", [
-    ("add", ((None, 3, 1), (4,)), (None, 3, 4), "float32"),
-    ("floor_divide", ((None, 3), (3,)), (None, 3), "float32"),
-    ("mod", ((2, None), (1,)), (2, None), "float32"),
-    ("power", ((None, 1), (5,)), (None, 5), "float32"),
-    ("gcd", ((None, 3), (3,)), (None, 3), "int32"),
-    ("sin", ((None, 3),), (None, 3), "float32"),
-    ("isnan", ((None,),), (None,), "bool"),
-    ("equal", ((None, 2), (2,)), (None, 2), "bool"),
-])
+@pytest.mark.parametrize(
+    "name,args,shape,dtype",
+    [
+        ("add", ((None, 3, 1), (4,)), (None, 3, 4), "float32"),
+        ("floor_divide", ((None, 3), (3,)), (None, 3), "float32"),
+        ("mod", ((2, None), (1,)), (2, None), "float32"),
+        ("power", ((None, 1), (5,)), (None, 5), "float32"),
+        ("gcd", ((None, 3), (3,)), (None, 3), "int32"),
+        ("sin", ((None, 3),), (None, 3), "float32"),
+        ("isnan", ((None,),), (None,), "bool"),
+        ("equal", ((None, 2), (2,)), (None, 2), "bool"),
+    ],
+)
 def test_symbolic_shape_and_dtype(name, args, shape, dtype):
     in_dtype = "int32" if name == "gcd" else "float32"
     xs = [symbolic(s, in_dtype) for s in args]
@@ -363,4 +512,3 @@ def test_registry_covers_the_area():
     bitwise_not bitwise_left_shift left_shift bitwise_right_shift right_shift gcd lcm where
     nan_to_num real imag conjugate conj angle copy""".split()
     assert [n for n in names if f"numpy.{n}" not in REGISTRY] == []
-

@@ -28,7 +28,8 @@ def test_resize(interpolation):
     c = np.asarray(I.resize(np.full((6, 8, 1), 3.0, "float32"), (5, 7), interpolation))
     np.testing.assert_allclose(c, 3.0, rtol=1e-5)
     assert I.resize(np.zeros((4, 4, 1), "uint8"), (2, 2), interpolation).dtype == (
-        "uint8" if interpolation == "nearest" else "float32")
+        "uint8" if interpolation == "nearest" else "float32"
+    )
 
 
 @pytest.mark.parametrize("mode", ["constant", "nearest", "wrap", "mirror", "reflect"])
@@ -70,11 +71,13 @@ def test_blur_and_scale_and_translate():
     x[0, 2, 2, 0] = 1.0
     k = np.exp(-0.5 * np.arange(-1, 2) ** 2)
     k = np.outer(k, k) / np.outer(k, k).sum()
-    np.testing.assert_allclose(np.asarray(I.gaussian_blur(x, (3, 3), (1.0, 1.0)))[0, 1:4, 1:4, 0], k,
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(I.gaussian_blur(x, (3, 3), (1.0, 1.0)))[0, 1:4, 1:4, 0], k, rtol=1e-5
+    )
     y = RNG.random((1, 4, 4, 1)).astype("float32")
-    same = I.scale_and_translate(y, (1, 4, 4, 1), np.ones(2, "float32"), np.zeros(2, "float32"),
-                                 (1, 2), "linear")
+    same = I.scale_and_translate(
+        y, (1, 4, 4, 1), np.ones(2, "float32"), np.zeros(2, "float32"), (1, 2), "linear"
+    )
     np.testing.assert_allclose(same, y, rtol=1e-5)
     e = I.elastic_transform(RNG.random((1, 8, 8, 1)).astype("float32"), seed=1)
     assert e.shape == (1, 8, 8, 1)
@@ -88,7 +91,7 @@ def _sobel_reference(x):
     out = np.zeros(x.shape + (2,), np.float32)
     for i in range(3):
         for j in range(3):
-            win = p[:, i:i + h, j:j + w, :]
+            win = p[:, i : i + h, j : j + w, :]
             out[..., 0] += ky[i, j] * win
             out[..., 1] += kx[i, j] * win
     return out
@@ -98,8 +101,10 @@ def test_sobel_edges_matches_reference():
     from keras import ops
 
     x = np.random.RandomState(0).rand(2, 5, 6, 3).astype("float32")
-    np.testing.assert_allclose(ops.convert_to_numpy(ops.image.sobel_edges(x)),
-                               _sobel_reference(x), atol=1e-5)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(ops.image.sobel_edges(x)), _sobel_reference(x), atol=1e-5
+    )
     first = ops.image.sobel_edges(x.transpose(0, 3, 1, 2), data_format="channels_first")
-    np.testing.assert_allclose(ops.convert_to_numpy(first),
-                               _sobel_reference(x).transpose(0, 3, 1, 2, 4), atol=1e-5)
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(first), _sobel_reference(x).transpose(0, 3, 1, 2, 4), atol=1e-5
+    )

@@ -11,17 +11,31 @@ from keras_ov.engine import execute
 from keras_ov.engine.tensor import OVTensor
 from keras_ov.ops import indexing as I
 from keras_ov.ops.coerce import to_tensor
-
 from tests.ops.test_shape import check, sample
 
 X = np.arange(24).reshape(2, 3, 4).astype(np.int32)
 
 KEYS = [
-    1, -1, (1, 2, 3), slice(1, 2), (slice(None), 2), (None, Ellipsis, slice(3, 4), None),
-    (Ellipsis, -1, 2), (Ellipsis, slice(-1, -2), 2), slice(None, None, -1),
-    (slice(None), slice(None, None, -2)), (1, slice(None), [0, 2]), (slice(None), 1, [0, 2]),
-    ([0, 1], [1, 2]), ([[0], [1]], slice(None), [1, 2]), ([1, 0],), (Ellipsis, [-1, 0]),
-    (X[..., 0] > 5,), (slice(None), X[0] > 5), Ellipsis, (slice(5, 10),),
+    1,
+    -1,
+    (1, 2, 3),
+    slice(1, 2),
+    (slice(None), 2),
+    (None, Ellipsis, slice(3, 4), None),
+    (Ellipsis, -1, 2),
+    (Ellipsis, slice(-1, -2), 2),
+    slice(None, None, -1),
+    (slice(None), slice(None, None, -2)),
+    (1, slice(None), [0, 2]),
+    (slice(None), 1, [0, 2]),
+    ([0, 1], [1, 2]),
+    ([[0], [1]], slice(None), [1, 2]),
+    ([1, 0],),
+    (Ellipsis, [-1, 0]),
+    (X[..., 0] > 5,),
+    (slice(None), X[0] > 5),
+    Ellipsis,
+    (slice(5, 10),),
 ]
 
 
@@ -61,13 +75,16 @@ def _symbolic(shape, dtype="float32"):
     return p, OVTensor(output=p.output(0))
 
 
-@pytest.mark.parametrize("key,want", [
-    ((slice(None), 1), (None, 4)),
-    ((Ellipsis, slice(1, 3)), (None, 3, 2)),
-    ((None, slice(None, None, -1)), (1, None, 3, 4)),
-    ((-1,), (3, 4)),
-    ((slice(None), [0, 2, 1]), (None, 3, 4)),
-])
+@pytest.mark.parametrize(
+    "key,want",
+    [
+        ((slice(None), 1), (None, 4)),
+        ((Ellipsis, slice(1, 3)), (None, 3, 2)),
+        ((None, slice(None, None, -1)), (1, None, 3, 4)),
+        ((-1,), (3, 4)),
+        ((slice(None), [0, 2, 1]), (None, 3, 4)),
+    ],
+)
 def test_getitem_symbolic_dynamic_dims(key, want):
     _, x = _symbolic((None, 3, 4))
     assert x[key].shape == want
@@ -93,15 +110,16 @@ def test_take_family_matches_numpy(dtype):
     check(ops.take(x, idx), np.take(x, idx))
     along = np.array([[0, 3, 1], [2, 2, 0], [1, 0, 3]])
     check(ops.take_along_axis(x, along, axis=1), np.take_along_axis(x, along, axis=1))
-    check(ops.take_along_axis(x, np.array([[2, 0, 1, 1]]), axis=0),
-          np.take_along_axis(x, np.array([[2, 0, 1, 1]]), axis=0))
+    check(
+        ops.take_along_axis(x, np.array([[2, 0, 1, 1]]), axis=0),
+        np.take_along_axis(x, np.array([[2, 0, 1, 1]]), axis=0),
+    )
     check(ops.tril(x, -1), np.tril(x, -1))
     check(ops.triu(x, 1), np.triu(x, 1))
     check(ops.diagonal(x, 1), np.diagonal(x, 1))
     check(ops.diagonal(x, -1), np.diagonal(x, -1))
     check(ops.diag(x[0], -2), np.diag(x[0], -2))
     check(ops.diagflat(x[:2, :2], 1), np.diagflat(x[:2, :2], 1))
-
 
 
 @pytest.mark.parametrize("index_dtype", ["int64", "uint32", "uint64"])
@@ -111,8 +129,10 @@ def test_wide_host_indices_that_fit_int32_run_compiled(index_dtype):
     keras.backend.clear_session()  # (empties the eager cache: every graph is built again)
     before = execute.counters["reference_built"]
     check(ops.take(x, idx, axis=0), np.take(x, idx, axis=0))
-    check(ops.take_along_axis(x, np.array([[4], [0]] * 4, index_dtype), axis=1),
-          np.take_along_axis(x, np.array([[4], [0]] * 4, index_dtype), axis=1))
+    check(
+        ops.take_along_axis(x, np.array([[4], [0]] * 4, index_dtype), axis=1),
+        np.take_along_axis(x, np.array([[4], [0]] * 4, index_dtype), axis=1),
+    )
     check(ops.convert_to_tensor(x)[idx], x[idx])
     assert execute.counters["reference_built"] == before
 
@@ -139,12 +159,16 @@ def test_indexing_is_exact_for_wide_dtypes(dtype, values):
     m = x.reshape(2, 2)
     t = to_tensor(m)
     check(ops.take(x, np.array([3, 0, -1])), x[[3, 0, -1]])
-    check(ops.take_along_axis(m, np.array([[1, 0], [0, 0]]), axis=1),
-          np.take_along_axis(m, np.array([[1, 0], [0, 0]]), axis=1))
+    check(
+        ops.take_along_axis(m, np.array([[1, 0], [0, 0]]), axis=1),
+        np.take_along_axis(m, np.array([[1, 0], [0, 0]]), axis=1),
+    )
     check(t[1], m[1])
     check(t[::-1, [1, 0]], m[::-1, [1, 0]])
-    check(t[m.astype(bool) if dtype != "float64" else np.array([[True, False], [False, True]])],
-          m[m.astype(bool) if dtype != "float64" else np.array([[True, False], [False, True]])])
+    check(
+        t[m.astype(bool) if dtype != "float64" else np.array([[True, False], [False, True]])],
+        m[m.astype(bool) if dtype != "float64" else np.array([[True, False], [False, True]])],
+    )
     check(ops.slice(m, (1, 0), (1, 2)), m[1:2, 0:2])
     want = m.copy()
     want[0, 1] = x[2]
@@ -168,13 +192,27 @@ def test_slice_update_and_scatter():
     want = x.copy()
     want[2:4, 1:4] = 1
     check(ops.slice_update(x, (2, 1), u), want)
-    check(ops.scatter(np.array([[0, 1], [0, 1], [3, 3]]), np.array([1.0, 2.0, 5.0], np.float32), (4, 4)),
-          np.array([[0, 3, 0, 0], [0] * 4, [0] * 4, [0, 0, 0, 5]], np.float32))
-    for red, fn in [("add", np.add), ("max", np.maximum), ("min", np.minimum), ("mul", np.multiply)]:
+    check(
+        ops.scatter(
+            np.array([[0, 1], [0, 1], [3, 3]]), np.array([1.0, 2.0, 5.0], np.float32), (4, 4)
+        ),
+        np.array([[0, 3, 0, 0], [0] * 4, [0] * 4, [0, 0, 0, 5]], np.float32),
+    )
+    for red, fn in [
+        ("add", np.add),
+        ("max", np.maximum),
+        ("min", np.minimum),
+        ("mul", np.multiply),
+    ]:
         base = np.full((3,), 2.0, np.float32)
         want = base.copy()
         fn.at(want, [0, 0, 2], [3.0, 4.0, 1.0])
-        check(ops.scatter_update(base, [[0], [0], [2]], np.array([3.0, 4.0, 1.0], np.float32), reduction=red), want)
+        check(
+            ops.scatter_update(
+                base, [[0], [0], [2]], np.array([3.0, 4.0, 1.0], np.float32), reduction=red
+            ),
+            want,
+        )
     with pytest.raises(ValueError, match="scatter_update"):
         I.scatter_update(base, [[0]], [1.0], reduction="mean")
 
@@ -194,9 +232,17 @@ def test_select_isin_unravel():
 # lowerings gather row by row from a flat view instead.
 
 ALONG = [
-    ((1, 5), (1, 1), 1), ((1, 5), (1, 3), -1), ((1, 1, 5), (1, 1, 2), 2), ((3, 1, 4), (3, 1, 2), 2),
-    ((1, 5), (1, 1), 0), ((2, 3, 4), (2, 1, 4), 1), ((2, 3), (1, 2), 1), ((5,), (3,), 0),
-    ((2, 0), (2, 0), 1), ((0, 3), (0, 2), 1), ((1, 0, 3), (1, 0, 1), 2),
+    ((1, 5), (1, 1), 1),
+    ((1, 5), (1, 3), -1),
+    ((1, 1, 5), (1, 1, 2), 2),
+    ((3, 1, 4), (3, 1, 2), 2),
+    ((1, 5), (1, 1), 0),
+    ((2, 3, 4), (2, 1, 4), 1),
+    ((2, 3), (1, 2), 1),
+    ((5,), (3,), 0),
+    ((2, 0), (2, 0), 1),
+    ((0, 3), (0, 2), 1),
+    ((1, 0, 3), (1, 0, 1), 2),
 ]
 
 

@@ -25,10 +25,14 @@ def data(shape, dtype, seed=0):
 def check(got, expected, atol=1e-4):
     got = np.asarray(got)
     assert got.shape == np.shape(expected), (got.shape, np.shape(expected))
-    if np.issubdtype(np.asarray(expected).dtype, np.floating) or got.dtype.kind == "f" \
-            or got.dtype == dtypes.to_numpy("bfloat16"):
-        np.testing.assert_allclose(got.astype(np.float64), np.asarray(expected, np.float64),
-                                   atol=atol, rtol=atol)
+    if (
+        np.issubdtype(np.asarray(expected).dtype, np.floating)
+        or got.dtype.kind == "f"
+        or got.dtype == dtypes.to_numpy("bfloat16")
+    ):
+        np.testing.assert_allclose(
+            got.astype(np.float64), np.asarray(expected, np.float64), atol=atol, rtol=atol
+        )
     else:
         np.testing.assert_array_equal(got, expected)
 
@@ -56,7 +60,9 @@ PRODUCTS = [
 
 
 @pytest.mark.parametrize("dtype", ["float32", "uint8"])
-@pytest.mark.parametrize("name,ref,shapes", PRODUCTS, ids=lambda v: str(v) if isinstance(v, list) else None)
+@pytest.mark.parametrize(
+    "name,ref,shapes", PRODUCTS, ids=lambda v: str(v) if isinstance(v, list) else None
+)
 def test_products_match_numpy(name, ref, shapes, dtype):
     args = [data(s, dtype, seed=i) for i, s in enumerate(shapes)]
     wide = np.float64 if dtype in FLOATS else np.int64
@@ -66,10 +72,16 @@ def test_products_match_numpy(name, ref, shapes, dtype):
     check(got, expected, atol=2e-2 if dtype == "float16" else 1e-4)
 
 
-@pytest.mark.parametrize("dtypes_,result", [
-    (("int8", "int8"), "int32"), (("bool", "bool"), "bool"), (("int8", "float32"), "float32"),
-    (("uint32", "uint32"), "uint32"), (("uint8", "int8"), "int16"),
-])
+@pytest.mark.parametrize(
+    "dtypes_,result",
+    [
+        (("int8", "int8"), "int32"),
+        (("bool", "bool"), "bool"),
+        (("int8", "float32"), "float32"),
+        (("uint32", "uint32"), "uint32"),
+        (("uint8", "int8"), "int16"),
+    ],
+)
 def test_matmul_dtypes(dtypes_, result):
     a, b = data((3, 4), dtypes_[0]), data((4, 2), dtypes_[1], seed=1)
     got = op("matmul")(a, b)
@@ -86,15 +98,18 @@ def test_tensordot_axes():
 
 
 @pytest.mark.parametrize("dtype", ["float32", "uint32", "int8"])
-@pytest.mark.parametrize("equation,shapes", [
-    ("ij,jk->ik", [(2, 3), (3, 4)]),
-    ("ijk,lkj->il", [(2, 3, 4), (2, 4, 3)]),
-    ("i...,j...k->...ijk", [(2, 3, 4), (2, 4, 3)]),
-    ("ii->i", [(3, 3)]),
-    ("ij", [(2, 3)]),
-    ("ij,j", [(2, 3), (3,)]),
-    ("bij,bjk->bk", [(2, 2, 3), (2, 3, 4)]),
-])
+@pytest.mark.parametrize(
+    "equation,shapes",
+    [
+        ("ij,jk->ik", [(2, 3), (3, 4)]),
+        ("ijk,lkj->il", [(2, 3, 4), (2, 4, 3)]),
+        ("i...,j...k->...ijk", [(2, 3, 4), (2, 4, 3)]),
+        ("ii->i", [(3, 3)]),
+        ("ij", [(2, 3)]),
+        ("ij,j", [(2, 3), (3,)]),
+        ("bij,bjk->bk", [(2, 2, 3), (2, 3, 4)]),
+    ],
+)
 def test_einsum(equation, shapes, dtype):
     args = [data(s, dtype, seed=i) for i, s in enumerate(shapes)]
     got = op("einsum")(equation, *args)
@@ -102,15 +117,24 @@ def test_einsum(equation, shapes, dtype):
     check(got, np.einsum(equation, *[a.astype(np.float64) for a in args]))
 
 
-@pytest.mark.parametrize("dtype,result", [("float32", "float32"), ("int8", "int32"),
-                                          ("uint8", "uint32"), ("bool", "int32")])
+@pytest.mark.parametrize(
+    "dtype,result",
+    [("float32", "float32"), ("int8", "int32"), ("uint8", "uint32"), ("bool", "int32")],
+)
 @pytest.mark.parametrize("offset,axis1,axis2", [(0, 0, 1), (1, 0, 1), (-1, 1, 2), (0, 2, 0)])
 def test_trace(dtype, result, offset, axis1, axis2):
     x = data((3, 4, 5), dtype)
     got = op("trace")(x, offset=offset, axis1=axis1, axis2=axis2)
     assert got.dtype == result
-    check(got, np.trace(x.astype(np.int64 if dtype != "float32" else np.float64),
-                        offset=offset, axis1=axis1, axis2=axis2))
+    check(
+        got,
+        np.trace(
+            x.astype(np.int64 if dtype != "float32" else np.float64),
+            offset=offset,
+            axis1=axis1,
+            axis2=axis2,
+        ),
+    )
 
 
 @pytest.mark.parametrize("mode", ["valid", "same", "full"])
@@ -244,8 +268,10 @@ def test_pinv_lstsq(shape, rcond):
 def test_matrix_norm(ord):
     x = data((3, 4, 5), "float32")
     for axis, keepdims in [((1, 2), False), ((2, 0), True)]:
-        check(op("norm", "linalg")(x, ord=ord, axis=axis, keepdims=keepdims),
-              np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims))
+        check(
+            op("norm", "linalg")(x, ord=ord, axis=axis, keepdims=keepdims),
+            np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims),
+        )
 
 
 @pytest.mark.parametrize("ord", [None, 0, 1, 2, 3, -1, np.inf, -np.inf])
@@ -258,19 +284,22 @@ def test_vector_norm(ord):
 
 
 # -- symbolic shapes and errors -----------------------------------------------------------------
-@pytest.mark.parametrize("name,ns,args,kwargs,shapes", [
-    ("matmul", "numpy", [(None, 3, 4), (4, 5)], {}, [(None, 3, 5)]),
-    ("tensordot", "numpy", [(None, 3, 4), (4, 2)], {"axes": 1}, [(None, 3, 2)]),
-    ("einsum", "numpy", ["bij,jk->bik", (None, 3, 4), (4, 2)], {}, [(None, 3, 2)]),
-    ("det", "linalg", [(None, 3, 3)], {}, [(None,)]),
-    ("solve", "linalg", [(None, 3, 3), (None, 3, 2)], {}, [(None, 3, 2)]),
-    ("cholesky", "linalg", [(None, 4, 4)], {}, [(None, 4, 4)]),
-    ("qr", "linalg", [(None, 5, 3)], {}, [(None, 5, 3), (None, 3, 3)]),
-    ("eigh", "linalg", [(None, 3, 3)], {}, [(None, 3), (None, 3, 3)]),
-    ("svd", "linalg", [(None, 4, 3)], {}, [(None, 4, 4), (None, 3), (None, 3, 3)]),
-    ("pinv", "linalg", [(None, 4, 3)], {}, [(None, 3, 4)]),
-    ("norm", "linalg", [(None, 4, 3)], {"axis": (1, 2), "ord": 2}, [(None,)]),
-])
+@pytest.mark.parametrize(
+    "name,ns,args,kwargs,shapes",
+    [
+        ("matmul", "numpy", [(None, 3, 4), (4, 5)], {}, [(None, 3, 5)]),
+        ("tensordot", "numpy", [(None, 3, 4), (4, 2)], {"axes": 1}, [(None, 3, 2)]),
+        ("einsum", "numpy", ["bij,jk->bik", (None, 3, 4), (4, 2)], {}, [(None, 3, 2)]),
+        ("det", "linalg", [(None, 3, 3)], {}, [(None,)]),
+        ("solve", "linalg", [(None, 3, 3), (None, 3, 2)], {}, [(None, 3, 2)]),
+        ("cholesky", "linalg", [(None, 4, 4)], {}, [(None, 4, 4)]),
+        ("qr", "linalg", [(None, 5, 3)], {}, [(None, 5, 3), (None, 3, 3)]),
+        ("eigh", "linalg", [(None, 3, 3)], {}, [(None, 3), (None, 3, 3)]),
+        ("svd", "linalg", [(None, 4, 3)], {}, [(None, 4, 4), (None, 3), (None, 3, 3)]),
+        ("pinv", "linalg", [(None, 4, 3)], {}, [(None, 3, 4)]),
+        ("norm", "linalg", [(None, 4, 3)], {"axis": (1, 2), "ord": 2}, [(None,)]),
+    ],
+)
 def test_symbolic_shapes(name, ns, args, kwargs, shapes):
     args = [symbolic(a) if isinstance(a, tuple) else a for a in args]
     outs = op(name, ns)(*args, **kwargs)
@@ -307,8 +336,9 @@ def test_svd_pinv_and_rank_of_empty_matrices(shape):
 
     x = np.zeros(shape, np.float32)
     assert np.asarray(REGISTRY["linalg.pinv"](x)).shape == np.linalg.pinv(x).shape
-    np.testing.assert_array_equal(np.asarray(REGISTRY["linalg.matrix_rank"](x)),
-                                  np.linalg.matrix_rank(x))
+    np.testing.assert_array_equal(
+        np.asarray(REGISTRY["linalg.matrix_rank"](x)), np.linalg.matrix_rank(x)
+    )
     for got, want in zip(REGISTRY["linalg.svd"](x), np.linalg.svd(x)):
         assert np.asarray(got).shape == want.shape
     if shape[-1] == shape[-2]:

@@ -20,8 +20,9 @@ def op(name):
 def check(got, expected, atol=1e-4):
     got = np.asarray(got)
     assert got.shape == np.shape(expected), (got.shape, np.shape(expected))
-    np.testing.assert_allclose(got.astype(np.float64), np.asarray(expected, np.float64),
-                               atol=atol, rtol=atol)
+    np.testing.assert_allclose(
+        got.astype(np.float64), np.asarray(expected, np.float64), atol=atol, rtol=atol
+    )
 
 
 RNG = np.random.default_rng(0)
@@ -66,8 +67,10 @@ def test_top_k_and_in_top_k():
 @pytest.mark.parametrize("axis,keepdims", [(None, False), (1, True), ((0, 2), False)])
 def test_logsumexp(axis, keepdims):
     x = RNG.standard_normal((3, 4, 5)).astype(np.float32) * 10
-    check(op("logsumexp")(x, axis=axis, keepdims=keepdims),
-          scipy.special.logsumexp(x, axis=axis, keepdims=keepdims))
+    check(
+        op("logsumexp")(x, axis=axis, keepdims=keepdims),
+        scipy.special.logsumexp(x, axis=axis, keepdims=keepdims),
+    )
     inf = np.array([[-np.inf, -np.inf], [np.inf, 1.0]], np.float32)
     check(op("logsumexp")(inf, axis=1), [-np.inf, np.inf])
 
@@ -76,7 +79,7 @@ def test_cdist_and_extract_sequences():
     x, y = RNG.random((2, 4, 3)).astype(np.float32), RNG.random((2, 5, 3)).astype(np.float32)
     check(op("cdist")(x, y), np.sqrt(((x[:, :, None] - y[:, None]) ** 2).sum(-1)))
     s = RNG.random((2, 10)).astype(np.float32)
-    frames = np.stack([s[:, i:i + 4] for i in range(0, 7, 3)], 1)
+    frames = np.stack([s[:, i : i + 4] for i in range(0, 7, 3)], 1)
     check(op("extract_sequences")(s, 4, 3), frames)
 
 
@@ -95,13 +98,20 @@ def test_rfft_irfft(n):
     real, imag = op("rfft")(x, n)
     check(np.asarray(real) + 1j * np.asarray(imag), np.fft.rfft(x, n=n))
     spec = np.fft.rfft(x)
-    check(op("irfft")((spec.real.astype(np.float32), spec.imag.astype(np.float32)), n),
-          np.fft.irfft(spec, n=n))
+    check(
+        op("irfft")((spec.real.astype(np.float32), spec.imag.astype(np.float32)), n),
+        np.fft.irfft(spec, n=n),
+    )
 
 
-@pytest.mark.parametrize("length,stride,fft,window,center", [
-    (16, 4, 16, "hann", True), (8, 4, 10, "hamming", False), (16, 8, 16, None, True),
-])
+@pytest.mark.parametrize(
+    "length,stride,fft,window,center",
+    [
+        (16, 4, 16, "hann", True),
+        (8, 4, 10, "hamming", False),
+        (16, 8, 16, None, True),
+    ],
+)
 def test_stft_matches_scipy_and_istft_inverts(length, stride, fft, window, center):
     x = RNG.random((2, 64)).astype(np.float32)
     real, imag = op("stft")(x, length, stride, fft, window=window, center=center)
@@ -109,7 +119,7 @@ def test_stft_matches_scipy_and_istft_inverts(length, stride, fft, window, cente
     xp = np.pad(x, [(0, 0), (pad, pad)], mode="reflect")
     win = np.ones(length) if window is None else scipy.signal.get_window(window, length)
     win = np.pad(win, [((fft - length) // 2, fft - length - (fft - length) // 2)])
-    frames = np.stack([xp[:, i:i + fft] for i in range(0, xp.shape[1] - fft + 1, stride)], 1)
+    frames = np.stack([xp[:, i : i + fft] for i in range(0, xp.shape[1] - fft + 1, stride)], 1)
     check(np.asarray(real) + 1j * np.asarray(imag), np.fft.rfft(frames * win, n=fft), atol=1e-3)
     if center and window is not None:  # (Keras's rectangular istft is not an inverse)
         y = op("istft")((real, imag), length, stride, fft, length=64, window=window, center=center)
@@ -119,14 +129,19 @@ def test_stft_matches_scipy_and_istft_inverts(length, stride, fft, window, cente
 # -- element-wise --------------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16", "int32"])
 def test_erf_family_and_rsqrt(dtype):
-    x = np.linspace(-0.99, 0.99, 21).astype(dtypes.to_numpy(dtype) if dtype != "int32" else np.float32)
+    x = np.linspace(-0.99, 0.99, 21).astype(
+        dtypes.to_numpy(dtype) if dtype != "int32" else np.float32
+    )
     if dtype == "int32":
         x = np.array([1, 2, 4], np.int32)
     ref = x.astype(np.float64)
     atol = {"float16": 4e-3, "bfloat16": 3e-2}.get(dtype, 2e-5)
     result = "float32" if dtype == "int32" else dtype
-    for name, fn in [("erf", scipy.special.erf), ("erfc", scipy.special.erfc),
-                     ("rsqrt", lambda v: 1 / np.sqrt(np.abs(v)))]:
+    for name, fn in [
+        ("erf", scipy.special.erf),
+        ("erfc", scipy.special.erfc),
+        ("rsqrt", lambda v: 1 / np.sqrt(np.abs(v))),
+    ]:
         arg = np.abs(x) if name == "rsqrt" else x
         got = op(name)(arg)
         assert got.dtype == result
@@ -151,20 +166,34 @@ def test_logdet():
 
 
 # -- symbolic shapes and errors -------------------------------------------------------------------
-@pytest.mark.parametrize("name,args,kwargs,shapes", [
-    ("segment_sum", [(None, 4), (None,)], {"num_segments": 3}, [(3, 4)]),
-    ("segment_max", [(None, 4), (None,)], {}, [(None, 4)]),
-    ("top_k", [(None, 6)], {"k": 2}, [(None, 2), (None, 2)]),
-    ("logsumexp", [(None, 3, 4)], {"axis": 1}, [(None, 4)]),
-    ("cdist", [(None, 3), (5, 3)], {}, [(None, 5)]),
-    ("extract_sequences", [(None, 10)], {"sequence_length": 4, "sequence_stride": 3}, [(None, 3, 4)]),
-    ("rfft", [(None, 10)], {"fft_length": 8}, [(None, 5), (None, 5)]),
-    ("stft", [(None, 32)], {"sequence_length": 8, "sequence_stride": 4, "fft_length": 8},
-     [(None, 9, 5), (None, 9, 5)]),
-])
+@pytest.mark.parametrize(
+    "name,args,kwargs,shapes",
+    [
+        ("segment_sum", [(None, 4), (None,)], {"num_segments": 3}, [(3, 4)]),
+        ("segment_max", [(None, 4), (None,)], {}, [(None, 4)]),
+        ("top_k", [(None, 6)], {"k": 2}, [(None, 2), (None, 2)]),
+        ("logsumexp", [(None, 3, 4)], {"axis": 1}, [(None, 4)]),
+        ("cdist", [(None, 3), (5, 3)], {}, [(None, 5)]),
+        (
+            "extract_sequences",
+            [(None, 10)],
+            {"sequence_length": 4, "sequence_stride": 3},
+            [(None, 3, 4)],
+        ),
+        ("rfft", [(None, 10)], {"fft_length": 8}, [(None, 5), (None, 5)]),
+        (
+            "stft",
+            [(None, 32)],
+            {"sequence_length": 8, "sequence_stride": 4, "fft_length": 8},
+            [(None, 9, 5), (None, 9, 5)],
+        ),
+    ],
+)
 def test_symbolic_shapes(name, args, kwargs, shapes):
-    args = [symbolic(a, "int32" if name.startswith("segment") and i == 1 else "float32")
-            for i, a in enumerate(args)]
+    args = [
+        symbolic(a, "int32" if name.startswith("segment") and i == 1 else "float32")
+        for i, a in enumerate(args)
+    ]
     outs = op(name)(*args, **kwargs)
     outs = outs if isinstance(outs, tuple) else (outs,)
     assert [o.shape for o in outs] == shapes

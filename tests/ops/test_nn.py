@@ -65,7 +65,9 @@ def test_activation(name, ref, shape, dtype):
     out = getattr(B, name)(x)
     assert out.dtype == dtype and out.shape == shape
     expected = ref(x.astype("float64"))
-    np.testing.assert_allclose(np.asarray(out, "float64"), expected, rtol=TOL[dtype], atol=TOL[dtype])
+    np.testing.assert_allclose(
+        np.asarray(out, "float64"), expected, rtol=TOL[dtype], atol=TOL[dtype]
+    )
 
 
 def test_activation_tails_and_params():
@@ -73,8 +75,11 @@ def test_activation_tails_and_params():
     np.testing.assert_allclose(B.softplus(x), _softplus(x.astype("float64")), rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(B.gelu(x, approximate=False), _gelu_erf(x), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(B.threshold(x, 0.5, -1.0), np.where(x > 0.5, x, -1.0))
-    np.testing.assert_allclose(B.glu(np.arange(8.0).reshape(2, 4)),
-                               np.arange(8.0).reshape(2, 4)[:, :2] * _sigmoid(np.arange(8.0).reshape(2, 4)[:, 2:]), rtol=1e-6)
+    np.testing.assert_allclose(
+        B.glu(np.arange(8.0).reshape(2, 4)),
+        np.arange(8.0).reshape(2, 4)[:, :2] * _sigmoid(np.arange(8.0).reshape(2, 4)[:, 2:]),
+        rtol=1e-6,
+    )
     np.testing.assert_allclose(B.sparsemax(np.array([1.0, 1.0, -2.0])), [0.5, 0.5, 0.0])
     with pytest.raises(ValueError, match="glu"):
         B.glu(np.ones((2, 3)))
@@ -87,7 +92,7 @@ def _np_conv2d_nhwc(x, k, stride):
     out = np.zeros((n, oh, ow, co))
     for i in range(oh):
         for j in range(ow):
-            patch = x[:, i * stride:i * stride + kh, j * stride:j * stride + kw, :]
+            patch = x[:, i * stride : i * stride + kh, j * stride : j * stride + kw, :]
             out[:, i, j, :] = np.tensordot(patch, k, axes=([1, 2, 3], [0, 1, 2]))
     return out
 
@@ -124,17 +129,25 @@ def test_depthwise_separable_transpose_shapes():
 def test_encodings_and_losses():
     idx = np.array([[0, 2], [1, -1]], "int32")
     np.testing.assert_array_equal(B.one_hot(idx, 3), np.eye(3)[idx] * (idx[..., None] >= 0))
-    np.testing.assert_array_equal(B.multi_hot(np.array([[0, 2], [1, 1]]), 3), [[1, 0, 1], [0, 1, 0]])
+    np.testing.assert_array_equal(
+        B.multi_hot(np.array([[0, 2], [1, 1]]), 3), [[1, 0, 1], [0, 1, 0]]
+    )
     t = RNG.random((4, 5)).astype("float32")
     o = RNG.random((4, 5)).astype("float32")
     p = np.clip(o / o.sum(-1, keepdims=True), 1e-7, 1 - 1e-7)
-    np.testing.assert_allclose(B.categorical_crossentropy(t, o), -(t * np.log(p)).sum(-1), rtol=1e-5)
+    np.testing.assert_allclose(
+        B.categorical_crossentropy(t, o), -(t * np.log(p)).sum(-1), rtol=1e-5
+    )
     lbl = np.array([0, 3, 1, 4])
-    np.testing.assert_allclose(B.sparse_categorical_crossentropy(lbl, o, from_logits=True),
-                               -np.log(_softmax(o))[np.arange(4), lbl], rtol=1e-5)
+    np.testing.assert_allclose(
+        B.sparse_categorical_crossentropy(lbl, o, from_logits=True),
+        -np.log(_softmax(o))[np.arange(4), lbl],
+        rtol=1e-5,
+    )
     q = np.clip(o, 1e-7, 1 - 1e-7)
-    np.testing.assert_allclose(B.binary_crossentropy(t, o),
-                               -(t * np.log(q) + (1 - t) * np.log(1 - q)), rtol=1e-5)
+    np.testing.assert_allclose(
+        B.binary_crossentropy(t, o), -(t * np.log(q) + (1 - t) * np.log(1 - q)), rtol=1e-5
+    )
 
 
 def test_normalization_and_metrics():
@@ -143,10 +156,16 @@ def test_normalization_and_metrics():
     np.testing.assert_allclose(mean, x.mean((0, 2)), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(var, x.var((0, 2)), rtol=1e-5)
     m, v = np.arange(4.0, dtype="float32"), np.ones(4, "float32")
-    np.testing.assert_allclose(B.batch_normalization(x, m, v, axis=1, epsilon=0.0),
-                               x - m[None, :, None], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        B.batch_normalization(x, m, v, axis=1, epsilon=0.0),
+        x - m[None, :, None],
+        rtol=1e-5,
+        atol=1e-6,
+    )
     a, b = RNG.random((8, 8)).astype("float32"), RNG.random((8, 8)).astype("float32")
-    np.testing.assert_allclose(B.psnr(a, b, 1.0), 10 * np.log10(1 / np.mean((a - b) ** 2)), rtol=1e-5)
+    np.testing.assert_allclose(
+        B.psnr(a, b, 1.0), 10 * np.log10(1 / np.mean((a - b) ** 2)), rtol=1e-5
+    )
 
 
 def test_attention_vs_numpy():
@@ -155,8 +174,12 @@ def test_attention_vs_numpy():
     expected = np.einsum("bnts,bsnh->btnh", _softmax(logits), v)
     np.testing.assert_allclose(B.dot_product_attention(q, k, v), expected, rtol=1e-4, atol=1e-5)
     causal = np.where(np.tril(np.ones((4, 4), bool)), logits, -1e30)
-    np.testing.assert_allclose(B.dot_product_attention(q, k, v, is_causal=True),
-                               np.einsum("bnts,bsnh->btnh", _softmax(causal), v), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        B.dot_product_attention(q, k, v, is_causal=True),
+        np.einsum("bnts,bsnh->btnh", _softmax(causal), v),
+        rtol=1e-4,
+        atol=1e-5,
+    )
 
 
 def test_patches_and_depth_space_roundtrip():
@@ -166,8 +189,7 @@ def test_patches_and_depth_space_roundtrip():
     np.testing.assert_array_equal(B.fold(cols, (6, 4), 2, stride=2), x)
     y = np.arange(2 * 4 * 4 * 8, dtype="float32").reshape(2, 4, 4, 8)
     for fmt in ("channels_last", "channels_first"):
-        np.testing.assert_array_equal(
-            B.depth_to_space(B.space_to_depth(y, 2, fmt), 2, fmt), y)
+        np.testing.assert_array_equal(B.depth_to_space(B.space_to_depth(y, 2, fmt), 2, fmt), y)
 
 
 def test_ctc_greedy_decode():
@@ -227,12 +249,20 @@ def test_ctc_beam_search_ties_match_jax():
     pytest.importorskip("jax")
     from keras.src.backend.jax import nn as jax_nn
 
-    x = np.array([[[0, 0, 2], [0, 2, 2], [0, 2, 1]], [[2, 2, 0], [1, 2, 2], [2, 2, 2]],
-                  [[0, 2, 0], [2, 2, 2], [2, 1, 1]], [[2, 0, 1], [2, 0, 2], [0, 2, 2]]], "float32")
+    x = np.array(
+        [
+            [[0, 0, 2], [0, 2, 2], [0, 2, 1]],
+            [[2, 2, 0], [1, 2, 2], [2, 2, 2]],
+            [[0, 2, 0], [2, 2, 2], [2, 1, 1]],
+            [[2, 0, 1], [2, 0, 2], [0, 2, 2]],
+        ],
+        "float32",
+    )
     lengths = np.array([3, 3, 3, 3], "int32")
     decoded, scores = _ctc_beam(x, lengths, beam_width=5, top_paths=5)
-    ref_decoded, ref_scores = jax_nn.ctc_decode(x, lengths, strategy="beam_search",
-                                                beam_width=5, top_paths=5)
+    ref_decoded, ref_scores = jax_nn.ctc_decode(
+        x, lengths, strategy="beam_search", beam_width=5, top_paths=5
+    )
     np.testing.assert_array_equal(decoded, np.asarray(ref_decoded))
     np.testing.assert_allclose(scores, np.asarray(ref_scores), rtol=1e-5, atol=1e-5)
 
@@ -254,8 +284,9 @@ def test_ctc_beam_search_repeats(merge_repeated):
     # separates them; like JAX and TF, beam search ignores merge_repeated
     frames = [1, 1, 0, 1, 2, 2]
     x = np.log(np.eye(3)[frames] * 0.97 + 0.01).astype("float32")[None]
-    decoded, scores = _ctc_beam(x, np.array([6]), beam_width=4, top_paths=2,
-                                merge_repeated=merge_repeated)
+    decoded, scores = _ctc_beam(
+        x, np.array([6]), beam_width=4, top_paths=2, merge_repeated=merge_repeated
+    )
     np.testing.assert_array_equal(decoded[0, 0], [1, 1, 2, -1, -1, -1])
     assert scores[0, 0] > scores[0, 1] > -np.inf
 
@@ -290,13 +321,22 @@ def test_ctc_beam_search_dynamic_batch():
         assert decoded.shape == (2, batch, 6)
         np.testing.assert_array_equal(decoded, eager[0])
         np.testing.assert_allclose(scores, eager[1], rtol=1e-6)
-    spec = keras.src.backend.compute_output_spec(fn, KerasTensor((None, 6, 5)),
-                                                 KerasTensor((None,), "int32"))
+    spec = keras.src.backend.compute_output_spec(
+        fn, KerasTensor((None, 6, 5)), KerasTensor((None,), "int32")
+    )
     assert spec[0].shape == (2, None, 6) and spec[1].shape == (None, 2)
 
 
-@pytest.mark.parametrize("kw", [dict(beam_width=0), dict(top_paths=0), dict(beam_width=2.5),
-                                dict(mask_index=5), dict(mask_index=-6)])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(beam_width=0),
+        dict(top_paths=0),
+        dict(beam_width=2.5),
+        dict(mask_index=5),
+        dict(mask_index=-6),
+    ],
+)
 def test_ctc_beam_search_bad_arguments(kw):
     with pytest.raises(ValueError, match="ctc_decode"):
         B.ctc_decode(np.zeros((1, 3, 5), "float32"), np.array([3]), strategy="beam_search", **kw)
@@ -307,7 +347,9 @@ def test_symbolic_shapes():
     assert keras.ops.conv(x, KerasTensor((3, 3, 3, 4)), padding="same").shape == (None, 8, 8, 4)
     assert keras.ops.max_pool(x, 2).shape == (None, 4, 4, 3)
     assert keras.ops.softmax(KerasTensor((None, 5))).shape == (None, 5)
-    out = keras.src.backend.compute_output_spec(lambda t: B.conv(t, np.ones((3, 3, 3, 2), "float32")), x)
+    out = keras.src.backend.compute_output_spec(
+        lambda t: B.conv(t, np.ones((3, 3, 3, 2), "float32")), x
+    )
     assert out.shape == (None, 6, 6, 2)
     out = keras.src.backend.compute_output_spec(lambda t: B.average_pool(t, 2, padding="same"), x)
     assert out.shape == (None, 4, 4, 3)
@@ -319,5 +361,6 @@ def test_errors_name_the_op():
     with pytest.raises(ValueError, match="conv"):
         B.conv(np.ones((1, 4, 4, 3), "float32"), np.ones((3, 3, 2, 4), "float32"))
     with pytest.raises(ValueError, match="ctc_decode"):
-        B.ctc_decode(np.ones((1, 3, 2), "float32"), np.array([3]), strategy="beam_search",
-                     beam_width=0)
+        B.ctc_decode(
+            np.ones((1, 3, 2), "float32"), np.array([3]), strategy="beam_search", beam_width=0
+        )

@@ -12,28 +12,51 @@ import inspect
 import jax.numpy as jnp
 import numpy as np
 import pytest
+
 from keras import ops
 
 from keras_ov.ops.registry import REGISTRY
 
 _PAIRS = (("x1", "x2"), ("x", "y"))
 BINARY = sorted(
-    k for k, fn in REGISTRY.items()
+    k
+    for k, fn in REGISTRY.items()
     if tuple(inspect.signature(fn).parameters)[:2] in _PAIRS
-    and all(p.default is not inspect.Parameter.empty
-            for p in list(inspect.signature(fn).parameters.values())[2:])
+    and all(
+        p.default is not inspect.Parameter.empty
+        for p in list(inspect.signature(fn).parameters.values())[2:]
+    )
 )
 # Ops whose operands have more structure than "two broadcasting arrays".
-_SHAPED = {"numpy.append", "numpy.correlate", "numpy.cross", "numpy.isin", "numpy.kron",
-           "numpy.outer", "numpy.vdot", "numpy.inner", "numpy.dot", "numpy.matmul",
-           "numpy.tensordot"}
+_SHAPED = {
+    "numpy.append",
+    "numpy.correlate",
+    "numpy.cross",
+    "numpy.isin",
+    "numpy.kron",
+    "numpy.outer",
+    "numpy.vdot",
+    "numpy.inner",
+    "numpy.dot",
+    "numpy.matmul",
+    "numpy.tensordot",
+}
 
 X = np.array([[1, 2, 3, 4], [5, 6, 7, 5]], np.int32)
 # (operand, on both sides?, compare with jax.numpy?)
-OPERANDS = [([5, 5, 5, 5], True, True), ([[1], [2]], False, True),
-            (((1.5, 2.0, 0.5, 3.0),), False, False), (3, False, False), (2.5, True, False)]
-_DOTS = {"numpy.matmul": [[1], [2], [3], [4]], "numpy.dot": [[1], [2], [3], [4]],
-         "numpy.tensordot": [[1, 2, 3, 4], [5, 6, 7, 8]], "numpy.vdot": [[1, 2, 3, 4], [5, 6, 7, 8]]}
+OPERANDS = [
+    ([5, 5, 5, 5], True, True),
+    ([[1], [2]], False, True),
+    (((1.5, 2.0, 0.5, 3.0),), False, False),
+    (3, False, False),
+    (2.5, True, False),
+]
+_DOTS = {
+    "numpy.matmul": [[1], [2], [3], [4]],
+    "numpy.dot": [[1], [2], [3], [4]],
+    "numpy.tensordot": [[1, 2, 3, 4], [5, 6, 7, 8]],
+    "numpy.vdot": [[1, 2, 3, 4], [5, 6, 7, 8]],
+}
 
 
 def _as_array(v):
@@ -46,8 +69,9 @@ def _same(got, want):
     got, want = np.asarray(got), np.asarray(want)
     assert got.shape == want.shape, (got.shape, want.shape)
     if got.dtype.kind in "fc" or want.dtype.kind in "fc":
-        np.testing.assert_allclose(got.astype(np.float64), want.astype(np.float64),
-                                   rtol=1e-5, atol=1e-6, equal_nan=True)
+        np.testing.assert_allclose(
+            got.astype(np.float64), want.astype(np.float64), rtol=1e-5, atol=1e-6, equal_nan=True
+        )
     else:
         np.testing.assert_array_equal(got, want)
 

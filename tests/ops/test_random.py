@@ -50,7 +50,9 @@ def test_categorical_dropout_shuffle():
     y = np.asarray(R.dropout(x, 0.25, seed=SEED))
     assert np.isclose(y, 0.0).sum() + np.isclose(y, 1 / 0.75).sum() == y.size
     assert abs((y == 0).mean() - 0.25) < 0.05
-    z = np.asarray(R.dropout(np.ones((4, 3, 5), "float32"), 0.5, noise_shape=(None, 1, 5), seed=SEED))
+    z = np.asarray(
+        R.dropout(np.ones((4, 3, 5), "float32"), 0.5, noise_shape=(None, 1, 5), seed=SEED)
+    )
     assert (z == z[:, :1, :]).all()
     p = np.asarray(R.shuffle(np.arange(20), seed=SEED))
     assert sorted(p) == list(range(20)) and not (p == np.arange(20)).all()
@@ -62,7 +64,8 @@ def test_seed_generator_and_symbolic_seed():
     assert not np.array_equal(a, b)
     np.testing.assert_array_equal(R.normal((5,), seed=42), R.normal((5,), seed=42))
     spec = keras.src.backend.compute_output_spec(
-        lambda x, s: R.dropout(x, 0.5, seed=s), KerasTensor((None, 4)), KerasTensor((2,), "int32"))
+        lambda x, s: R.dropout(x, 0.5, seed=s), KerasTensor((None, 4)), KerasTensor((2,), "int32")
+    )
     assert spec.shape == (None, 4)
 
 
@@ -93,6 +96,7 @@ def test_logical_shift_is_exact_on_every_bit_pattern(k):
     # The generator's shift is a masked int32 division (BitwiseRightShift runs
     # on a slow reference kernel); the plugin divides through float32.
     import openvino as ov
+
     from keras_ov.engine import execute
     from keras_ov.ops import random as kr
 
@@ -106,8 +110,8 @@ def test_logical_shift_is_exact_on_every_bit_pattern(k):
 
 
 def test_logical_shift_refuses_shifts_it_cannot_do_exactly():
-    from keras_ov.ops import random as kr
     from keras_ov.engine import execute
+    from keras_ov.ops import random as kr
 
     p = execute.make_parameter((4,), "int32")
     with pytest.raises(ValueError, match="shift by 1"):
@@ -129,8 +133,9 @@ def test_eager_draws_share_one_generator_across_shapes_of_a_rank():
     np.testing.assert_array_equal(first.ravel(), a.ravel()[:15])
 
 
-@pytest.mark.parametrize("lo,hi,dtype", [(0, 100, "int32"), (-5, 5, "int64"), (0, 2**31 - 1, "int32"),
-                                         (3, 4, "uint8")])
+@pytest.mark.parametrize(
+    "lo,hi,dtype", [(0, 100, "int32"), (-5, 5, "int64"), (0, 2**31 - 1, "int32"), (3, 4, "uint8")]
+)
 def test_randint_stays_in_bounds_and_covers_them(lo, hi, dtype):
     # 31-bit draws reduced modulo the span: the CPU plugin's int32 FloorMod went
     # through float32 and gave values in [-128, 128] for randint(0, 100).

@@ -26,12 +26,26 @@ def check(got, expected, dtype=None, rtol=1e-5):
 
 
 # (shape, axis, keepdims): None, negative, empty and multi-axis reductions.
-LAYOUTS = [((5,), None, False), ((2, 3, 4), None, True), ((2, 3, 4), -1, False),
-           ((2, 3, 4), (), False), ((2, 3, 4), (0, -1), True)]
+LAYOUTS = [
+    ((5,), None, False),
+    ((2, 3, 4), None, True),
+    ((2, 3, 4), -1, False),
+    ((2, 3, 4), (), False),
+    ((2, 3, 4), (0, -1), True),
+]
 # name, numpy reference, result dtype per input dtype
 REDUCTIONS = [
-    ("sum", np.sum, {"int8": "int32", "bool": "int32", "uint8": "uint32", "int64": "int64",
-                     "float16": "float16"}),
+    (
+        "sum",
+        np.sum,
+        {
+            "int8": "int32",
+            "bool": "int32",
+            "uint8": "uint32",
+            "int64": "int64",
+            "float16": "float16",
+        },
+    ),
     ("prod", np.prod, {"int32": "int32", "float32": "float32"}),
     ("mean", np.mean, {"int8": "float32", "float16": "float16", "int64": "float32"}),
     ("max", np.max, {"bool": "bool", "int8": "int8", "int64": "int64", "float32": "float32"}),
@@ -54,7 +68,9 @@ def test_reduction_matches_numpy(name, ref, dtype, result):
     rtol = 1e-2 if dtype == "float16" else 1e-5
     for shape, axis, keepdims in LAYOUTS:
         x = data(shape, dtype)
-        expected = ref(x.astype(np.float64) if dtype == "float16" else x, axis=axis, keepdims=keepdims)
+        expected = ref(
+            x.astype(np.float64) if dtype == "float16" else x, axis=axis, keepdims=keepdims
+        )
         check(op(name)(x, axis=axis, keepdims=keepdims), expected, result, rtol)
 
 
@@ -65,16 +81,38 @@ def test_keepdims_shapes_agree_across_reductions():
     assert op("argmax")(x).shape == ()
 
 
-@pytest.mark.parametrize("name,ref", [("max", np.max), ("min", np.min), ("argmax", np.argmax),
-                                      ("argmin", np.argmin), ("median", np.median), ("ptp", np.ptp)])
+@pytest.mark.parametrize(
+    "name,ref",
+    [
+        ("max", np.max),
+        ("min", np.min),
+        ("argmax", np.argmax),
+        ("argmin", np.argmin),
+        ("median", np.median),
+        ("ptp", np.ptp),
+    ],
+)
 def test_nan_propagates(name, ref):
     x = np.array([[1.0, np.nan, 3.0], [4.0, 5.0, -np.inf]], np.float32)
     for axis in (None, 0, 1):
         check(op(name)(x, axis=axis), ref(x, axis=axis))
 
 
-@pytest.mark.parametrize("name", ["nanmax", "nanmin", "nansum", "nanprod", "nanmean", "nanvar",
-                                  "nanstd", "nanmedian", "nanargmax", "nanargmin"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "nanmax",
+        "nanmin",
+        "nansum",
+        "nanprod",
+        "nanmean",
+        "nanvar",
+        "nanstd",
+        "nanmedian",
+        "nanargmax",
+        "nanargmin",
+    ],
+)
 def test_nan_variants_skip_nan(name):
     x = np.array([[1.0, np.nan, 3.0], [np.nan, 2.0, -np.inf], [4.0, 0.5, 1.0]], np.float32)
     ref = getattr(np, name)
@@ -96,13 +134,18 @@ def test_argmax_argmin(dtype):
     for name in ("argmax", "argmin"):
         for axis, keepdims in ((None, False), (0, True), (-1, False), (None, True)):
             if True:
-                check(op(name)(x, axis=axis, keepdims=keepdims),
-                      getattr(np, name)(x, axis=axis, keepdims=keepdims), "int32")
+                check(
+                    op(name)(x, axis=axis, keepdims=keepdims),
+                    getattr(np, name)(x, axis=axis, keepdims=keepdims),
+                    "int32",
+                )
 
 
 @pytest.mark.parametrize("name", ["cumsum", "cumprod", "nancumsum", "nancumprod"])
-@pytest.mark.parametrize("dtype,result", [("bool", "int32"), ("int8", "int8"), ("int64", "int64"),
-                                          ("float32", "float32")])
+@pytest.mark.parametrize(
+    "dtype,result",
+    [("bool", "int32"), ("int8", "int8"), ("int64", "int64"), ("float32", "float32")],
+)
 def test_cumulative(name, dtype, result):
     # Small values: narrow integer products must not overflow (the CPU plugin
     # saturates int8 arithmetic where NumPy wraps).
@@ -110,7 +153,11 @@ def test_cumulative(name, dtype, result):
     for axis in (None, 1):
         expected = getattr(np, name)(x, axis=axis)
         check(op(name)(x, axis=axis), expected.astype(result), result)
-    check(op(name)(x, axis=1, dtype="float32"), getattr(np, name)(x, axis=1, dtype="float32"), "float32")
+    check(
+        op(name)(x, axis=1, dtype="float32"),
+        getattr(np, name)(x, axis=1, dtype="float32"),
+        "float32",
+    )
 
 
 @pytest.mark.parametrize("name", ["quantile", "percentile", "nanquantile", "nanpercentile"])
@@ -120,11 +167,15 @@ def test_quantiles(name, method):
     x[1, 1, 2] = np.nan if name.startswith("nan") else x[1, 1, 2]
     scale = 100 if "percentile" in name else 1
     ref = getattr(np, name)
-    for q, axis, keepdims in ((0.5 * scale, None, False),
-                              (np.array([0.1, 0.5, 1.0], np.float32) * scale, (0, 2), True)):
+    for q, axis, keepdims in (
+        (0.5 * scale, None, False),
+        (np.array([0.1, 0.5, 1.0], np.float32) * scale, (0, 2), True),
+    ):
         if True:
-            check(op(name)(x, q, axis=axis, method=method, keepdims=keepdims),
-                  ref(x, q, axis=axis, method=method, keepdims=keepdims))
+            check(
+                op(name)(x, q, axis=axis, method=method, keepdims=keepdims),
+                ref(x, q, axis=axis, method=method, keepdims=keepdims),
+            )
 
 
 def test_count_nonzero_average_corrcoef_trapezoid():
@@ -132,7 +183,9 @@ def test_count_nonzero_average_corrcoef_trapezoid():
     for axis in (None, 0, 1, ()):
         check(op("count_nonzero")(x, axis=axis), np.count_nonzero(x, axis=axis), "int32")
     check(op("average")(x), np.average(x), "float32")
-    check(op("average")(x, axis=1, weights=np.arange(4)), np.average(x, axis=1, weights=np.arange(4)))
+    check(
+        op("average")(x, axis=1, weights=np.arange(4)), np.average(x, axis=1, weights=np.arange(4))
+    )
     w = data((3, 4), "float32") + 3
     check(op("average")(x, axis=0, weights=w), np.average(x, axis=0, weights=w))
     y = data((4, 5), "float32")
@@ -154,7 +207,9 @@ def test_max_min_initial_and_empty():
 
 
 @pytest.mark.parametrize("name", ["mean", "var", "std", "nanmean", "nanvar", "nanstd", "average"])
-@pytest.mark.parametrize("shape,axis", [((2, 0), 1), ((0,), None), ((0, 3), 0), ((2, 0, 3), (0, 1))])
+@pytest.mark.parametrize(
+    "shape,axis", [((2, 0), 1), ((0,), None), ((0, 3), 0), ((2, 0, 3), (0, 1))]
+)
 def test_statistics_over_an_empty_axis_are_nan(name, shape, axis):
     # ReduceMean of nothing is 0; NumPy and JAX give NaN.
     x = np.zeros(shape, np.float32)
@@ -184,15 +239,18 @@ def test_bad_arguments_name_the_op():
         op("average")(x, weights=np.ones(3))
 
 
-@pytest.mark.parametrize("name,args,kwargs,shape,dtype", [
-    ("sum", (), {"axis": 1}, (None, 4), "int32"),
-    ("mean", (), {"axis": (1, 2), "keepdims": True}, (None, 1, 1), "float32"),
-    ("argmax", (), {"axis": -1}, (None, 3), "int32"),
-    ("max", (), {}, (), "int8"),
-    ("var", (), {"axis": 0}, (3, 4), "float32"),
-    ("quantile", (np.array([0.2, 0.8], np.float32),), {"axis": 1}, (2, None, 4), "float32"),
-    ("cumsum", (), {"axis": 1}, (None, 3, 4), "int8"),
-])
+@pytest.mark.parametrize(
+    "name,args,kwargs,shape,dtype",
+    [
+        ("sum", (), {"axis": 1}, (None, 4), "int32"),
+        ("mean", (), {"axis": (1, 2), "keepdims": True}, (None, 1, 1), "float32"),
+        ("argmax", (), {"axis": -1}, (None, 3), "int32"),
+        ("max", (), {}, (), "int8"),
+        ("var", (), {"axis": 0}, (3, 4), "float32"),
+        ("quantile", (np.array([0.2, 0.8], np.float32),), {"axis": 1}, (2, None, 4), "float32"),
+        ("cumsum", (), {"axis": 1}, (None, 3, 4), "int8"),
+    ],
+)
 def test_symbolic_shape_and_dtype(name, args, kwargs, shape, dtype):
     x = symbolic((None, 3, 4), "int8")
     out = op(name)(x, *args, **kwargs)

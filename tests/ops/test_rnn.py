@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from keras.src.backend import rnn
 from keras.src.backend import numpy as knp
+from keras.src.backend import rnn
 
 
 def _step(x_t, states):
@@ -16,8 +16,9 @@ def _step(x_t, states):
 @pytest.mark.parametrize("go_backwards", [False, True])
 def test_cumulative_sum(unroll, go_backwards):
     x = np.random.default_rng(0).standard_normal((2, 5, 3)).astype("float32")
-    last, outs, states = rnn(_step, x, [np.zeros((2, 3), "float32")],
-                             go_backwards=go_backwards, unroll=unroll)
+    last, outs, states = rnn(
+        _step, x, [np.zeros((2, 3), "float32")], go_backwards=go_backwards, unroll=unroll
+    )
     seq = x[:, ::-1] if go_backwards else x
     expected = np.cumsum(seq, axis=1)
     np.testing.assert_allclose(outs, expected, rtol=1e-5)
@@ -30,6 +31,5 @@ def test_mask_holds_state():
     mask = np.array([[True, False, True, True]])
     last, outs, _ = rnn(_step, x, [np.zeros((1, 2), "float32")], mask=mask)
     np.testing.assert_allclose(np.asarray(outs)[0, :, 0], [1, 1, 2, 3])
-    _, outs, _ = rnn(_step, x, [np.zeros((1, 2), "float32")], mask=mask,
-                     zero_output_for_mask=True)
+    _, outs, _ = rnn(_step, x, [np.zeros((1, 2), "float32")], mask=mask, zero_output_for_mask=True)
     np.testing.assert_allclose(np.asarray(outs)[0, :, 0], [1, 0, 2, 3])

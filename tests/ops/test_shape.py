@@ -33,8 +33,10 @@ def check(got, want):
     got = np.asarray(got)
     assert got.shape == want.shape, (got.shape, want.shape)
     assert got.dtype == want.dtype, (got.dtype, want.dtype)
-    np.testing.assert_array_equal(got.astype(np.float64) if got.dtype == ml_dtypes.bfloat16 else got,
-                                  want.astype(np.float64) if want.dtype == ml_dtypes.bfloat16 else want)
+    np.testing.assert_array_equal(
+        got.astype(np.float64) if got.dtype == ml_dtypes.bfloat16 else got,
+        want.astype(np.float64) if want.dtype == ml_dtypes.bfloat16 else want,
+    )
 
 
 # -- ravel --------------------------------------------------------------------
@@ -56,7 +58,9 @@ def test_ravel_0d_is_1d():
     assert ops.ravel(np.float32(3)).shape == (1,)
 
 
-@pytest.mark.parametrize("shape,want", [((None, 3), (None,)), ((2, None, 4), (None,)), ((2, 3), (6,)), ((7,), (7,))])
+@pytest.mark.parametrize(
+    "shape,want", [((None, 3), (None,)), ((2, None, 4), (None,)), ((2, 3), (6,)), ((7,), (7,))]
+)
 def test_ravel_symbolic_shapes(shape, want):
     assert ops.ravel(KerasTensor(shape, "float32")).shape == want
 
@@ -126,8 +130,16 @@ CASES = [
     ("swapaxes", lambda x: ops.swapaxes(x, 0, 2), lambda x: np.swapaxes(x, 0, 2)),
     ("expand_dims", lambda x: ops.expand_dims(x, (0, -1)), lambda x: np.expand_dims(x, (0, -1))),
     ("squeeze", lambda x: ops.squeeze(x[:1], 0), lambda x: np.squeeze(x[:1], 0)),
-    ("broadcast_to", lambda x: ops.broadcast_to(x, (2, 2, 3, 4)), lambda x: np.broadcast_to(x, (2, 2, 3, 4))),
-    ("concatenate", lambda x: ops.concatenate([x, x], axis=1), lambda x: np.concatenate([x, x], axis=1)),
+    (
+        "broadcast_to",
+        lambda x: ops.broadcast_to(x, (2, 2, 3, 4)),
+        lambda x: np.broadcast_to(x, (2, 2, 3, 4)),
+    ),
+    (
+        "concatenate",
+        lambda x: ops.concatenate([x, x], axis=1),
+        lambda x: np.concatenate([x, x], axis=1),
+    ),
     ("stack", lambda x: ops.stack([x, x], axis=-1), lambda x: np.stack([x, x], axis=-1)),
     ("hstack", lambda x: ops.hstack([x, x]), lambda x: np.hstack([x, x])),
     ("vstack", lambda x: ops.vstack([x, x]), lambda x: np.vstack([x, x])),
@@ -139,11 +151,27 @@ CASES = [
     ("roll_flat", lambda x: ops.roll(x, 5), lambda x: np.roll(x, 5)),
     ("tile", lambda x: ops.tile(x, (2, 1, 1, 2)), lambda x: np.tile(x, (2, 1, 1, 2))),
     ("repeat", lambda x: ops.repeat(x, 2, axis=1), lambda x: np.repeat(x, 2, axis=1)),
-    ("repeat_each", lambda x: ops.repeat(x, [2, 0, 1], axis=1), lambda x: np.repeat(x, [2, 0, 1], axis=1)),
-    ("pad", lambda x: ops.pad(x, ((1, 0), (0, 2), (1, 1))), lambda x: np.pad(x, ((1, 0), (0, 2), (1, 1)))),
-    ("pad_reflect", lambda x: ops.pad(x, 1, mode="reflect"), lambda x: np.pad(x, 1, mode="reflect")),
+    (
+        "repeat_each",
+        lambda x: ops.repeat(x, [2, 0, 1], axis=1),
+        lambda x: np.repeat(x, [2, 0, 1], axis=1),
+    ),
+    (
+        "pad",
+        lambda x: ops.pad(x, ((1, 0), (0, 2), (1, 1))),
+        lambda x: np.pad(x, ((1, 0), (0, 2), (1, 1))),
+    ),
+    (
+        "pad_reflect",
+        lambda x: ops.pad(x, 1, mode="reflect"),
+        lambda x: np.pad(x, 1, mode="reflect"),
+    ),
     ("split", lambda x: ops.split(x, [1, 3], axis=2)[1], lambda x: np.split(x, [1, 3], axis=2)[1]),
-    ("array_split", lambda x: ops.array_split(x, 3, axis=2)[2], lambda x: np.array_split(x, 3, axis=2)[2]),
+    (
+        "array_split",
+        lambda x: ops.array_split(x, 3, axis=2)[2],
+        lambda x: np.array_split(x, 3, axis=2)[2],
+    ),
 ]
 
 
@@ -183,11 +211,17 @@ MOVES = [
 def test_data_movement_is_exact_for_wide_dtypes(name, fn, dtype, values):
     x = np.array(values, dtype=dtype)
     ref = {
-        "transpose": lambda: x.reshape(1, 3).T, "concatenate": lambda: np.concatenate([x, x]),
-        "stack": lambda: np.stack([x, x]), "flip": lambda: x[::-1], "roll": lambda: np.roll(x, 1),
-        "tile": lambda: np.tile(x, 2), "repeat": lambda: np.repeat(x, 2),
-        "repeat_each": lambda: np.repeat(x, [1, 0, 2]), "pad": lambda: np.pad(x, 1, mode="symmetric"),
-        "broadcast_to": lambda: np.broadcast_to(x, (2, 3)), "split": lambda: np.split(x, [1])[1],
+        "transpose": lambda: x.reshape(1, 3).T,
+        "concatenate": lambda: np.concatenate([x, x]),
+        "stack": lambda: np.stack([x, x]),
+        "flip": lambda: x[::-1],
+        "roll": lambda: np.roll(x, 1),
+        "tile": lambda: np.tile(x, 2),
+        "repeat": lambda: np.repeat(x, 2),
+        "repeat_each": lambda: np.repeat(x, [1, 0, 2]),
+        "pad": lambda: np.pad(x, 1, mode="symmetric"),
+        "broadcast_to": lambda: np.broadcast_to(x, (2, 3)),
+        "split": lambda: np.split(x, [1])[1],
     }[name]()
     check(fn(x), ref)
 
@@ -195,21 +229,24 @@ def test_data_movement_is_exact_for_wide_dtypes(name, fn, dtype, values):
 # -- symbolic shape inference -------------------------------------------------------
 
 
-@pytest.mark.parametrize("fn,shape,want", [
-    (lambda x: S.reshape(x, (-1, 6)), (None, 2, 3), (None, 6)),
-    (lambda x: S.reshape(x, (None, 6)), (None, 2, 3), (None, 6)),  # Flatten's form
-    (lambda x: S.reshape(x, (None, 3, 2)), (None, 2, 3), (None, 3, 2)),
-    (lambda x: S.transpose(x), (None, 2, 3), (3, 2, None)),
-    (lambda x: S.concatenate([x, x], axis=1), (None, 2, 3), (None, 4, 3)),
-    (lambda x: S.stack([x, x], axis=1), (None, 3), (None, 2, 3)),
-    (lambda x: S.tile(x, (1, 2)), (None, 3), (None, 6)),
-    (lambda x: S.repeat(x, 3, axis=0), (None, 3), (None, 3)),
-    (lambda x: S.roll(x, 1, axis=0), (None, 3), (None, 3)),
-    (lambda x: S.flip(x, 0), (None, 3), (None, 3)),
-    (lambda x: S.squeeze(x, 1), (None, 1, 3), (None, 3)),
-    (lambda x: S.pad(x, ((0, 0), (1, 2))), (None, 3), (None, 6)),
-    (lambda x: S.split(x, 2, axis=0)[0], (None, 3), (None, 3)),
-])
+@pytest.mark.parametrize(
+    "fn,shape,want",
+    [
+        (lambda x: S.reshape(x, (-1, 6)), (None, 2, 3), (None, 6)),
+        (lambda x: S.reshape(x, (None, 6)), (None, 2, 3), (None, 6)),  # Flatten's form
+        (lambda x: S.reshape(x, (None, 3, 2)), (None, 2, 3), (None, 3, 2)),
+        (lambda x: S.transpose(x), (None, 2, 3), (3, 2, None)),
+        (lambda x: S.concatenate([x, x], axis=1), (None, 2, 3), (None, 4, 3)),
+        (lambda x: S.stack([x, x], axis=1), (None, 3), (None, 2, 3)),
+        (lambda x: S.tile(x, (1, 2)), (None, 3), (None, 6)),
+        (lambda x: S.repeat(x, 3, axis=0), (None, 3), (None, 3)),
+        (lambda x: S.roll(x, 1, axis=0), (None, 3), (None, 3)),
+        (lambda x: S.flip(x, 0), (None, 3), (None, 3)),
+        (lambda x: S.squeeze(x, 1), (None, 1, 3), (None, 3)),
+        (lambda x: S.pad(x, ((0, 0), (1, 2))), (None, 3), (None, 6)),
+        (lambda x: S.split(x, 2, axis=0)[0], (None, 3), (None, 3)),
+    ],
+)
 def test_symbolic_shapes(fn, shape, want):
     _, x = _symbolic(shape)
     assert fn(x).shape == want
@@ -229,8 +266,17 @@ def test_bad_arguments_raise_clear_errors():
         ops.pad(x, 1, mode="wrap")
 
 
-@pytest.mark.parametrize("shape,repeats,axis", [((2, 0), 2, 0), ((2, 0), 3, 1), ((0, 3), 2, 1),
-                                                ((0, 3), 2, 0), ((1, 0, 2), 2, 2), ((0,), 2, None)])
+@pytest.mark.parametrize(
+    "shape,repeats,axis",
+    [
+        ((2, 0), 2, 0),
+        ((2, 0), 3, 1),
+        ((0, 3), 2, 1),
+        ((0, 3), 2, 0),
+        ((1, 0, 2), 2, 2),
+        ((0,), 2, None),
+    ],
+)
 def test_repeat_of_zero_size_arrays(shape, repeats, axis):
     # The merged axis was a -1 in a Reshape, which a 0-size tensor leaves at 1.
     x = np.ones(shape, np.float32)

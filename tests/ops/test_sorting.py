@@ -6,7 +6,9 @@ import pytest
 from tests.ops.test_reduction import check, data, op, symbolic
 
 
-@pytest.mark.parametrize("dtype", ["bool", "int8", "int32", "int64", "uint32", "float16", "float32"])
+@pytest.mark.parametrize(
+    "dtype", ["bool", "int8", "int32", "int64", "uint32", "float16", "float32"]
+)
 def test_sort_and_argsort(dtype):
     x = data((3, 4, 5), dtype)
     for axis in (-1, 0, None):
@@ -26,8 +28,8 @@ def test_argpartition_partitions():
     for kth in (0, 2, 4):
         got = np.asarray(op("argpartition")(x, kth))
         part = np.take_along_axis(x, got, axis=-1)
-        assert (part[:, :kth] <= part[:, kth:kth + 1]).all()
-        assert (part[:, kth + 1:] >= part[:, kth:kth + 1]).all()
+        assert (part[:, :kth] <= part[:, kth : kth + 1]).all()
+        assert (part[:, kth + 1 :] >= part[:, kth : kth + 1]).all()
     with pytest.raises(ValueError, match="`argpartition`"):
         op("argpartition")(x, 5)
 
@@ -54,13 +56,18 @@ def test_nonzero_bincount_histogram():
     w = np.array([0, 0, 3, 2, 1, 1, 4, 2])
     check(op("bincount")(x, weights=w, minlength=3), np.bincount(x, weights=w, minlength=3))
     check(op("bincount")(x.astype("int8"), minlength=9), np.bincount(x, minlength=9), "int32")
-    check(op("bincount")(x[None].astype("int32"), weights=w[None].astype("float32")),
-          np.bincount(x, weights=w)[None], "float32")
+    check(
+        op("bincount")(x[None].astype("int32"), weights=w[None].astype("float32")),
+        np.bincount(x, weights=w)[None],
+        "float32",
+    )
     with pytest.raises(ValueError, match="`bincount`"):
         op("bincount")(np.array([1, -1]))
-    for x, kw in ((np.array([0.0, 2.0, 4.0, 8.0, 10.0], np.float32), {"bins": 5}),
-                  (data((20,), "float32"), {"bins": 4, "range": (-1.0, 1.5)}),
-                  (np.array([3, 3, 3], np.int32), {})):
+    for x, kw in (
+        (np.array([0.0, 2.0, 4.0, 8.0, 10.0], np.float32), {"bins": 5}),
+        (data((20,), "float32"), {"bins": 4, "range": (-1.0, 1.5)}),
+        (np.array([3, 3, 3], np.int32), {}),
+    ):
         counts, edges = op("histogram")(x, **kw)
         expected_counts, expected_edges = np.histogram(x, **kw)
         check(counts, expected_counts)
@@ -75,9 +82,13 @@ def test_unique():
             check(g_, e)
     rows = np.array([[1, 0], [0, 1], [1, 0], [2, 2], [0, 1]], np.int32)
     for axis in (0, -1):
-        got = op("unique")(rows, axis=axis, return_index=True, return_inverse=True, return_counts=True)
-        for g_, e in zip(got, np.unique(rows, axis=axis, return_index=True, return_inverse=True,
-                                        return_counts=True)):
+        got = op("unique")(
+            rows, axis=axis, return_index=True, return_inverse=True, return_counts=True
+        )
+        for g_, e in zip(
+            got,
+            np.unique(rows, axis=axis, return_index=True, return_inverse=True, return_counts=True),
+        ):
             check(g_, np.reshape(e, -1) if e.ndim == 1 else e)
     v, counts = op("unique")(x, size=6, fill_value=-1, return_counts=True)
     check(v, [1, 2, 3, 4, -1, -1])
@@ -92,7 +103,10 @@ def test_symbolic_shapes():
     x = symbolic((None, 5), "float32")
     assert op("sort")(x).shape == (None, 5)
     assert op("argsort")(x, axis=0).dtype == "int32"
-    assert op("searchsorted")(symbolic((7,), "int32"), symbolic((None, 2), "int32")).shape == (None, 2)
+    assert op("searchsorted")(symbolic((7,), "int32"), symbolic((None, 2), "int32")).shape == (
+        None,
+        2,
+    )
     counts, edges = op("histogram")(symbolic((None,), "float32"), bins=4)
     assert counts.shape == (4,) and edges.shape == (5,)
 
@@ -117,5 +131,7 @@ def test_searching_an_empty_sequence(dtype):
     empty = np.zeros((0,), dtype)
     v = np.arange(6).astype(dtype).reshape(2, 3)
     for side in ("left", "right"):
-        check(op("searchsorted")(empty, v, side=side), np.searchsorted(empty, v, side=side), "int32")
+        check(
+            op("searchsorted")(empty, v, side=side), np.searchsorted(empty, v, side=side), "int32"
+        )
     check(op("digitize")(v, empty), np.digitize(v, empty), "int32")

@@ -53,15 +53,13 @@ class _ExportLoader(importlib.abc.Loader):
 
         @functools.wraps(keras_export)
         def export_openvino(model, filepath, verbose=None, input_signature=None, **kwargs):
-            from keras.src import (
-                backend,  # lazy: runs inside Keras's export; keras loads keras_ov.backend
-            )
+            # lazy: runs inside Keras's export; keras loads keras_ov.backend
+            from keras.src import backend
 
             if backend.backend() != "openvino":
                 return keras_export(model, filepath, verbose, input_signature, **kwargs)
-            from keras_ov.backend.export import (
-                export_openvino as ours,  # lazy: loads keras; _activation runs before keras is imported
-            )
+            # lazy: loads keras; _activation runs before keras is imported
+            from keras_ov.backend.export import export_openvino as ours
 
             return ours(model, filepath, verbose, input_signature, **kwargs)
 

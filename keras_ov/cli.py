@@ -36,7 +36,7 @@ def _versions():
     # lazy: importing keras (and openvino) takes seconds; `--help` should not
     import openvino as ov  # lazy: as keras
 
-    import keras
+    import keras  # lazy: see above
 
     return {
         "keras-ov": keras_ov.__version__,
@@ -61,9 +61,8 @@ def _cache_line():
 
 def _use_device(device, precision=None):
     """Validate and select the OpenVINO device (and precision) for this process."""
-    from keras_ov.engine import (
-        execute,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
-    )
+    # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    from keras_ov.engine import execute
 
     available = list(execute.core().available_devices)
     if device not in available + ["AUTO"]:
@@ -94,9 +93,8 @@ def cpu_features():
 
 
 def _features_line():
-    from keras_ov.engine import (
-        execute,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
-    )
+    # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    from keras_ov.engine import execute
 
     feats = cpu_features()
     text = ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in feats.items()) or "unknown"
@@ -291,9 +289,8 @@ def cmd_predict(args):
     y = model.predict(xs if len(xs) > 1 else xs[0], batch_size=args.batch_size, verbose=0)
     elapsed = time.perf_counter() - t0
     outputs = y if isinstance(y, (list, tuple)) else [y]
-    from keras_ov.backend.export import (
-        _output_names,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
-    )
+    # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    from keras_ov.backend.export import _output_names
 
     names = _output_names(model)
     if len(names) != len(outputs):
@@ -332,9 +329,8 @@ def _ov_model(path):
             return ov.Core().read_model(path), "IR"
         except RuntimeError as e:
             raise CLIError(f"cannot read {path} as OpenVINO IR: {_first_line(e)}") from None
-    from keras_ov.backend.export import (
-        trace_model,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
-    )
+    # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    from keras_ov.backend.export import trace_model
     from keras_ov.engine import (  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
         execute,
         layout,
@@ -377,9 +373,8 @@ def percentiles(latencies_ms):
 def cmd_bench(args):
     import openvino as ov  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
-    from keras_ov.engine import (
-        execute,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
-    )
+    # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    from keras_ov.engine import execute
 
     _use_device(args.device, args.precision)
     if args.batch_size < 1:
@@ -438,9 +433,8 @@ def cmd_bench(args):
 
 
 def cmd_export(args):
-    from keras_ov.backend import (
-        export,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
-    )
+    # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    from keras_ov.backend import export
 
     precision = "f16" if args.fp16 else args.precision
     if args.output is None and not args.ovms:
@@ -485,9 +479,8 @@ def _calibration(path, model):
 
 
 def cmd_quantize(args):
-    from keras_ov.backend import (
-        quantize,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
-    )
+    # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    from keras_ov.backend import quantize
 
     output = args.output
     if not output:
@@ -535,9 +528,8 @@ def cmd_quantize(args):
 
 def cmd_serve(args):
     try:
-        from keras_ov import (
-            serve,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
-        )
+        # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+        from keras_ov import serve
     except ImportError as e:
         raise CLIError(
             f"serving needs Ray Serve ({_first_line(e)}): pip install 'keras-ov[serve]'"

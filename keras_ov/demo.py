@@ -24,12 +24,11 @@ SEED = 0
 def load_digits_split():
     """``(x_train, y_train, x_test, y_test)``: digits scaled to [0, 1], 25% held out."""
     try:
-        from sklearn.datasets import (
-            load_digits,  # lazy: optional extra keras-ov[demo]; a clear error names it
-        )
-        from sklearn.model_selection import (
-            train_test_split,  # lazy: optional extra keras-ov[demo]; a clear error names it
-        )
+        # lazy: optional extra keras-ov[demo]; a clear error names it
+        from sklearn.datasets import load_digits
+
+        # lazy: optional extra keras-ov[demo]; a clear error names it
+        from sklearn.model_selection import train_test_split
     except ImportError:
         raise SystemExit(
             "keras-ov demo: needs scikit-learn for its bundled digits data; "
@@ -177,9 +176,8 @@ def run(epochs=12, out_dir=None, compare_jax=True, verbose=1):
     """The demo; returns a dict of what it measured (also printed)."""
     import keras  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
-    from keras_ov.engine import (
-        execute,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
-    )
+    # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    from keras_ov.engine import execute
 
     out_dir = out_dir or tempfile.mkdtemp(prefix="keras-ov-demo-")
     os.makedirs(out_dir, exist_ok=True)

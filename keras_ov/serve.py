@@ -103,9 +103,8 @@ def _ir_path(model_path, workdir):
     """An IR .xml for ``model_path`` (exported to ``workdir`` when it is a .keras file)."""
     if model_path.endswith(".xml"):
         return os.path.abspath(model_path)
-    from keras_ov.backend.export import (
-        export_model,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
-    )
+    # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+    from keras_ov.backend.export import export_model
 
     xml = os.path.join(workdir, "model.xml")
     export_model(load_keras_model(model_path), xml)

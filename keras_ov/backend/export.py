@@ -84,9 +84,8 @@ def _splat(model, packed):
     a subclassed ``call(self, x, y)`` takes two.  Only the positional
     parameters without a default count.
     """
-    from keras.src.models.functional import (
-        Functional,  # lazy: keras loads keras_ov.backend, which loads this module
-    )
+    # lazy: keras loads keras_ov.backend, which loads this module
+    from keras.src.models.functional import Functional
 
     if isinstance(model, Functional) or not isinstance(packed, (list, tuple)):
         return False
@@ -136,9 +135,8 @@ def trace_model(model, input_signature=None):
 
 def _output_names(model):
     """Functional: its ``output_names``; Sequential: its last layer's name."""
-    from keras.src.models.sequential import (
-        Sequential,  # lazy: keras loads keras_ov.backend, which loads this module
-    )
+    # lazy: keras loads keras_ov.backend, which loads this module
+    from keras.src.models.sequential import Sequential
 
     if isinstance(model, Sequential) and model.layers:
         return [model.layers[-1].name]
@@ -304,9 +302,8 @@ def export_openvino(model, filepath, verbose=None, input_signature=None, **kwarg
         )
     export_model(model, filepath, input_signature=input_signature, precision=precision)
     if verbose is None or verbose:
-        from keras.src.utils import (
-            io_utils,  # lazy: keras loads keras_ov.backend, which loads this module
-        )
+        # lazy: keras loads keras_ov.backend, which loads this module
+        from keras.src.utils import io_utils
 
         io_utils.print_msg(f"Saved OpenVINO IR at '{filepath}'.")
 

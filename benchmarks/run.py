@@ -38,6 +38,10 @@ WORKERS = {
     },
 }
 KERAS_COLUMNS = [("keras-ov", "keras-ov"), ("in-tree", "in-tree OV"), ("jax", "JAX")]
+# ``--baseline DIR``: a second keras-ov worker that imports keras_ov (and the
+# benchmark worker) from another source tree, e.g. a git worktree of an older
+# commit, measured interleaved with the others.
+BASELINE = "keras-ov@baseline"
 RAW_COLUMNS = [("raw-ov", "f32", "raw OV f32"), ("raw-ov", "bf16", "raw OV bf16")]
 # Models measured over MANY_BATCHES batches too (ResNet50 would take minutes).
 MANY_MODELS = ("mlp", "cnn", "mobilenetv2", "bert")
@@ -56,8 +60,9 @@ def log(msg):
 class WorkerProcess:
     """A benchmark worker; restarted on the next setup if it dies or hangs."""
 
-    def __init__(self, kind, logdir, setup_timeout):
+    def __init__(self, kind, logdir, setup_timeout, tree=None):
         self.kind = kind
+        self.tree = tree  # another source tree (the baseline worker), else this one
         self.logdir = logdir
         self.setup_timeout = setup_timeout
         self.proc = None
@@ -74,15 +79,18 @@ class WorkerProcess:
 
     def start(self):
         self.starts += 1
-        env = dict(os.environ, **WORKERS[self.kind])
-        self._log = open(self.log_path, "wb")
+        kind = "keras-ov" if self.kind == BASELINE else self.kind
+        env = dict(os.environ, **WORKERS[kind])
+        if self.tree:
+            env["PYTHONPATH"] = self.tree
+        self._log = open(self.log_path.replace("@", "-"), "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.worker", self.kind],
+            [sys.executable, "-m", "benchmarks.worker", kind],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
             env=env,
-            cwd=ROOT,
+            cwd=self.tree or ROOT,
         )
         self.buf = b""
         self.dead_error = None
@@ -171,6 +179,10 @@ class Bench:
             self.cfg["rounds"] = args.rounds
         self.logdir = tempfile.mkdtemp(prefix="kov-bench-logs-")
         self.workers = {k: WorkerProcess(k, self.logdir, args.timeout) for k in args.backends}
+        if args.baseline:
+            self.workers[BASELINE] = WorkerProcess(
+                BASELINE, self.logdir, args.timeout, tree=args.baseline
+            )
         self.results = {"ops": {}, "models": {}, "setup": {}}
 
     # --- measurement ----------------------------------------------------------
@@ -224,7 +236,7 @@ class Bench:
         return out
 
     def run_ops(self):
-        kinds = [k for k, _ in KERAS_COLUMNS if k in self.workers]
+        kinds = [k for k, _ in KERAS_COLUMNS + [(BASELINE, "")] if k in self.workers]
         for name in self.args.ops:
             log(f"eager op {name}")
             setup = self.setup_all({"cmd": "setup_op", "name": name}, kinds)
@@ -238,7 +250,7 @@ class Bench:
             self.results["ops"][name] = row
 
     def run_models(self):
-        keras_kinds = [k for k, _ in KERAS_COLUMNS if k in self.workers]
+        keras_kinds = [k for k, _ in KERAS_COLUMNS + [(BASELINE, "")] if k in self.workers]
         raw = [(k, p, label) for k, p, label in RAW_COLUMNS if k in self.workers]
         for name in self.args.models:
             log(f"model {name}: setup (build + first predict)")
@@ -293,6 +305,13 @@ class Bench:
             for k, w in self.workers.items()
         }
         self.results["machine"] = machine_info()
+        if self.args.baseline:
+            commit = subprocess.run(
+                ["git", "-C", self.args.baseline, "rev-parse", "--short", "HEAD"],
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
+            self.results["baseline"] = {"tree": self.args.baseline, "commit": commit or "unknown"}
         self.results["settings"] = {**self.cfg, "mode": "quick" if self.args.quick else "full"}
         return self.results
 
@@ -426,6 +445,7 @@ class Report:
         ]
         out += self.render_ops()
         out += self.render_models()
+        out += self.render_baseline()
         out += self.render_workers()
         if self.errors:
             out += ["## Errors", ""]
@@ -696,6 +716,35 @@ class Report:
             "",
         ]
 
+    def render_baseline(self):
+        """keras-ov against the ``--baseline`` tree's keras-ov, row by row."""
+        if BASELINE not in self.r.get("workers", {}):
+            return []
+        rows = []
+        for name, row in self.r["ops"].items():
+            rows.append([EAGER_OPS[name][0], "eager op", row.get("keras-ov"), row.get(BASELINE)])
+        for name, rs in self.r["models"].items():
+            for call in ("eager_model", "predict", "predict_on_batch"):
+                if call in rs:
+                    row = rs[call]
+                    rows.append(
+                        [MODELS[name][1], f"`{call}`", row.get("keras-ov"), row.get(BASELINE)]
+                    )
+        base = self.r.get("baseline") or {}
+        return [
+            "## keras-ov against a baseline tree (ms, median)",
+            "",
+            f"The baseline worker imports keras_ov from `{base.get('tree')}` "
+            f"(commit {base.get('commit')}); it ran in the same interleaved rounds. "
+            "The last column is this tree's time over the baseline's.",
+            "",
+            self.table(
+                ["what", "call", "keras-ov", "baseline", "keras-ov / baseline"],
+                [[w, c, self.cell(a), self.cell(b), self.ratio(a, b)] for w, c, a, b in rows],
+            ),
+            "",
+        ]
+
     def render_workers(self):
         rows = []
         for kind, w in self.r["workers"].items():
@@ -739,6 +788,12 @@ def parse_args(argv):
         "--timeout", type=float, default=900, help="seconds before a worker call is abandoned"
     )
     p.add_argument("--from-json", default=None, help="only re-render the report of a saved run")
+    p.add_argument(
+        "--baseline",
+        default=None,
+        metavar="DIR",
+        help="also run keras-ov from this source tree (e.g. `git worktree add DIR OLD_COMMIT`)",
+    )
     args = p.parse_args(argv)
     args.backends = [b for b in args.backends.split(",") if b]
     args.ops = [o for o in args.ops.split(",") if o]
@@ -754,6 +809,10 @@ def parse_args(argv):
         bad = [n for n in names if n not in known]
         if bad:
             p.error(f"unknown {kind}(s) {bad}; known: {', '.join(known)}")
+    if args.baseline:
+        args.baseline = os.path.abspath(args.baseline)
+        if not os.path.isdir(os.path.join(args.baseline, "keras_ov")):
+            p.error(f"--baseline {args.baseline}: no keras_ov package in that directory")
     if args.json is None:
         args.json = os.path.splitext(args.out)[0] + ".json"
     return args

@@ -54,6 +54,72 @@ def data():
     return x, y
 
 
+# A BERT-style encoder small enough for the test suite: token and position
+# embeddings, 2 post-norm layers of multi-head attention and a GELU feed-forward
+# block, mean pooling, a 2-class head.  No dropout (its random masks differ by
+# backend), so two backends' loss curves are comparable step by step.
+BERT = {"vocab": 1000, "seq": 32, "hidden": 64, "heads": 4, "ff": 128, "layers": 2}
+
+
+def _positions_layer():
+    import keras
+
+    class Positions(keras.layers.Layer):
+        """Adds a learned (seq, hidden) table: BERT's absolute positions."""
+
+        def build(self, input_shape):
+            self.table = self.add_weight(
+                shape=tuple(input_shape[1:]), initializer="random_normal", name="table"
+            )
+
+        def call(self, x):
+            return keras.ops.add(x, self.table)
+
+    return Positions
+
+
+def build_bert(seed=0):
+    import keras
+
+    layers = keras.layers
+    keras.utils.set_random_seed(seed)
+    c = BERT
+    tokens = keras.Input((c["seq"],), dtype="int32", name="tokens")
+    x = layers.Embedding(c["vocab"], c["hidden"])(tokens)
+    x = layers.LayerNormalization(epsilon=1e-12)(_positions_layer()()(x))
+    for _ in range(c["layers"]):
+        attn = layers.MultiHeadAttention(c["heads"], c["hidden"] // c["heads"])(x, x)
+        x = layers.LayerNormalization(epsilon=1e-12)(layers.Add()([x, attn]))
+        ff = layers.Dense(c["ff"], activation="gelu")(x)
+        ff = layers.Dense(c["hidden"])(ff)
+        x = layers.LayerNormalization(epsilon=1e-12)(layers.Add()([x, ff]))
+    x = layers.GlobalAveragePooling1D()(x)
+    return keras.Model(tokens, layers.Dense(2)(x), name="bert_encoder")
+
+
+def bert_data(batch=8):
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, BERT["vocab"], size=(batch, BERT["seq"])).astype("int32")
+    y = rng.integers(0, 2, size=(batch,)).astype("int32")
+    return x, y
+
+
+def run_bert(inp, out, steps=20):
+    """The loss of ``steps`` AdamW ``train_on_batch`` steps on one batch."""
+    import keras
+
+    init = np.load(inp)
+    model = build_bert()
+    model.set_weights([init[f"w{i}"] for i in range(len(model.weights))])
+    model.compile(
+        optimizer=keras.optimizers.AdamW(1e-4),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    x, y = bert_data()
+    losses = [model.train_on_batch(x, y) for _ in range(steps)]
+    np.savez(out, loss=np.array(losses, dtype="float64"))
+
+
 def run(inp, out, steps=4):
     import keras
 
@@ -77,4 +143,4 @@ def run(inp, out, steps=4):
 
 
 if __name__ == "__main__":
-    run(sys.argv[2], sys.argv[3])
+    (run_bert if sys.argv[4:] == ["bert"] else run)(sys.argv[2], sys.argv[3])

@@ -120,16 +120,13 @@ def jax_latency_ms(weights, batch_path):
 
 
 def plain_openvino_check(xml_path, x, expected):
-    """Max |plain OpenVINO - predict| on ``x``, compiled with an f32 precision hint.
+    """Max |plain OpenVINO - predict| on ``x``, compiled with OpenVINO's default settings.
 
-    Known issue (README, Export): on CPUs with bf16, OpenVINO 2026.4's CPU plugin
-    fuses a Dense layer's MatMul and bias Add into one node that drops the IR's
-    float32 mark, so with default settings it runs that layer in bf16 (6e-2 off
-    on this model); the hint is the documented workaround until the export fixes it.
+    On a CPU whose OpenVINO default is bf16 too: the export keeps the IR in float32.
     """
     import openvino as ov  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
-    compiled = ov.Core().compile_model(xml_path, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    compiled = ov.Core().compile_model(xml_path, "CPU")
     got = compiled(x)[compiled.outputs[0]]
     return float(np.max(np.abs(got - expected)))
 
@@ -220,8 +217,8 @@ def run(epochs=12, out_dir=None, compare_jax=True, verbose=1):
     report["ir"] = xml
     report["plain_openvino_max_abs_diff"] = diff
     print(
-        f"exported OpenVINO IR: {xml}; plain OpenVINO (f32 hint: see the README's known "
-        f"export issue on bf16 CPUs) reproduces predict on the test set to {diff:.2e} (max abs)"
+        f"exported OpenVINO IR: {xml}; plain OpenVINO (default settings) reproduces "
+        f"predict on the test set to {diff:.2e} (max abs)"
     )
 
     png = os.path.join(out_dir, "digits_cnn.png")

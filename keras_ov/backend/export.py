@@ -232,6 +232,110 @@ def _unit_transposes_as_reshapes(ov_model):
         ov_model.validate_nodes_and_infer_types()
 
 
+# Ops that map each element on its own (second input, if any, a scalar Constant):
+# a Dense layer's activation, which stays between the bias Add and the Reshape
+# back (see ``_dense_biases_apart``).
+_ELEMENTWISE = frozenset(
+    {
+        "Relu",
+        "Gelu",
+        "Tanh",
+        "Sigmoid",
+        "Swish",
+        "HSwish",
+        "HSigmoid",
+        "Elu",
+        "Exp",
+        "Clamp",
+        "SoftPlus",
+        "Mish",
+        "Abs",
+        "Negative",
+        "Multiply",
+        "Add",
+        "Subtract",
+        "Divide",
+        "Maximum",
+        "Minimum",
+        "Power",
+    }
+)
+
+
+def _is_scalar_constant(value):
+    node = value.get_node()
+    return node.get_type_name() == "Constant" and int(np.prod(node.get_output_shape(0))) == 1
+
+
+def _single_consumer(value):
+    targets = value.get_target_inputs()
+    return next(iter(targets)).get_node() if len(targets) == 1 else None
+
+
+def _dense_biases_apart(ov_model):
+    """Move each Dense layer's bias Add off its MatMul with a Reshape pair.
+
+    The CPU plugin turns ``MatMul(x, W) + b`` into one FullyConnected node with
+    a bias, and that new node loses ``DisablePrecisionConversion`` (it is not
+    copyable): the layer would run in bf16 on a CPU that has it.  Written as
+    ``MatMul -> Reshape [..., 1, N] -> Add b -> activation -> Reshape [..., N]``
+    the MatMul becomes a FullyConnected that keeps the mark, and the bias Add
+    (with the activation fused into it) stays an f32 elementwise node; the
+    Reshapes move no data.  The Reshape back goes after the activation, else
+    the plugin moves the activation above it and the rebuilt Reshape loses
+    its mark too.
+    """
+    changed = False
+    for op in ov_model.get_ordered_ops():
+        if op.get_type_name() != "Add" or op.get_output_element_type(0) != ov.Type.f32:
+            continue
+        kinds = [op.input_value(i).get_node().get_type_name() for i in (0, 1)]
+        if sorted(kinds) != ["Constant", "MatMul"]:
+            continue
+        port = kinds.index("MatMul")
+        matmul, bias = op.input_value(port), op.input_value(1 - port)
+        if (
+            _single_consumer(matmul) is None
+            or matmul.get_node().input_value(1).get_node().get_type_name() != "Constant"
+        ):
+            continue
+        shape = matmul.get_partial_shape()
+        if shape.rank.is_dynamic or shape.rank.get_length() < 2 or shape[-1].is_dynamic:
+            continue
+        rank, units = shape.rank.get_length(), shape[-1].get_length()
+        values = bias.get_node().get_data()
+        if values.ndim > rank or not values.any():  # OpenVINO drops a zero bias itself
+            continue
+        # the activation after the bias: single-consumer elementwise ops
+        last = op.output(0)
+        while True:
+            nxt = _single_consumer(last)
+            if nxt is None or nxt.get_type_name() not in _ELEMENTWISE or nxt.get_output_size() != 1:
+                break
+            others = [
+                nxt.input_value(i)
+                for i in range(nxt.get_input_size())
+                if nxt.input_value(i) != last
+            ]
+            if not all(_is_scalar_constant(v) for v in others):
+                break
+            last = nxt.output(0)
+        consumers = list(last.get_target_inputs())
+        split = ov1.reshape(
+            matmul, ov1.constant(np.array([0] * (rank - 1) + [units, 1], np.int64)), True
+        )
+        op.input(port).replace_source_output(split.output(0))
+        op.input(1 - port).replace_source_output(
+            ov1.constant(values.reshape(values.shape[:-1] + (units, 1))).output(0)
+        )
+        back = ov1.reshape(last, ov1.constant(np.array([0] * (rank - 1) + [units], np.int64)), True)
+        for port in consumers:
+            port.replace_source_output(back.output(0))
+        changed = True
+    if changed:
+        ov_model.validate_nodes_and_infer_types()
+
+
 def keep_precision(xml_path):
     """Mark every layer of the IR at ``xml_path`` (bodies too) to run in its own precision.
 
@@ -272,6 +376,7 @@ def export_model(model, filepath, input_signature=None, precision="f32", compres
     if precision == "f32":
         _pools_as_opset1(ov_model)
         _unit_transposes_as_reshapes(ov_model)
+        _dense_biases_apart(ov_model)
     ov_model.set_rt_info(precision, ["runtime_options", "INFERENCE_PRECISION_HINT"])
     ov_model.set_rt_info(precision, ["keras_ov", "precision"])
     ov_model.set_rt_info(VERSION, ["keras_ov", "version"])

@@ -63,12 +63,46 @@ def _two_inputs():
     return keras.Model([a, b], layers.Dense(3, name="score")(h))
 
 
+def _trained_cnn():
+    # BatchNormalization after a Dense and a Conv2D: its statistics matter once trained.
+    inp = keras.Input((10, 10, 3), name="photo")
+    h = layers.Conv2D(6, 3, activation="relu")(inp)
+    h = layers.BatchNormalization()(h)
+    h = layers.Flatten()(layers.MaxPooling2D()(h))
+    h = layers.BatchNormalization()(layers.Dense(16, activation="relu")(h))
+    return keras.Model(inp, layers.Dense(4, activation="softmax", name="classes")(h))
+
+
+def _randomised(build, seed=7):
+    """``build()`` with every weight random (non-zero biases, BatchNorm statistics):
+    what a trained model looks like to the exporter.  Fresh Keras layers have
+    zero biases, which OpenVINO drops before its Dense fusions."""
+
+    def make():
+        model = build()
+        rng = np.random.default_rng(seed)
+        for w in model.weights:
+            value = rng.normal(scale=0.5, size=w.shape)
+            if "variance" in w.path:
+                value = np.abs(value) + 0.5
+            w.assign(value.astype("float32"))
+        return model
+
+    return make
+
+
 MODELS = {
     "mlp": _mlp,
     "cnn": _cnn,
     "sequential_cnn": _sequential_cnn,
     "gray_cnn": _gray_cnn,
     "two_inputs": _two_inputs,
+    "trained_mlp": _randomised(_mlp),
+    "trained_cnn": _randomised(_cnn),
+    "trained_bn_cnn": _randomised(_trained_cnn),
+    "trained_sequential_cnn": _randomised(_sequential_cnn),
+    "trained_gray_cnn": _randomised(_gray_cnn),
+    "trained_two_inputs": _randomised(_two_inputs),
 }
 # Keras's own export_openvino takes single-input models; keras-ov's path takes both.
 CASES = [
@@ -82,6 +116,17 @@ CASES = [
     ("gray_cnn", "cli"),
     ("two_inputs", "cli"),
     ("two_inputs", "keras"),
+    # Trained weights (issue #14): a non-zero Dense bias used to run in bf16.
+    ("trained_mlp", "keras"),
+    ("trained_mlp", "cli"),
+    ("trained_cnn", "keras"),
+    ("trained_cnn", "cli"),
+    ("trained_bn_cnn", "keras"),
+    ("trained_bn_cnn", "cli"),
+    ("trained_sequential_cnn", "keras"),
+    ("trained_sequential_cnn", "cli"),
+    ("trained_gray_cnn", "keras"),
+    ("trained_two_inputs", "cli"),
 ]
 
 
@@ -108,7 +153,7 @@ def test_plain_openvino_matches_predict(name, how, tmp_path, capsys):
 
     compiled = ov.Core().compile_model(str(xml), "CPU")  # default settings
     assert [i.get_any_name() for i in compiled.inputs] == [i.name for i in model.inputs]
-    want_outputs = ["scores"] if name == "sequential_cnn" else model.output_names
+    want_outputs = ["scores"] if name.endswith("sequential_cnn") else model.output_names
     assert [o.get_any_name() for o in compiled.outputs] == want_outputs
     for port, keras_input in zip(compiled.inputs, model.inputs):
         shape = port.get_partial_shape()

@@ -36,7 +36,7 @@ def _versions():
     # lazy: importing keras (and openvino) takes seconds; `--help` should not
     import openvino as ov  # lazy: as keras
 
-    import keras
+    import keras  # lazy: seconds, as above
 
     return {
         "keras-ov": keras_ov.__version__,
@@ -62,15 +62,15 @@ def _cache_line():
 def _use_device(device, precision=None):
     """Validate and select the OpenVINO device (and precision) for this process."""
     from keras_ov.engine import (
-        execute,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+        settings,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
     )
 
-    available = list(execute.core().available_devices)
+    available = list(settings.core().available_devices)
     if device not in available + ["AUTO"]:
         raise CLIError(f"unknown device {device!r} (available: {', '.join(available)}, AUTO)")
-    execute.config.device = device
+    settings.config.device = device
     if precision is not None:
-        execute.set_precision(precision)
+        settings.set_precision(precision)
 
 
 def cpu_features():
@@ -95,12 +95,12 @@ def cpu_features():
 
 def _features_line():
     from keras_ov.engine import (
-        execute,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+        settings,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
     )
 
     feats = cpu_features()
     text = ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in feats.items()) or "unknown"
-    caps = execute.core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    caps = settings.core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
     return f"cpu features: {text} (OpenVINO CPU capabilities: {' '.join(caps)})"
 
 
@@ -153,14 +153,14 @@ def cmd_check(args):
     # lazy: importing keras (and openvino) takes seconds; `--help` should not
     import keras
 
-    from keras_ov.engine import execute  # lazy: loads openvino, as keras
+    from keras_ov.engine import settings  # lazy: loads openvino, as keras
 
     versions = _versions()
     print(
         f"keras-ov {versions['keras-ov']} | keras {versions['keras']} "
         f"(backend: {keras.backend.backend()}) | openvino {versions['openvino']}"
     )
-    print(f"device: {execute.config.device}, precision: {execute.config.precision}")
+    print(f"device: {settings.config.device}, precision: {settings.config.precision}")
     model = build_demo_model()
     x = np.random.default_rng(DEMO_SEED).random((args.batch, 12, 12, 3), dtype=np.float32)
     if args.verbose:
@@ -209,12 +209,12 @@ def cmd_info(args):
     # lazy: importing keras (and openvino) takes seconds; `--help` should not
     import keras
 
-    from keras_ov.engine import execute  # lazy: loads openvino, as keras
+    from keras_ov.engine import settings  # lazy: loads openvino, as keras
 
     for name, version in _versions().items():
         print(f"{name:10s} {version}")
     print(f"{'backend':10s} {keras.backend.backend()}")
-    core = execute.core()
+    core = settings.core()
     print("devices:")
     for device in core.available_devices:
         try:
@@ -222,7 +222,7 @@ def cmd_info(args):
         except RuntimeError as e:  # a plugin that cannot report its name
             full = f"(name unavailable: {e})"
         print(f"  {device}: {full}")
-    c = execute.config
+    c = settings.config
     print(_features_line())
     print(
         f"execution: device={c.device} precision={c.precision} "
@@ -378,7 +378,7 @@ def cmd_bench(args):
     import openvino as ov  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
     from keras_ov.engine import (
-        execute,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+        settings,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
     )
 
     _use_device(args.device, args.precision)
@@ -387,7 +387,7 @@ def cmd_bench(args):
     ov_model, what = _ov_model(args.model)
     config = {"PERFORMANCE_HINT": args.hint, "INFERENCE_PRECISION_HINT": args.precision}
     t0 = time.perf_counter()
-    compiled = execute.core().compile_model(ov_model, args.device, config)
+    compiled = settings.core().compile_model(ov_model, args.device, config)
     compile_ms = 1000 * (time.perf_counter() - t0)
     feeds = _bench_inputs(compiled, args.batch_size, np.random.default_rng(0))
     nreq = (

@@ -178,7 +178,7 @@ def run(epochs=12, out_dir=None, compare_jax=True, verbose=1):
     import keras  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
     from keras_ov.engine import (
-        execute,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
+        settings,  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
     )
 
     out_dir = out_dir or tempfile.mkdtemp(prefix="keras-ov-demo-")
@@ -187,7 +187,7 @@ def run(epochs=12, out_dir=None, compare_jax=True, verbose=1):
     print(
         f"keras-ov demo: scikit-learn digits, {len(x_train)} train / {len(x_test)} test "
         f"images of 8x8, backend {keras.backend.backend()!r} (keras-ov), "
-        f"device {execute.config.device}"
+        f"device {settings.config.device}"
     )
     model = build_model(keras)
     t0 = time.perf_counter()

@@ -22,6 +22,7 @@ import platform
 import sys
 import time
 import zipfile
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -707,7 +708,7 @@ def _parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.command is None:

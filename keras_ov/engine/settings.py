@@ -17,7 +17,7 @@ import openvino as ov
 _core = None
 
 
-def core():
+def core() -> ov.Core:
     global _core
     if _core is None:
         _core = ov.Core()
@@ -30,16 +30,16 @@ def core():
 class Config:
     """Execution settings that are part of every cache key."""
 
-    def __init__(self):
-        self.device = os.environ.get("KERAS_OV_DEVICE", "CPU")
-        self.precision = os.environ.get("KERAS_OV_PRECISION", "f32")
-        self.num_threads = int(os.environ.get("KERAS_OV_THREADS", "0"))
-        self.hint = os.environ.get("KERAS_OV_PERFORMANCE_HINT", "LATENCY")
+    def __init__(self) -> None:
+        self.device: str = os.environ.get("KERAS_OV_DEVICE", "CPU")
+        self.precision: str = os.environ.get("KERAS_OV_PRECISION", "f32")
+        self.num_threads: int = int(os.environ.get("KERAS_OV_THREADS", "0"))
+        self.hint: str = os.environ.get("KERAS_OV_PERFORMANCE_HINT", "LATENCY")
 
-    def key(self):
+    def key(self) -> tuple[str, str, int, str]:
         return (self.device, self.precision, self.num_threads, self.hint)
 
-    def compile_properties(self):
+    def compile_properties(self) -> dict[str, str | int]:
         props = {
             "INFERENCE_PRECISION_HINT": self.precision,
             "PERFORMANCE_HINT": self.hint,
@@ -49,17 +49,17 @@ class Config:
         return props
 
 
-config = Config()
+config: Config = Config()
 
 
-def set_precision(precision):
+def set_precision(precision: str) -> None:
     """Inference precision for float32 graphs: "f32" (default), "bf16", "f16"."""
     if precision not in ("f32", "bf16", "f16"):
         raise ValueError(f"keras-ov: precision must be 'f32', 'bf16' or 'f16', got {precision!r}")
     config.precision = precision
 
 
-def _default_cache_mb():
+def _default_cache_mb() -> int:
     """An eighth of physical memory (at least 256 MB): an eager ResNet50 call at
     batch 8 needs 1.1 GB of inputs and outputs cached to run without
     recompiling (0.9 s a call, 8 s with 64 MB)."""
@@ -71,5 +71,5 @@ def _default_cache_mb():
 
 # The compiled-model cache's bounds (``execute.cache``): entries and bytes of
 # their inputs and outputs.
-CACHE_SIZE = int(os.environ.get("KERAS_OV_CACHE_SIZE", "2048"))
-CACHE_BYTES = int(os.environ.get("KERAS_OV_CACHE_MB") or _default_cache_mb()) * 2**20
+CACHE_SIZE: int = int(os.environ.get("KERAS_OV_CACHE_SIZE", "2048"))
+CACHE_BYTES: int = int(os.environ.get("KERAS_OV_CACHE_MB") or _default_cache_mb()) * 2**20

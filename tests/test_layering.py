@@ -185,3 +185,33 @@ def test_imports_inside_functions_say_why(path):
         "imports inside functions need a comment (on the line or the one above) naming "
         "the cycle or cost they avoid:\n" + "\n".join(map(repr, silent))
     )
+
+
+def loaded_with(module):
+    """The package modules that importing ``module`` loads (module-level imports)."""
+    seen, todo = set(), [module]
+    while todo:
+        m = todo.pop()
+        if m in seen:
+            continue
+        seen.add(m)
+        for imp in imports_of(MODULES[m]):
+            target = resolve(imp.target) if imp.target.startswith("keras_ov") else None
+            if target and not imp.inside_function:
+                todo.append(target)
+    return seen
+
+
+@pytest.mark.parametrize("module", sorted(loaded_with("keras_ov.ops")))
+def test_the_ops_package_does_not_import_keras(module):
+    """Keras imports ``keras_ov.backend`` as its backend, which fills its
+    namespaces from the ops registry: a module-level keras import in a module
+    that ``keras_ov.ops`` loads runs that half-way through ``keras_ov.ops``,
+    and the backend misses every op registered after it.  (``control_flow``
+    and ``rnn`` use ``keras.src.tree``: ``keras_ov.ops`` does not load them.)"""
+    eager = [
+        imp
+        for imp in imports_of(MODULES[module])
+        if not imp.inside_function and imp.target.split(".")[0] == "keras"
+    ]
+    assert not eager, "module-level keras imports:\n" + "\n".join(map(repr, eager))

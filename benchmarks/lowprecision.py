@@ -10,7 +10,7 @@ per command, ``benchmarks.run.WorkerProcess``).  For each model:
   float32; a second copy after Keras's ``model.quantize("int8")``; the NNCF
   int8 graph of the first copy (``keras_ov.quantize(model, "int8",
   calibration)``, ``QuantizedModel.predict``); and, where the CPU has bf16,
-  the float32 model under ``keras_ov.engine.execute.set_precision("bf16")``.
+  the float32 model under ``keras_ov.engine.settings.set_precision("bf16")``.
   It saves NNCF's int8 IR and its own float32 IR for the raw worker;
 * the raw-ov worker (OpenVINO only, no Keras) compiles those IRs with
   ``compile_model(path, "CPU", {INFERENCE_PRECISION_HINT, PERFORMANCE_HINT:
@@ -185,7 +185,7 @@ class LowPrecisionWorker:
     def _setup_keras_ov(self, name, model, x, calib, features):
         import keras_ov
         from keras_ov.backend import export
-        from keras_ov.engine import execute, layout
+        from keras_ov.engine import layout, settings
 
         batch = len(x)
         info = {}
@@ -210,7 +210,7 @@ class LowPrecisionWorker:
         if features["bf16"]:
 
             def bf16():
-                with _precision(execute, "bf16"):
+                with _precision(settings, "bf16"):
                     return model.predict(x, batch_size=batch, verbose=0)
 
             self.fns["bf16"] = bf16
@@ -287,15 +287,15 @@ class LowPrecisionWorker:
 class _precision:
     """keras-ov's inference precision for the duration of a ``with``."""
 
-    def __init__(self, execute, precision):
-        self.execute, self.precision = execute, precision
+    def __init__(self, settings, precision):
+        self.settings, self.precision = settings, precision
 
     def __enter__(self):
-        self.old = self.execute.config.precision
-        self.execute.set_precision(self.precision)
+        self.old = self.settings.config.precision
+        self.settings.set_precision(self.precision)
 
     def __exit__(self, *exc):
-        self.execute.config.precision = self.old
+        self.settings.config.precision = self.old
 
 
 def worker_main(kind):
@@ -491,7 +491,7 @@ def render(results):
         "| raw OV NNCF int8 | OpenVINO alone: `compile_model` of that same NNCF IR (f32 hint, "
         "LATENCY), `compiled_model(x)` |",
         '| JAX f32 / int8 | the JAX backend\'s `predict`, float32 / after `quantize("int8")` |',
-        '| kov bf16 | keras-ov\'s float32 model under `execute.set_precision("bf16")` |',
+        '| kov bf16 | keras-ov\'s float32 model under `settings.set_precision("bf16")` |',
         "| raw OV bf16 | OpenVINO alone on keras-ov's float32 IR, bf16 hint |",
         "",
         'Keras\'s `quantize("int8")` quantizes Dense, EinsumDense and Embedding layers; '

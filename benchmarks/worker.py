@@ -22,7 +22,7 @@ A task is ``["op", name]``, ``["eager_model"]``, ``["predict"]``,
 ``["predict_on_batch"]``, ``["raw", "f32" | "bf16"]``, or one of the
 many-batch throughput tasks: ``["predict_many", "LATENCY" | "THROUGHPUT"]``
 (``model.predict`` over ``MANY_BATCHES`` batches; the hint is keras-ov's
-``execute.config.hint``, other backends run LATENCY only) and
+``settings.config.hint``, other backends run LATENCY only) and
 ``["raw_many", "sync" | "async"]`` (raw OV: one request in turn on the
 LATENCY-compiled IR, or an ``AsyncInferQueue`` on the THROUGHPUT-compiled IR).  A task that does not
 apply to this worker answers ``{"na": reason}``.
@@ -328,14 +328,14 @@ class Worker:
             return lambda: model.predict(x, batch_size=b, verbose=0)
         if self.kind != "keras-ov":
             raise NotApplicable(f"{self.kind} has no {hint} mode here")
-        from keras_ov.engine import execute
+        from keras_ov.engine import settings
 
         def with_hint():
-            old, execute.config.hint = execute.config.hint, hint
+            old, settings.config.hint = settings.config.hint, hint
             try:
                 return model.predict(x, batch_size=b, verbose=0)
             finally:
-                execute.config.hint = old
+                settings.config.hint = old
 
         return with_hint
 

@@ -11,9 +11,14 @@ tells which precision the CPU plugin's matrix kernels ran in.
 """
 
 import importlib
+from typing import TYPE_CHECKING, Any
 
 from keras_ov._activation import activate
 from keras_ov.engine.version import VERSION as __version__  # noqa: F401
+
+if TYPE_CHECKING:  # the lazy exports below, for type checkers and editors
+    from keras_ov.autodiff.api import grad, value_and_grad  # noqa: F401
+    from keras_ov.backend.quantize import quantize, runtime_precisions  # noqa: F401
 
 activate()
 
@@ -25,7 +30,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     # Imported on first use: ``import keras_ov`` must not import keras itself.
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)

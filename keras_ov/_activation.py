@@ -91,7 +91,7 @@ def _version_tuple(text):
     return tuple(parts)
 
 
-def check_keras_version(version=None):
+def check_keras_version(version: str | None = None) -> str:
     if version is None:
         try:
             version = importlib.metadata.version("keras")
@@ -112,7 +112,7 @@ def _installed():
     return any(isinstance(f, _BackendFinder) for f in sys.meta_path)
 
 
-def activate():
+def activate() -> None:
     if _installed():
         return
     if "keras" in sys.modules:

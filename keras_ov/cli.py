@@ -22,6 +22,7 @@ import platform
 import sys
 import time
 import zipfile
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -62,14 +63,14 @@ def _cache_line():
 def _use_device(device, precision=None):
     """Validate and select the OpenVINO device (and precision) for this process."""
     # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
-    from keras_ov.engine import execute
+    from keras_ov.engine import settings
 
-    available = list(execute.core().available_devices)
+    available = list(settings.core().available_devices)
     if device not in available + ["AUTO"]:
         raise CLIError(f"unknown device {device!r} (available: {', '.join(available)}, AUTO)")
-    execute.config.device = device
+    settings.config.device = device
     if precision is not None:
-        execute.set_precision(precision)
+        settings.set_precision(precision)
 
 
 def cpu_features():
@@ -94,11 +95,11 @@ def cpu_features():
 
 def _features_line():
     # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
-    from keras_ov.engine import execute
+    from keras_ov.engine import settings
 
     feats = cpu_features()
     text = ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in feats.items()) or "unknown"
-    caps = execute.core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    caps = settings.core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
     return f"cpu features: {text} (OpenVINO CPU capabilities: {' '.join(caps)})"
 
 
@@ -151,14 +152,14 @@ def cmd_check(args):
     # lazy: importing keras (and openvino) takes seconds; `--help` should not
     import keras
 
-    from keras_ov.engine import execute  # lazy: loads openvino, as keras
+    from keras_ov.engine import settings  # lazy: loads openvino, as keras
 
     versions = _versions()
     print(
         f"keras-ov {versions['keras-ov']} | keras {versions['keras']} "
         f"(backend: {keras.backend.backend()}) | openvino {versions['openvino']}"
     )
-    print(f"device: {execute.config.device}, precision: {execute.config.precision}")
+    print(f"device: {settings.config.device}, precision: {settings.config.precision}")
     model = build_demo_model()
     x = np.random.default_rng(DEMO_SEED).random((args.batch, 12, 12, 3), dtype=np.float32)
     if args.verbose:
@@ -207,12 +208,12 @@ def cmd_info(args):
     # lazy: importing keras (and openvino) takes seconds; `--help` should not
     import keras
 
-    from keras_ov.engine import execute  # lazy: loads openvino, as keras
+    from keras_ov.engine import settings  # lazy: loads openvino, as keras
 
     for name, version in _versions().items():
         print(f"{name:10s} {version}")
     print(f"{'backend':10s} {keras.backend.backend()}")
-    core = execute.core()
+    core = settings.core()
     print("devices:")
     for device in core.available_devices:
         try:
@@ -220,7 +221,7 @@ def cmd_info(args):
         except RuntimeError as e:  # a plugin that cannot report its name
             full = f"(name unavailable: {e})"
         print(f"  {device}: {full}")
-    c = execute.config
+    c = settings.config
     print(_features_line())
     print(
         f"execution: device={c.device} precision={c.precision} "
@@ -374,7 +375,7 @@ def cmd_bench(args):
     import openvino as ov  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
     # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
-    from keras_ov.engine import execute
+    from keras_ov.engine import settings
 
     _use_device(args.device, args.precision)
     if args.batch_size < 1:
@@ -382,7 +383,7 @@ def cmd_bench(args):
     ov_model, what = _ov_model(args.model)
     config = {"PERFORMANCE_HINT": args.hint, "INFERENCE_PRECISION_HINT": args.precision}
     t0 = time.perf_counter()
-    compiled = execute.core().compile_model(ov_model, args.device, config)
+    compiled = settings.core().compile_model(ov_model, args.device, config)
     compile_ms = 1000 * (time.perf_counter() - t0)
     feeds = _bench_inputs(compiled, args.batch_size, np.random.default_rng(0))
     nreq = (
@@ -699,7 +700,7 @@ def _parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.command is None:

@@ -174,7 +174,7 @@ def run(epochs=12, out_dir=None, compare_jax=True, verbose=1):
     import keras  # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
 
     # lazy: loads keras/openvino (seconds); `--help` and the other commands should not
-    from keras_ov.engine import execute
+    from keras_ov.engine import settings
 
     out_dir = out_dir or tempfile.mkdtemp(prefix="keras-ov-demo-")
     os.makedirs(out_dir, exist_ok=True)
@@ -182,7 +182,7 @@ def run(epochs=12, out_dir=None, compare_jax=True, verbose=1):
     print(
         f"keras-ov demo: scikit-learn digits, {len(x_train)} train / {len(x_test)} test "
         f"images of 8x8, backend {keras.backend.backend()!r} (keras-ov), "
-        f"device {execute.config.device}"
+        f"device {settings.config.device}"
     )
     model = build_model(keras)
     t0 = time.perf_counter()

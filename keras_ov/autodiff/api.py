@@ -9,6 +9,8 @@ tuples and dicts of them.
 """
 
 import functools
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -63,7 +65,9 @@ def _argnums(argnums, n, op):
     return single, tuple(k % n for k in nums)
 
 
-def value_and_grad(fn, argnums=0, has_aux=False):
+def value_and_grad(
+    fn: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
+) -> Callable[..., tuple[Any, Any]]:
     """A function returning ``(fn(*args), d fn / d args[argnums])``.
 
     ``fn`` returns a scalar float tensor, or ``(scalar, aux)`` with
@@ -138,7 +142,9 @@ def value_and_grad(fn, argnums=0, has_aux=False):
     return wrapper
 
 
-def grad(fn, argnums=0, has_aux=False):
+def grad(
+    fn: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False
+) -> Callable[..., Any]:
     """``d fn / d args[argnums]`` (with ``aux`` as a second result if ``has_aux``)."""
     vg = value_and_grad(fn, argnums, has_aux)
 

@@ -22,7 +22,7 @@ from keras.src.backend.common.symbolic_scope import SymbolicScope
 
 from keras_ov import autodiff
 from keras_ov import ops as _ops  # noqa: F401  (fills the registry)
-from keras_ov.engine import compiled, dtypes, execute
+from keras_ov.engine import compiled, dtypes, settings
 from keras_ov.engine.tensor import OVTensor
 from keras_ov.ops import coerce, indexing
 from keras_ov.ops.coerce import to_tensor
@@ -291,18 +291,18 @@ def device_scope(device_name):
     if not isinstance(device_name, str):
         raise ValueError(f"`device_scope`: device name must be a string, got {device_name!r}")
     name = device_name.split(":")[0].upper()
-    available = execute.core().available_devices
+    available = settings.core().available_devices
     if name not in ("CPU",) and not builtins.any(d.startswith(name) for d in available):
         raise ValueError(
             f"`device_scope`: OpenVINO device {device_name!r} is not available "
             f"(available: {available})"
         )
-    previous = execute.config.device
-    execute.config.device = name
+    previous = settings.config.device
+    settings.config.device = name
     try:
         yield
     finally:
-        execute.config.device = previous
+        settings.config.device = previous
 
 
 def is_float_dtype(dtype):

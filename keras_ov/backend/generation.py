@@ -42,7 +42,7 @@ import openvino as ov
 
 from keras.src import tree
 
-from keras_ov.engine import compiled, dtypes, execute, layout
+from keras_ov.engine import compiled, dtypes, layout, plugin, settings
 from keras_ov.engine.tensor import OVTensor
 from keras_ov.ops import graph as g
 from keras_ov.ops.graph import ov_ops
@@ -132,7 +132,7 @@ class FastGenerate:
         self.threads = generate_threads(batch)
         layout.optimize(model)
         self.rewritten = matvec_einsums(model)
-        self.executable = execute.CompiledExecutable(
+        self.executable = plugin.CompiledExecutable(
             model, {"INFERENCE_NUM_THREADS": self.threads} if self.threads else None
         )
 
@@ -221,8 +221,8 @@ def matvec_einsums(model):
 def generate_threads(batch):
     """CPU threads for a generate graph of this batch size (0: the engine's).
 
-    ``KERAS_OV_THREADS`` (``execute.config.num_threads``), when set, wins."""
-    if execute.config.num_threads:
+    ``KERAS_OV_THREADS`` (``settings.config.num_threads``), when set, wins."""
+    if settings.config.num_threads:
         return 0
     return 1 if batch <= ONE_THREAD_MAX_BATCH else 0
 

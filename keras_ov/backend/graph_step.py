@@ -13,7 +13,7 @@ import numpy as np
 from keras.src import backend, tree
 from keras.src.backend.common.stateless_scope import StatelessScope
 
-from keras_ov.engine import compiled, dtypes, execute
+from keras_ov.engine import compiled, dtypes, execute, settings
 from keras_ov.engine.tensor import OVTensor
 from keras_ov.ops import graph as g
 
@@ -116,7 +116,7 @@ class GraphStep:
         layout, specs = sig
         if sig not in self._static_batch:
             specs = tuple(((None,) + s[1:] if s else s, d) for s, d in specs)
-        return (layout, specs, execute.config.key())
+        return (layout, specs, settings.config.key())
 
     def _traced(self, data):
         """``(traced, arrays, sig)`` for ``data``, tracing on a cache miss."""

@@ -18,6 +18,8 @@ modes:
 NNCF is optional: ``pip install 'keras-ov[nncf]'``.
 """
 
+from typing import Any
+
 import numpy as np
 import openvino as ov
 
@@ -51,8 +53,14 @@ def _batches(data, batch_size):
 
 
 def quantize(
-    model, mode="int8", calibration_data=None, *, batch_size=32, subset_size=300, **nncf_options
-):
+    model: Any,
+    mode: str = "int8",
+    calibration_data: Any = None,
+    *,
+    batch_size: int = 32,
+    subset_size: int = 300,
+    **nncf_options: Any,
+) -> "QuantizedModel":
     """Quantize ``model``'s inference graph with NNCF; returns a QuantizedModel.
 
     ``calibration_data`` (required for "int8"): model inputs as NumPy arrays,
@@ -141,7 +149,7 @@ class QuantizedModel:
         return f"<keras_ov.QuantizedModel {self.name!r} mode={self.mode!r}>"
 
 
-def runtime_precisions(model):
+def runtime_precisions(model: Any) -> list[dict[str, Any]]:
     """What ran: for each compiled predict graph of a Keras ``model`` (after a
     ``predict``) or of a QuantizedModel, ``{"hint": INFERENCE_PRECISION_HINT,
     "kernels": {(layer type, runtime precision): count}}`` over its matrix

@@ -25,7 +25,7 @@ from keras_ov.backend.generation import GenerationMixin
 from keras_ov.backend.graph_step import GraphStep, _batch_size  # noqa: F401
 from keras_ov.backend.inputs import cast_batch
 from keras_ov.backend.train_step import TrainingMixin
-from keras_ov.engine import execute
+from keras_ov.engine import settings
 from keras_ov.engine.tensor import OVTensor
 
 
@@ -141,7 +141,7 @@ class OpenVINOTrainer(TrainingMixin, GenerationMixin, base_trainer.Trainer):
             if batches is not None:  # the lean loop: no data adapter, no callbacks
                 predict_function = self.make_predict_function()
                 step = getattr(predict_function, "graph_step", None)
-                if step is not None and len(batches) > 1 and execute.config.hint == "THROUGHPUT":
+                if step is not None and len(batches) > 1 and settings.config.hint == "THROUGHPUT":
                     return _stack(step.map([cast_batch(self, (b,)) for b in batches]))
                 return _stack([predict_function([(b,)]) for b in batches])
         epoch_iterator = EpochIterator(

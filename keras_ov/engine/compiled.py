@@ -21,7 +21,7 @@ import numpy as np
 import openvino as ov
 import openvino.opset15 as ov_ops
 
-from keras_ov.engine import dtypes, execute, layout
+from keras_ov.engine import dtypes, execute, layout, plugin, reference
 from keras_ov.engine import tensor as tensor_module
 from keras_ov.engine.tensor import OVTensor
 
@@ -287,7 +287,7 @@ class CompiledFunction:
     @property
     def exact_path(self):
         """True if the model runs on the reference kernels (wide dtypes)."""
-        return isinstance(self.executable or self.dynamic, execute.ReferenceExecutable)
+        return isinstance(self.executable or self.dynamic, reference.ReferenceExecutable)
 
     def _specialize(self, shapes):
         """Compile the model with its dynamic dims set to ``shapes``."""
@@ -344,7 +344,7 @@ class CompiledFunction:
             groups.setdefault(self._executable_for(fed), []).append(k)
         results = [None] * len(feds)
         for exe, ks in groups.items():
-            if isinstance(exe, execute.CompiledExecutable) and len(ks) > 1:
+            if isinstance(exe, plugin.CompiledExecutable) and len(ks) > 1:
                 outs = exe.run_many([feds[k] for k in ks], self.in_dtypes)
             else:
                 outs = [exe(feds[k], self.in_dtypes) for k in ks]

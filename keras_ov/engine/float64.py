@@ -19,7 +19,7 @@ OpenVINO:
   bits, and a product whose partial products leave the normal range can lose
   more.
 
-Each lowering is an ``ov.Model`` that ``execute.ReferenceExecutable`` runs;
+Each lowering is an ``ov.Model`` that ``reference.ReferenceExecutable`` runs;
 they are built once per (op, shapes) and kept in a small cache.
 """
 

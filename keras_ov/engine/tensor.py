@@ -192,8 +192,9 @@ def constant(array, dtype=None):
     ):
         # Large host data (weights in a traced model) is shared, not copied.  The
         # Constant holds a reference to the array, which keeps it alive and keeps
-        # the executor that produced it from reusing it (execute._fresh_output
-        # writes in place only into arrays nothing else refers to).
+        # the executor that produced it from reusing it
+        # (plugin.CompiledExecutable._fresh_output writes in place only into arrays
+        # nothing else refers to).
         return ov.op.Constant(array, shared_memory=True).output(0)
     node = ov.op.Constant(to_ov_tensor(array, dtype), shared_memory=False)
     return node.output(0)

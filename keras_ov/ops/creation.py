@@ -491,22 +491,15 @@ _I0_LARGE = (
 )
 
 
-def _horner(t, coeffs, dtype):
-    out = g.const(coeffs[-1], dtype)
-    for c in reversed(coeffs[:-1]):
-        out = ov_ops.add(ov_ops.multiply(out, t), g.const(c, dtype))
-    return g.out(out)
-
-
 def _i0(x, dtype):
     x = _abs(x)
     t = ov_ops.divide(x, g.const(3.75, dtype))
-    small = _horner(g.out(ov_ops.multiply(t, t)), _I0_SMALL, dtype)
+    small = g.horner(_I0_SMALL[::-1], g.out(ov_ops.multiply(t, t)))
     safe = ov_ops.maximum(x, g.const(3.75, dtype))
     large = ov_ops.divide(
         ov_ops.multiply(
             ov_ops.exp(safe),
-            _horner(g.out(ov_ops.divide(g.const(3.75, dtype), safe)), _I0_LARGE, dtype),
+            g.horner(_I0_LARGE[::-1], g.out(ov_ops.divide(g.const(3.75, dtype), safe))),
         ),
         ov_ops.sqrt(safe),
     )

@@ -1,7 +1,5 @@
 """Function transformations over ops: vectorize."""
 
-from keras.src.backend.common.backend_utils import vectorize_impl
-
 from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.indexing import take
 from keras_ov.ops.registry import register
@@ -36,4 +34,9 @@ def _vmap(fn, in_axes):
 
 @register("numpy")
 def vectorize(pyfunc, *, excluded=None, signature=None):
+    # lazy: keras loads keras_ov.backend, which loads this module (at module level it
+    # would run Keras's import half-way through keras_ov.ops, leaving the backend
+    # namespaces without the ops registered after this one)
+    from keras.src.backend.common.backend_utils import vectorize_impl
+
     return vectorize_impl(pyfunc, _vmap, excluded=excluded, signature=signature)

@@ -289,6 +289,15 @@ def zeros_like(x):
     return out(ov_ops.broadcast(const(0, dtype(x)), shape_of(x)))
 
 
+def horner(coeffs, w):
+    """The polynomial ``coeffs[0] * w**(n-1) + ... + coeffs[-1]`` at ``w``, by
+    Horner's rule, in ``w``'s dtype."""
+    p = const(coeffs[0], dtype(w))
+    for c in coeffs[1:]:
+        p = out(ov_ops.add(out(ov_ops.multiply(p, w)), const(c, dtype(w))))
+    return p
+
+
 def select(cond, a, b):
     return out(ov_ops.select(cond, a, b))
 

@@ -29,7 +29,7 @@ def _erfc(x):
 
 # Giles, "Approximating the erfinv function" (GPU Computing Gems, 2011): single
 # precision polynomials in w = -log(1 - x^2), one for the centre, one for the tails.
-_ERFINV_CENTRE = (
+ERFINV_CENTRE = (
     2.81022636e-08,
     3.43273939e-07,
     -3.5233877e-06,
@@ -53,19 +53,12 @@ _ERFINV_TAIL = (
 )
 
 
-def _horner(coeffs, w):
-    p = g.const(coeffs[0], g.dtype(w))
-    for c in coeffs[1:]:
-        p = g.out(ov_ops.add(g.out(ov_ops.multiply(p, w)), g.const(c, g.dtype(w))))
-    return p
-
-
 def _erfinv(x):
     k = lambda v: g.const(v, g.dtype(x))  # noqa: E731
     one_minus_sq = ov_ops.multiply(ov_ops.subtract(k(1), x), ov_ops.add(k(1), x))
     w = g.out(ov_ops.negative(ov_ops.log(one_minus_sq)))
-    centre = _horner(_ERFINV_CENTRE, g.out(ov_ops.subtract(w, k(2.5))))
-    tail = _horner(_ERFINV_TAIL, g.out(ov_ops.subtract(ov_ops.sqrt(w), k(3.0))))
+    centre = g.horner(ERFINV_CENTRE, g.out(ov_ops.subtract(w, k(2.5))))
+    tail = g.horner(_ERFINV_TAIL, g.out(ov_ops.subtract(ov_ops.sqrt(w), k(3.0))))
     p = g.select(g.out(ov_ops.less(w, k(5.0))), centre, tail)
     out = g.out(ov_ops.multiply(p, x))
     edge = g.out(ov_ops.equal(ov_ops.abs(x), k(1)))  # erfinv(+-1) = +-inf

@@ -27,6 +27,7 @@ from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
 from keras_ov.ops.elementwise import int_divmod
 from keras_ov.ops.graph import ov_ops
+from keras_ov.ops.math import ERFINV_CENTRE
 from keras_ov.ops.registry import apply, register
 
 # -- the bit generator -------------------------------------------------------------
@@ -270,23 +271,12 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
 
 
 def _erfinv(x):
-    """Giles' single-precision erfinv, valid for |x| <= erf(2 / sqrt(2)) (w < 5)."""
+    """Giles' single-precision erfinv, valid for |x| <= erf(2 / sqrt(2)) (w < 5):
+    the centre polynomial of ``math.erfinv`` alone (float32 ``x``)."""
     one = g.const(1.0, "float32")
     w = ov_ops.negative(ov_ops.log(ov_ops.multiply(ov_ops.subtract(one, x), ov_ops.add(one, x))))
-    w = ov_ops.subtract(w, g.const(2.5, "float32"))
-    p = g.const(2.81022636e-08, "float32")
-    for c in (
-        3.43273939e-07,
-        -3.5233877e-06,
-        -4.39150654e-06,
-        0.00021858087,
-        -0.00125372503,
-        -0.00417768164,
-        0.246640727,
-        1.50140941,
-    ):
-        p = ov_ops.add(g.const(c, "float32"), ov_ops.multiply(p, w))
-    return g.out(ov_ops.multiply(p, x))
+    w = g.out(ov_ops.subtract(w, g.const(2.5, "float32")))
+    return g.out(ov_ops.multiply(g.horner(ERFINV_CENTRE, w), x))
 
 
 _ERF_SQRT2 = math.erf(math.sqrt(2.0))  # P(|z| < 2) for a standard normal

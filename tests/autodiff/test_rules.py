@@ -22,7 +22,7 @@ import pytest
 from keras import ops
 
 from keras_ov import autodiff
-from keras_ov.engine import compiled, execute
+from keras_ov.engine import compiled, execute, reference
 from tests.autodiff import cases
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -197,7 +197,7 @@ def test_int64_index_inputs_are_fed_as_int32(idx):
     )
     f = compiled.CompiledFunction(model)
     assert f.in_dtypes[1] == "int32"
-    assert not isinstance(f.executable or f.dynamic, execute.ReferenceExecutable)
+    assert not isinstance(f.executable or f.dynamic, reference.ReferenceExecutable)
     xs = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
     c = np.arange(np.prod(y.shape), dtype=np.float32).reshape(y.shape)
     (got,) = f([xs, idx, c])

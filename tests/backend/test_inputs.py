@@ -8,7 +8,7 @@ import pytest
 import keras
 from keras import layers
 
-from keras_ov.engine import execute
+from keras_ov.engine import execute, reference
 
 N = 6
 
@@ -141,7 +141,7 @@ def test_int64_ids_whose_shape_is_read_stay_compiled_in_fit(dtype):
         function = traced.function
         assert function.in_dtypes[0] == "int32"  # fed narrowed
         executable = function.executable or function.dynamic
-        assert not isinstance(executable, execute.ReferenceExecutable)
+        assert not isinstance(executable, reference.ReferenceExecutable)
     got = model.predict(x, verbose=0)
     table = keras.ops.convert_to_numpy(keras.ops.cast(model.embed.embeddings, "float32"))
     if dtype is None:

@@ -6,7 +6,7 @@ import pytest
 import keras
 from keras import layers
 
-from keras_ov.engine import execute
+from keras_ov.engine import execute, settings
 
 
 def _seeded(model, seed=0):
@@ -236,7 +236,7 @@ def test_throughput_hint_predicts_batches_through_an_async_queue(monkeypatch):
     model = _mlp()
     x = np.random.default_rng(2).random((37, 5)).astype("float32")
     want = model.predict(x, batch_size=4, verbose=0)  # LATENCY: one request in turn
-    monkeypatch.setattr(execute.config, "hint", "THROUGHPUT")
+    monkeypatch.setattr(settings.config, "hint", "THROUGHPUT")
     before = execute.counters["async_batches"]
     got = model.predict(x, batch_size=4, verbose=0)  # 9 batches of 4, then 1
     assert execute.counters["async_batches"] - before == 9
@@ -247,7 +247,7 @@ def test_throughput_hint_predicts_batches_through_an_async_queue(monkeypatch):
 def test_async_queue_keeps_non_contiguous_inputs_alive(monkeypatch):
     model = _mlp()
     x = np.asfortranarray(np.random.default_rng(3).random((64, 5)).astype("float32"))
-    monkeypatch.setattr(execute.config, "hint", "THROUGHPUT")
+    monkeypatch.setattr(settings.config, "hint", "THROUGHPUT")
     step = model.make_predict_function().graph_step
     outs = step.map([(x[i : i + 16],) for i in range(0, 64, 16)])
     np.testing.assert_allclose(np.concatenate(outs), _mlp_reference(model, x), rtol=1e-5, atol=1e-6)

@@ -12,7 +12,7 @@ from openvino import opset15 as op
 import keras
 from keras import layers
 
-from keras_ov.engine import compiled, execute, layout
+from keras_ov.engine import compiled, layout, plugin
 
 RNG = np.random.default_rng(0)
 
@@ -22,7 +22,7 @@ def _count(model, kind="Transpose"):
 
 
 def _run(model, *arrays):
-    exe = execute.CompiledExecutable(model)
+    exe = plugin.CompiledExecutable(model)
     return exe(list(arrays), ["float32"] * len(arrays))
 
 

@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 
 from conformance.plugin import load_exclusions
 
@@ -107,6 +108,14 @@ def main(argv=None):
     )
     ap.add_argument("--all", action="store_true", help="every *_test.py in the keras wheel")
     ap.add_argument("--timeout", type=int, default=3600)
+    ap.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=1,
+        help="test files run at once, each in its own pytest process (the whole wheel on 2 "
+        "cores: -j 2 instead of `-- -n 2`, which starts workers per file)",
+    )
     ap.add_argument("--show-failures", action="store_true")
     ap.add_argument(
         "--train",
@@ -140,6 +149,13 @@ def main(argv=None):
     print(f"{'file':60s} {'pass':>6s} {'fail':>6s} {'skip':>6s} {'error':>6s}")
     whole_files = [(pat, why) for pat, why in load_exclusions() if "::" not in pat]
     excluded_files = []
+
+    def result(rel):
+        if args.from_results:
+            return _saved(rel)
+        return run_file(rel, extra, args.timeout)
+
+    runnable = []
     for rel in files:
         why = next(
             (w for pat, w in whole_files if fnmatch.fnmatchcase(f"keras/src/{rel}", pat)), None
@@ -147,25 +163,27 @@ def main(argv=None):
         if why is not None:  # cannot even be imported here (see excluded.txt)
             excluded_files.append(rel)
             print(f"{rel:60s} EXCLUDED: {why[:100]}")
-            continue
-        if args.from_results:
-            c, log = _saved(rel)
         else:
-            c, log = run_file(rel, extra, args.timeout)
-        if c is None:
-            crashed.append(rel)
-            tail = log.strip().splitlines()[-3:]
-            print(f"{rel:60s} CRASHED: {' / '.join(tail)[:200]}")
-            continue
-        for k in total:
-            total[k] += c[k]
-        print(
-            f"{rel:60s} {c['passed']:6d} {c['failed']:6d} {c['skipped']:6d} {c['errors']:6d}",
-            flush=True,
-        )
-        if args.show_failures:
-            for name in c["failures"]:
-                print(f"    FAILED {name}")
+            runnable.append(rel)
+    if args.jobs > 1 and not args.from_results:  # the biggest first: none is left to run alone
+        runnable.sort(key=lambda rel: -os.path.getsize(os.path.join(keras_src(), rel)))
+    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        # map() yields in file order, each result as soon as it is there
+        for rel, (c, log) in zip(runnable, pool.map(result, runnable)):
+            if c is None:
+                crashed.append(rel)
+                tail = log.strip().splitlines()[-3:]
+                print(f"{rel:60s} CRASHED: {' / '.join(tail)[:200]}")
+                continue
+            for k in total:
+                total[k] += c[k]
+            print(
+                f"{rel:60s} {c['passed']:6d} {c['failed']:6d} {c['skipped']:6d} {c['errors']:6d}",
+                flush=True,
+            )
+            if args.show_failures:
+                for name in c["failures"]:
+                    print(f"    FAILED {name}")
     print(f"crashed files: {len(crashed)} {' '.join(crashed)}")
     if excluded_files:
         print(f"excluded files: {len(excluded_files)} {' '.join(excluded_files)}")

@@ -191,6 +191,38 @@ def _only_bounds(constant):
     )
 
 
+# rt_info flag of a Convert to float8 whose results the CPU plugin computes
+# exactly wherever the graph uses them, although its float32 -> float8 kernel
+# rounds twice (through float16): the last Convert of
+# ``ops.graph.round_to_float``, whose input float8 holds (a signed canonical NaN
+# or a value already rounded), and the float32 -> e4m3fn -> float32 pair there
+# that canonicalises NaNs, of which only NaN results are used (the CPU maps
+# them to the signed canonical NaN, as ml_dtypes does).  Measured bit for bit
+# in tests/engine/test_float8.py.
+CPU_EXACT_FLAG = "keras_ov_cpu_exact"
+_FLOAT8_OV = frozenset(dtypes.to_ov(n) for n in dtypes.FLOAT8)
+
+
+def _exact_float8(op, kind):
+    """True for the float8 data the CPU plugin moves exactly: a flagged
+    Convert, a float8 Parameter read only by Converts to narrow types (float8
+    -> float16/bfloat16/float32 widens exactly) and a Result of a flagged
+    Convert."""
+    if op.get_output_element_type(0) not in _FLOAT8_OV:
+        return False
+    if kind == "Convert":
+        return CPU_EXACT_FLAG in op.get_rt_info()
+    if kind == "Parameter":
+        targets = op.output(0).get_target_inputs()
+        return all(
+            t.get_node().get_type_name() == "Convert"
+            and t.get_node().get_output_element_type(0) not in dtypes.WIDE_OV
+            for t in targets
+        )
+    source = op.input_value(0).get_node()  # a Result
+    return source.get_type_name() == "Convert" and CPU_EXACT_FLAG in source.get_rt_info()
+
+
 def needs_reference(model):
     """True if the CPU plugin would not compute this model exactly.
 
@@ -204,7 +236,7 @@ def needs_reference(model):
     for op in model.get_ordered_ops():
         kind = op.get_type_name()
         if kind in ("Parameter", "Result", "Convert"):
-            if op.get_output_element_type(0) in dtypes.WIDE_OV:
+            if op.get_output_element_type(0) in dtypes.WIDE_OV and not _exact_float8(op, kind):
                 return True
         elif kind == "Constant":
             t = op.get_output_element_type(0)

@@ -8,7 +8,7 @@ import numpy as np
 import openvino as ov
 import openvino.opset15 as ov_ops
 
-from keras_ov.engine import dtypes
+from keras_ov.engine import dtypes, execute
 from keras_ov.engine.tensor import constant
 
 __all__ = ["ov_ops"]
@@ -94,11 +94,39 @@ def cast(x, to):
     src = dtype(x)
     if to in _NARROW_FLOATS and not _holds(to, src):
         return straight_through(round_to_float(x, to), x)
+    if src in dtypes.FLOAT8 and to in _WIDER_THAN_FLOAT8 and _is_rounded(x):
+        # Back from a float8 value this graph rounded itself: take the float32
+        # value before that Convert (the target holds it), so a quantize-
+        # dequantize pair leaves no float8 data in the graph and the graph
+        # stays on the CPU plugin's kernels.
+        rounded = x.get_node().input_value(0)
+        return straight_through(out(ov_ops.convert(rounded, target)), _source_of(x))
     if src in dtypes.FLOAT8 and to not in dtypes.FLOATS:
         return cast(cast(x, "float32"), to)  # float8 -> float32 is exact
     if to == "bool":
         return out(ov_ops.not_equal(x, const(0, dtype(x))))
     return out(ov_ops.convert(x, target))
+
+
+# Float types that hold every float8 value exactly.
+_WIDER_THAN_FLOAT8 = ("float16", "bfloat16", "float32")
+
+
+def _is_rounded(x):
+    """True if ``x`` is the final Convert of ``round_to_float``."""
+    if not isinstance(x, ov.Output):  # (a Parameter node of an eager graph)
+        return False
+    node = x.get_node()
+    return (
+        node.get_type_name() == "Convert"
+        and STRAIGHT_THROUGH_FLAG in node.get_rt_info()
+        and node.get_instance_id() in STRAIGHT_THROUGH
+        and node.input_value(0).get_element_type() == ov.Type.f32
+    )
+
+
+def _source_of(x):
+    return STRAIGHT_THROUGH[x.get_node().get_instance_id()]
 
 
 # Low-precision floats: (significand bits, smallest subnormal, largest finite
@@ -222,11 +250,15 @@ def round_to_float(x, to):
     if to in dtypes.FLOAT8:
         # float32 -> e4m3fn maps every NaN to the one NaN of its sign; back in
         # float32 it converts to the canonical NaN of any float8 type.
-        y = ov_ops.convert(
-            ov_ops.convert(y, dtypes.to_ov("float8_e4m3fn")), dtypes.to_ov("float32")
-        )
+        # Only NaN results are used, which the CPU plugin computes exactly.
+        to_f8 = ov_ops.convert(y, dtypes.to_ov("float8_e4m3fn"))
+        to_f8.get_rt_info()[execute.CPU_EXACT_FLAG] = True
+        y = ov_ops.convert(to_f8, dtypes.to_ov("float32"))
     result = ov_ops.select(nan, y, ov_ops.select(over, overflow, r))
-    return out(ov_ops.convert(result, dtypes.to_ov(to)))
+    converted = ov_ops.convert(result, dtypes.to_ov(to))
+    if to in dtypes.FLOAT8:  # (the target holds every value of ``result``)
+        converted.get_rt_info()[execute.CPU_EXACT_FLAG] = True
+    return out(converted)
 
 
 def normalize_axis(axis, ndim, op):

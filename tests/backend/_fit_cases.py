@@ -30,6 +30,7 @@ def optimizers():
         "sgd_ema": lambda: o.SGD(0.1, use_ema=True, ema_momentum=0.5, ema_overwrite_frequency=2),
         "adam_clipnorm": lambda: o.Adam(1e-2, clipnorm=0.1),
         "mixed_float16": lambda: o.Adam(1e-2),
+        "float8": lambda: o.SGD(0.1),
     }
 
 
@@ -130,6 +131,8 @@ def run(inp, out, steps=4):
         keras.config.set_dtype_policy("mixed_float16" if name == "mixed_float16" else "float32")
         model = build_mlp()
         model.set_weights([init[f"w{i}"] for i in range(len(model.weights))])
+        if name == "float8":  # quantize-dequantize with scales and amax histories
+            model.quantize("float8")
         model.compile(
             optimizer=make(),
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),

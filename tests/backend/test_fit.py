@@ -58,6 +58,7 @@ OPTIMIZER_CASES = {
     "sgd_ema": (1e-5, 1e-6),  # EMA overwrite inside ops.cond
     "adam_clipnorm": (1e-4, 1e-5),
     "mixed_float16": (5e-2, 2e-2),  # LossScaleOptimizer: ops.cond with assignments
+    "float8": (1e-4, 1e-5),  # float8 Dense: custom gradients, float8 casts, scale updates
 }
 
 
@@ -462,6 +463,34 @@ def test_fit_with_int64_labels_stays_on_the_cpu_plugin():
     too_wide[0] = 2**40
     with pytest.raises(ValueError, match="outside int32"):
         model.train_on_batch(x[:32], too_wide[:32])
+
+
+@pytest.mark.parametrize(
+    "layer,y_shape",
+    [
+        (lambda: layers.Dense(4), (4,)),
+        (lambda: layers.EinsumDense("ab,bcd->acd", output_shape=(2, 4), bias_axes="d"), (2, 4)),
+    ],
+    ids=["dense", "einsum_dense"],
+)
+def test_float8_fit_stays_on_the_cpu_plugin(layer, y_shape):
+    # Keras's float8 layers quantize-dequantize inputs, kernel and output
+    # gradients through float8 casts in every step; the step's graph keeps no
+    # float8 data, so it runs on the CPU plugin (OpenVINO has no reference
+    # Einsum kernel at all).  The numbers: test_optimizer_steps_match_jax.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 3)).astype("float32")
+    y = rng.normal(size=(32, *y_shape)).astype("float32")
+    layer = layer()
+    layer.build((None, 3))
+    layer.quantize("float8")
+    model = keras.Sequential([layer])
+    model.compile(optimizer="sgd", loss="mse")
+    history = model.fit(x, y, epochs=3, batch_size=16, verbose=0).history["loss"]
+    assert history[-1] < history[0]
+    (traced,) = model.train_function.graph_step._cache._data.values()
+    assert not traced.function.exact_path
+    assert np.all(keras.ops.convert_to_numpy(layer.inputs_amax_history)[0] > 0)
 
 
 def test_mixed_precision_fit():

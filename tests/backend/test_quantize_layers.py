@@ -17,15 +17,7 @@ from keras_ov.engine import execute
 from tests.backend import quant_models
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# float8 quantize-dequantizes through float8 casts, which run on reference
-# kernels until they are exact on every CPU (issue #12 item 3, branch `casts`).
-FLOAT8 = pytest.param(
-    "float8",
-    marks=pytest.mark.xfail(
-        reason="float8 casts run on reference kernels (issue #12 item 3)", strict=False
-    ),
-)
-MODES = ["int8", "int4", FLOAT8]
+MODES = ["int8", "int4", "float8"]
 
 
 @pytest.fixture(scope="module")

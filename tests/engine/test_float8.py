@@ -144,13 +144,44 @@ def test_constant_holds_every_value(name):
 
 
 @pytest.mark.parametrize("name", FLOAT8)
-def test_float8_graphs_take_the_reference_path(name):
+def test_float8_casts_run_on_cpu_kernels(name):
+    # The CPU plugin's float32 -> float8 Convert rounds twice; ``round_to_float``
+    # rounds first and flags the Convert, whose input the target then holds.
     p = execute.make_parameter((3,), "float32")
     model = ov.Model([g.cast(p.output(0), name)], [p])
-    assert execute.needs_reference(model)
+    assert not execute.needs_reference(model)
     q = execute.make_parameter((3,), name)
     model = ov.Model([g.cast(q.output(0), "float32")], [q])
+    assert not execute.needs_reference(model)
+
+
+@pytest.mark.parametrize("name", FLOAT8)
+def test_other_float8_graphs_take_the_reference_path(name):
+    # A bare Convert to float8 (rounds twice on the CPU) and float8 data moved
+    # by other ops stay on the reference kernels.
+    p = execute.make_parameter((3,), "float32")
+    model = ov.Model([g.ov_ops.convert(p, dtypes.to_ov(name))], [p])
     assert execute.needs_reference(model)
+    q = execute.make_parameter((3,), name)
+    model = ov.Model([g.ov_ops.concat([q, q], 0)], [q])
+    assert execute.needs_reference(model)
+
+
+@pytest.mark.parametrize("name", FLOAT8)
+@pytest.mark.parametrize("back", ["float32", "float16", "bfloat16"])
+def test_quantize_dequantize_stays_on_cpu_kernels(name, back):
+    # float32 -> float8 -> float (Keras's float8 layers quantize-dequantize
+    # this way in every training step): the graph keeps no float8 data, so the
+    # CPU plugin runs it, and it rounds once, as ml_dtypes does.
+    x = float32_probe(name)
+    p = execute.make_parameter(x.shape, "float32")
+    model = ov.Model([g.cast(g.cast(p.output(0), name), back)], [p])
+    assert not execute.needs_reference(model)
+    with np.errstate(over="ignore", invalid="ignore"):
+        want = x.astype(FLOAT8[name]).astype(dtypes.to_numpy(back))
+    got = execute.make_executable(model)([x], ["float32"])[0]
+    assert isinstance(execute.make_executable(model), execute.CompiledExecutable)
+    assert_same_values(got, want)
 
 
 # -- casts ------------------------------------------------------------------------

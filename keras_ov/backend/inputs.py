@@ -76,12 +76,14 @@ def _input_dtypes(model, x):
 
 
 def cast_batch(model, data):
-    """``data`` ((x,), (x, y) or (x, y, sample_weight)) with its wide host
-    leaves cast as described above."""
+    """``data`` (x, (x,), (x, y) or (x, y, sample_weight)) with its wide host
+    leaves cast as described above, packed as it came: the step gets what the
+    data adapter yields, as on JAX (a bare dict ``x`` stays bare, and keras-hub's
+    ``SAMImageSegmenter.predict_step`` calls ``.copy()`` on it)."""
     x, y, sample_weight = data_adapter_utils.unpack_x_y_sample_weight(data)
     targets = _input_dtypes(model, x)
     x = tree.pack_sequence_as(x, [_cast(a, t) for a, t in zip(tree.flatten(x), targets)])
     y, sample_weight = (tree.map_structure(lambda a: _cast(a, None), v) for v in (y, sample_weight))
-    if y is None and sample_weight is None:
-        return (x,)
-    return (x, y, sample_weight)
+    if not isinstance(data, (tuple, list)):
+        return x
+    return (x, y, sample_weight)[: len(data)]

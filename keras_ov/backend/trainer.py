@@ -142,8 +142,8 @@ class OpenVINOTrainer(TrainingMixin, GenerationMixin, base_trainer.Trainer):
                 predict_function = self.make_predict_function()
                 step = getattr(predict_function, "graph_step", None)
                 if step is not None and len(batches) > 1 and settings.config.hint == "THROUGHPUT":
-                    return _stack(step.map([cast_batch(self, (b,)) for b in batches]))
-                return _stack([predict_function([(b,)]) for b in batches])
+                    return _stack(step.map([cast_batch(self, b) for b in batches]))
+                return _stack([predict_function([b]) for b in batches])
         epoch_iterator = EpochIterator(
             x=x,
             batch_size=batch_size,

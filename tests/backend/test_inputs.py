@@ -146,3 +146,58 @@ def test_int64_ids_whose_shape_is_read_stay_compiled_in_fit(dtype):
     table = keras.ops.convert_to_numpy(keras.ops.cast(model.embed.embeddings, "float32"))
     if dtype is None:
         np.testing.assert_allclose(got, table[x], rtol=1e-6)
+
+
+class _Recording(keras.Model):
+    """A Functional model whose steps record how their data was packed."""
+
+    def predict_step(self, data):
+        self.seen.append(_packing(data))
+        return super().predict_step(data)
+
+    def test_step(self, data):
+        self.seen.append(_packing(data))
+        return super().test_step(data)
+
+
+def _packing(data):
+    if isinstance(data, tuple):
+        return tuple(_packing(d) for d in data)
+    return "dict" if isinstance(data, dict) else "tensor"
+
+
+def _recording_model(dict_input):
+    a = keras.Input((3,), name="a")
+    out = layers.Dense(2)(a)
+    model = _Recording({"a": a} if dict_input else a, out)
+    model.compile(loss="mse")
+    model.seen = []
+    return model
+
+
+X = RNG.random((4, 3)).astype("float32")
+Y = RNG.random((4, 2)).astype("float32")
+
+# (x, y, what the step gets) -- what Keras's data adapter yields, which the
+# step gets as it is on JAX: x alone is bare, x with y a tuple.
+PACKING = [
+    ("array", X, None, "tensor"),
+    ("array, eager", X, None, "tensor"),
+    ("dict", {"a": X}, None, "dict"),
+    ("dict, eager", {"a": X}, None, "dict"),
+    ("dict, y", {"a": X}, Y, ("dict", "tensor")),
+    ("array, y", X, Y, ("tensor", "tensor")),
+]
+
+
+@pytest.mark.parametrize("name,x,y,want", PACKING, ids=[p[0] for p in PACKING])
+def test_steps_get_the_batch_packed_as_the_data_adapter_yields_it(name, x, y, want):
+    # keras-hub's SAMImageSegmenter.predict_step calls `.copy()` on a bare dict x.
+    model = _recording_model(isinstance(x, dict))
+    if "eager" in name:
+        model.run_eagerly = True
+    if y is None:
+        model.predict(x, batch_size=2, verbose=0)
+    else:
+        model.evaluate(x, y, batch_size=2, verbose=0)
+    assert model.seen and set(model.seen) == {want}, model.seen

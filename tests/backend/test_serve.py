@@ -103,7 +103,10 @@ def test_serve_two_replicas_under_load(tmp_path):
             except OSError:
                 pass
             time.sleep(1)
-        assert ready, "server did not come up"
+        if not ready:
+            code = proc.poll()
+            why = "still starting after 240 s" if code is None else proc.stdout.read()[-3000:]
+            raise AssertionError(f"server did not come up (exit status {code}): {why}")
 
         stats = {"wrong": 0, "dropped": 0, "bad_not_4xx": 0, "good": 0, "bad": 0}
         latencies = []

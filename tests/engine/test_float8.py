@@ -10,7 +10,7 @@ import numpy as np
 import openvino as ov
 import pytest
 
-from keras_ov.engine import dtypes, execute
+from keras_ov.engine import dtypes, execute, plugin
 from keras_ov.engine.tensor import OVTensor, constant, from_ov_tensor, to_ov_tensor
 from keras_ov.ops import graph as g
 from keras_ov.ops.coerce import to_tensor
@@ -180,7 +180,7 @@ def test_quantize_dequantize_stays_on_cpu_kernels(name, back):
     with np.errstate(over="ignore", invalid="ignore"):
         want = x.astype(FLOAT8[name]).astype(dtypes.to_numpy(back))
     got = execute.make_executable(model)([x], ["float32"])[0]
-    assert isinstance(execute.make_executable(model), execute.CompiledExecutable)
+    assert isinstance(execute.make_executable(model), plugin.CompiledExecutable)
     assert_same_values(got, want)
 
 

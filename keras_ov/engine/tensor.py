@@ -155,9 +155,13 @@ def to_ov_tensor(array, dtype):
     """A host array as an ``openvino.Tensor`` sharing its memory.
 
     bfloat16 and float8 data travel as raw bits (``dtypes.HOST_BITS``).
+    A read-only array (a read-only ``np.memmap``, a broadcast view) is copied:
+    OpenVINO's Python binding refuses to share its memory.
     """
     if not array.flags.c_contiguous:
         array = np.ascontiguousarray(array)  # (never 0-d here: 0-d is contiguous)
+    if not array.flags.writeable:
+        array = array.copy()
     bits = dtypes.HOST_BITS.get(dtype)
     if bits is not None:
         return ov.Tensor(array.view(bits), list(array.shape), dtypes.to_ov(dtype))

@@ -55,3 +55,31 @@ def test_format_of_a_scalar_tensor(value, spec, expected):
 def test_format_spec_on_a_non_scalar_tensor_is_a_type_error():
     with pytest.raises(TypeError, match="format"):
         format(OVTensor(np.zeros((2,), np.float32)), ".3f")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int32", "bfloat16", "bool"])
+def test_read_only_arrays_go_to_openvino(dtype, tmp_path):
+    """A read-only host array (a read-only memmap, as scikit-learn's estimator
+    checks pass to `predict`) is copied, not refused by OpenVINO's binding."""
+    from keras_ov.engine import dtypes
+    from keras_ov.engine.tensor import from_ov_tensor, to_ov_tensor
+
+    data = np.arange(6).reshape(2, 3).astype(dtypes.to_numpy(dtype))
+    path = tmp_path / "x.npy"
+    np.save(path, data)
+    for array in (np.load(path, mmap_mode="r"), data.copy()):
+        array.setflags(write=False)
+        tensor = to_ov_tensor(array, dtype)
+        np.testing.assert_array_equal(from_ov_tensor(tensor), data)
+
+
+def test_predict_takes_a_read_only_memmap(tmp_path):
+    import keras
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype("float32")
+    np.save(tmp_path / "x.npy", x)
+    memmap = np.load(tmp_path / "x.npy", mmap_mode="r")
+    np.testing.assert_allclose(
+        model.predict(memmap, verbose=0), model.predict(x, verbose=0), rtol=1e-6
+    )

@@ -73,21 +73,11 @@ def _backprop(ct, w, strides, dilations, pb, pe, out_spatial, groups):
         for s, c, d, k, b, e in zip(strides, cs, dilations, kernel, pb, pe)
     ]
     extra = [o - m for o, m in zip(out_spatial, natural)]
-    if groups:
-        return g.out(
-            ov_ops.group_convolution_backprop_data(
-                ct,
-                w,
-                list(strides),
-                pads_begin=pb,
-                pads_end=pe,
-                dilations=list(dilations),
-                auto_pad="explicit",
-                output_padding=extra,
-            )
-        )
+    backprop = (
+        ov_ops.group_convolution_backprop_data if groups else ov_ops.convolution_backprop_data
+    )
     return g.out(
-        ov_ops.convolution_backprop_data(
+        backprop(
             ct,
             w,
             list(strides),

@@ -34,7 +34,9 @@ in), so such reuse could return wrong tokens silently.  ``GenerationMixin``
 therefore keeps one compiled model per input signature and sampler: a call
 with a signature it has not compiled raises ``RuntimeError``, which keras-hub
 answers by tracing and compiling again (it prints a warning), and a new
-sampler (``compile(sampler=...)``) or generate function drops them all.
+sampler (``compile(sampler=...)``) or generate function drops them all, as
+do new weights (assigned by ``fit`` or ``load_weights``, or variables replaced
+by a layer-level ``quantize``: ``graph_step.WeightsStamp``).
 """
 
 import numpy as np
@@ -42,6 +44,7 @@ import openvino as ov
 
 from keras.src import tree
 
+from keras_ov.backend.graph_step import WeightsStamp
 from keras_ov.engine import compiled, dtypes, layout, plugin, settings
 from keras_ov.engine.tensor import OVTensor
 from keras_ov.ops import graph as g
@@ -259,6 +262,7 @@ class GenerationMixin:
 
     _ov_generate = None  # _PerSignature, once keras-hub has compiled a graph
     _ov_generate_for = None  # (sampler, generate_function) it was compiled for
+    _ov_generate_stamp = None  # the weights baked into those graphs
     _ov_pending_signature = None  # signature of the inputs being traced
     _ov_pending_params = None  # their Parameters, flat
     _ov_pending_fast = None  # FastGenerate of the traced outputs
@@ -324,6 +328,9 @@ class GenerationMixin:
         if sampler is not now_sampler or function is not now_function:
             self._ov_generate = None  # compile() was called since: trace again
             return None
+        if self._ov_generate_stamp.stale(self.variables):
+            self._ov_generate = None  # new weights (fit, load_weights, quantize)
+            return None
         return cache
 
     @ov_compiled_model.setter
@@ -333,6 +340,7 @@ class GenerationMixin:
         if self.ov_compiled_model is None:
             self._ov_generate = _PerSignature(self)
             self._ov_generate_for = self._ov_generate_key()
+            self._ov_generate_stamp = WeightsStamp(self.variables, self.variables)
         sig = self._ov_pending_signature
         if sig is None:
             raise RuntimeError(

@@ -58,21 +58,43 @@ class _Out:
         self.index = index
 
 
+class WeightsStamp:
+    """Which variables a compiled graph was traced with, to tell when it is stale.
+
+    A graph bakes the variables it only reads in as Constants.  It is stale
+    when one of those is assigned since (its ``_version`` moved), or when the
+    listing itself changed: a layer's variables *replaced* by new objects
+    (layer-level ``quantize``, GPTQ's correction, a layer rebuilt) leave every
+    old variable's version as it was.  The stamp keeps the listed variables
+    alive, so their ids cannot be reused by new ones.
+    """
+
+    __slots__ = ("listed", "ids", "baked", "versions")
+
+    def __init__(self, listed, baked):
+        self.listed = tuple(listed)
+        self.ids = tuple(map(id, self.listed))
+        self.baked = tuple(baked)
+        self.versions = tuple(v._version for v in self.baked)
+
+    def stale(self, listed):
+        return (
+            tuple(map(id, listed)) != self.ids
+            or tuple(v._version for v in self.baked) != self.versions
+        )
+
+
 class _Traced:
     """One compiled model for one input signature."""
 
-    def __init__(self, function, structure, statics, n_outputs, state_in, state_out, baked):
+    def __init__(self, function, structure, statics, n_outputs, state_in, state_out, stamp):
         self.function = function
         self.structure = structure  # output structure, tensors replaced by indices
         self.statics = statics  # output leaves that are not tensors
         self.n_outputs = n_outputs
         self.state_in = state_in  # variables fed as model inputs
         self.state_out = state_out  # the ones the step assigns: model outputs
-        self.baked = baked
-        self.versions = tuple(v._version for v in baked)
-
-    def stale(self):
-        return tuple(v._version for v in self.baked) != self.versions
+        self.stamp = stamp  # the variables listed and baked in at trace time
 
 
 class GraphStep:
@@ -97,6 +119,13 @@ class GraphStep:
         self._cache = execute.LRUCache(16) if cache else None
         self._static_batch = set()
         self.traces = 0
+
+    def _listed(self):
+        """Every variable the step may read or is fed, as listed now."""
+        listed = list(self.variables())
+        if self.state is not None and self.state != self.variables:
+            listed += self.state()
+        return listed
 
     # -- signature -------------------------------------------------------
     def _signature(self, data):
@@ -124,7 +153,7 @@ class GraphStep:
         if self._cache is None:
             return self._build(data, leaves, arrays, sig), arrays, sig
         traced = self._cache.get(self._key(sig))
-        if traced is None or traced.stale():
+        if traced is None or traced.stamp.stale(self._listed()):
             traced = self._build(data, leaves, arrays, sig)
             self._cache.put(self._key(sig), traced)
         return traced, arrays, sig
@@ -200,7 +229,9 @@ class GraphStep:
         fed = {id(v) for v in state_in}
         baked = [v for v in candidates if id(v) not in fed]
         function = compiled.CompiledFunction(model)
-        return _Traced(function, out_structure, statics, n_out, state_in, state_out, baked)
+        # Listed after tracing: a first trace may build layers (new variables).
+        stamp = WeightsStamp(self._listed(), baked)
+        return _Traced(function, out_structure, statics, n_out, state_in, state_out, stamp)
 
     def _trace_once(self, data, leaves, arrays, specs, state_vars):
         n_in = len(specs)

@@ -6,7 +6,8 @@ function is traced once per input signature into one OpenVINO model
 are baked in as Constants, and each batch is a single infer request.
 Variables the step assigns (metric accumulators, seed-generator states) are
 model inputs and outputs, written back after every call; the model is rebuilt
-when any baked-in variable is assigned (``Variable._version`` changes).
+when any baked-in variable is assigned (``Variable._version`` changes) or the
+model's variables are replaced (``graph_step.WeightsStamp``).
 Training (``fit``, ``train_on_batch``) is in ``train_step.py``.
 """
 

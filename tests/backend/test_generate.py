@@ -152,6 +152,28 @@ def test_compiled_graph_is_reused_per_signature_and_sampler(gpt2):
     np.testing.assert_array_equal(beam, ref["beam"])
 
 
+@pytest.mark.parametrize("change", ["load_weights", "replace_variables"])
+def test_new_weights_are_not_served_from_a_stale_graph(reference, change):
+    """The generate graph bakes the weights in: loading new ones (after
+    ``fit``, ``load_weights``) or replacing a layer's variables (layer-level
+    ``quantize``) must trace again, not keep generating with the old weights."""
+    lm, kind = gm.build("gpt2", seed=1)
+    inputs = gm.inputs(kind)
+    lm.generate(inputs, stop_token_ids=None)
+    assert lm.ov_compiled_model is not None
+    if change == "load_weights":
+        lm.load_weights(os.path.join(reference, "gpt2.weights.h5"))
+        expected = np.load(os.path.join(reference, "gpt2.npz"))["tokens"]
+    else:
+        lm.backbone.token_embedding.quantize("int8")
+        fresh, _ = gm.build("gpt2", seed=1)  # the same weights, never generated with
+        fresh.backbone.token_embedding.quantize("int8")
+        expected = gm.generated(fresh.generate(inputs, stop_token_ids=None))
+    assert lm.ov_compiled_model is None  # the old graph is dropped
+    after = gm.generated(lm.generate(inputs, stop_token_ids=None))
+    np.testing.assert_array_equal(after, expected)
+
+
 def test_parameterize_data_gives_parameters():
     from keras_ov.engine.tensor import OVTensor
 

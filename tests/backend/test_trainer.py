@@ -108,6 +108,35 @@ def test_assign_rebuilds_predict():
     np.testing.assert_allclose(y, np.broadcast_to(model.layers[1].bias.numpy(), y.shape))
 
 
+@pytest.mark.parametrize("how", ["layer_quantize", "gptq_correction"])
+def test_replaced_variables_rebuild_predict_and_evaluate(how):
+    # A layer's variables *replaced* after a first predict (new objects: the
+    # old ones keep their versions) must not leave the old weights baked in.
+    model = _mlp()
+    model.compile(loss="mse")
+    y_float = model.predict(X, verbose=0)
+    loss_float = model.evaluate(X, y_float, verbose=0)
+    layer = model.layers[0]
+    if how == "layer_quantize":
+        layer.quantize("int8")
+    else:
+        from keras.src.quantizers.gptq import GPTQ
+        from keras.src.quantizers.gptq_config import GPTQConfig
+
+        config = GPTQConfig(
+            dataset=None, tokenizer=None, weight_bits=4, symmetric=False, group_size=-1
+        )
+        layer.quantize("gptq", config=config)
+        gptq = GPTQ(layer, config)
+        gptq.update_hessian_with_batch(X.astype("float32"))
+        gptq.quantize_and_correct_layer()
+    eager = keras.ops.convert_to_numpy(model(X.astype("float32")))
+    assert np.abs(eager - y_float).max() > 1e-3  # the quantized weights differ
+    np.testing.assert_allclose(model.predict(X, verbose=0), eager, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(model.predict_on_batch(X), eager, rtol=1e-5, atol=1e-5)
+    assert model.evaluate(X, y_float, verbose=0) > loss_float
+
+
 def test_predict_on_batch_and_structures():
     a, b = keras.Input((2,), name="a"), keras.Input((2,), name="b")
     model = keras.Model({"a": a, "b": b}, {"sum": a + b, "diff": a - b})

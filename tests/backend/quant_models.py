@@ -26,7 +26,24 @@ def encoder(keras):
     return keras.Model(inp, keras.layers.LayerNormalization()(x + f))
 
 
-MODELS = {"mlp": mlp, "encoder": encoder}
+def blocks(keras):
+    """Embedding, then two transformer blocks as layers of their own (GPTQ and
+    AWQ quantize block by block), then a Dense head."""
+    inp = keras.Input((16,), dtype="int32")
+    h = keras.layers.Embedding(100, 32, name="embedding")(inp)
+    for i in range(2):
+        x = keras.Input((16, 32))
+        a = keras.layers.MultiHeadAttention(4, 8)(x, x)
+        y = keras.layers.LayerNormalization()(x + a)
+        f = keras.layers.Dense(64, activation="relu")(y)
+        out = keras.layers.LayerNormalization()(y + keras.layers.Dense(32)(f))
+        h = keras.Model(x, out, name=f"block{i}")(h)
+    return keras.Model(inp, keras.layers.Dense(100)(h))
+
+
+MODELS = {"mlp": mlp, "encoder": encoder, "blocks": blocks}
+# Modes that calibrate on data, block by block: only the "blocks" model has blocks.
+CALIBRATED = ("gptq", "awq")
 
 
 def inputs(name, seed=0):
@@ -36,10 +53,33 @@ def inputs(name, seed=0):
     return rng.integers(0, 100, (4, 16)).astype("int32")
 
 
+def calibration_config(keras, model, mode):
+    """A ``GPTQConfig``/``AWQConfig`` over token ids (no tokenizer needed: ids
+    are not strings) and the model's blocks."""
+    structure = {
+        "pre_block_layers": [model.get_layer("embedding")],
+        "sequential_blocks": [model.get_layer("block0"), model.get_layer("block1")],
+    }
+    ids = np.random.default_rng(1).integers(0, 100, (64, 16)).astype("int32")
+    common = dict(
+        dataset=list(ids),
+        tokenizer=lambda text: text,
+        num_samples=16,
+        sequence_length=16,
+        group_size=8,
+        quantization_layer_structure=structure,
+    )
+    if mode == "gptq":
+        return keras.quantizers.GPTQConfig(weight_bits=4, symmetric=False, **common)
+    return keras.quantizers.AWQConfig(num_grid_points=10, **common)
+
+
 def run(keras, name, mode, weights):
     model = MODELS[name](keras)
     model.load_weights(weights)
-    if mode is not None:
+    if mode in CALIBRATED:
+        model.quantize(mode, config=calibration_config(keras, model, mode))
+    elif mode is not None:
         model.quantize(mode)
     return np.asarray(model.predict(inputs(name), verbose=0))
 

@@ -31,9 +31,15 @@ def weights(tmp_path_factory):
     return paths
 
 
-def _jax(tmp_path, weights, name, mode):
-    out = str(tmp_path / "jax.npy")
-    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", PYTHONPATH=ROOT)
+BACKENDS = {
+    "jax": {"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"},
+    "torch": {"KERAS_BACKEND": "torch", "CUDA_VISIBLE_DEVICES": ""},
+}
+
+
+def _reference(tmp_path, weights, name, mode, backend="jax"):
+    out = str(tmp_path / f"{backend}.npy")
+    env = dict(os.environ, PYTHONPATH=ROOT, **BACKENDS[backend])
     proc = subprocess.run(
         [sys.executable, "-m", "tests.backend.quant_models", out, weights, name, mode],
         check=False,
@@ -60,10 +66,27 @@ def _quantized_predict(weights, name, mode):
 def test_quantized_predict_matches_jax_without_reference_kernels(tmp_path, weights, name, mode):
     y, reference = _quantized_predict(weights[name], name, mode)
     assert reference == 0, f"{name} quantize({mode!r}) predict ran on reference kernels"
-    expected = _jax(tmp_path, weights[name], name, mode)
+    expected = _reference(tmp_path, weights[name], name, mode)
     # The int8 products are exact on both sides; what is left is float32
     # rounding in the float ops around them (and, rarely, an activation
     # rounding to the other int8 neighbour after such a difference).
+    np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("mode", quant_models.CALIBRATED)
+def test_calibrated_quantize_predict_matches_torch_without_reference_kernels(
+    tmp_path, weights, mode
+):
+    """GPTQ and AWQ, block by block on token ids, then predict on the CPU kernels.
+
+    The reference is the torch backend, not JAX: Keras leaves an asymmetric
+    group's uint8 zero point unclipped (``round(-min / scale)`` is negative
+    for a group of positive weights), and casting it to uint8 wraps on NumPy,
+    torch, TensorFlow and keras-ov (-3 -> 253) but saturates on JAX (-> 0)."""
+    pytest.importorskip("torch", reason="the torch backend is the reference here")
+    y, reference = _quantized_predict(weights["blocks"], "blocks", mode)
+    assert reference == 0, f"quantize({mode!r}) predict ran on reference kernels"
+    expected = _reference(tmp_path, weights["blocks"], "blocks", mode, backend="torch")
     np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-4)
 
 

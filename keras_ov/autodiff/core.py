@@ -182,7 +182,9 @@ def _accumulate(cts, output, ct):
         return
     ct = g.out(ct)
     if ct.get_element_type() != output.get_element_type():
-        ct = g.out(ov_ops.convert(ct, output.get_element_type()))
+        # Narrowing rounds to nearest even (``g.cast``), as JAX rounds the
+        # cotangent of a bfloat16/float8 value; the CPU's Convert may not.
+        ct = g.cast(ct, g.dtype(output))
     key = _key(output)
     prev = cts.get(key)
     cts[key] = ct if prev is None else g.out(ov_ops.add(prev, ct))
@@ -218,7 +220,11 @@ def grad(ys, xs, cotangents=None):
                 _accumulate(cts, src, ct)
             continue
         if _flag(node, g.STRAIGHT_THROUGH_FLAG):  # a rounding cast: the identity
-            _accumulate(cts, g.STRAIGHT_THROUGH[node.get_instance_id()], outs[0])
+            ct = outs[0]
+            narrow = g.ROUND_COTANGENT.get(node.get_instance_id())
+            if narrow is not None:  # it stood for a float8 value
+                ct = g.cast(g.cast(ct, narrow), g.dtype(ct))
+            _accumulate(cts, g.STRAIGHT_THROUGH[node.get_instance_id()], ct)
             continue
         kind = node.get_type_name()
         if kind in NONDIFF:

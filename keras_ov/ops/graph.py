@@ -72,13 +72,20 @@ def dim(x, axis):
 # as JAX differentiates ``convert_element_type``.
 STRAIGHT_THROUGH = {}  # node instance id -> source Output
 STRAIGHT_THROUGH_FLAG = "keras_ov_straight_through"
+# Of those, values that stood for a narrower type the graph skipped (a float8
+# quantize-dequantize pair computed in float32): their cotangent is rounded to
+# that type on its way through, as JAX rounds the cotangent of a float8 value.
+ROUND_COTANGENT = {}  # node instance id -> Keras dtype
 
 
-def straight_through(result, source):
-    """Mark ``result`` (a fresh node's output) as ``source`` for gradients."""
+def straight_through(result, source, round_to=None):
+    """Mark ``result`` (a fresh node's output) as ``source`` for gradients
+    (with its cotangent rounded to ``round_to`` on the way, if given)."""
     node = result.get_node()
     node.get_rt_info()[STRAIGHT_THROUGH_FLAG] = True
     STRAIGHT_THROUGH[node.get_instance_id()] = source
+    if round_to is not None:
+        ROUND_COTANGENT[node.get_instance_id()] = round_to
     return result
 
 
@@ -100,7 +107,7 @@ def cast(x, to):
         # dequantize pair leaves no float8 data in the graph and the graph
         # stays on the CPU plugin's kernels.
         rounded = x.get_node().input_value(0)
-        return straight_through(out(ov_ops.convert(rounded, target)), _source_of(x))
+        return straight_through(out(ov_ops.convert(rounded, target)), _source_of(x), src)
     if src in dtypes.FLOAT8 and to not in dtypes.FLOATS:
         return cast(cast(x, "float32"), to)  # float8 -> float32 is exact
     if to == "bool":

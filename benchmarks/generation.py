@@ -111,7 +111,42 @@ def prompts(batch, new):
     return {"token_ids": ids, "padding_mask": mask}
 
 
-class GenWorker:
+class _Worker:
+    """What every generation worker shares: the timed loop, stats, dispatch.
+
+    A subclass gives ``hello``, ``setup(name, batch, ...)`` (which fills
+    ``self.inputs`` by length key), ``_generate(key)`` and ``release``."""
+
+    def run(self, key, budget, min_calls, max_calls):
+        times = []
+        deadline = time.perf_counter() + budget
+        while len(times) < max_calls and (len(times) < min_calls or time.perf_counter() < deadline):
+            t0 = time.perf_counter()
+            self._generate(key)
+            times.append(time.perf_counter() - t0)
+        return {"times": times}
+
+    def stats(self):
+        import resource
+
+        return {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+    def dispatch(self, msg):
+        cmd = msg["cmd"]
+        if cmd == "hello":
+            return self.hello()
+        if cmd == "setup_gen":
+            return self.setup(**{k: v for k, v in msg.items() if k != "cmd"})
+        if cmd == "run":
+            return self.run(msg["key"], msg["budget"], msg["min_calls"], msg["max_calls"])
+        if cmd == "release":
+            return self.release()
+        if cmd == "stats":
+            return self.stats()
+        raise ValueError(f"unknown command {cmd!r}")
+
+
+class GenWorker(_Worker):
     def __init__(self, kind):
         if kind not in WORKERS:
             raise SystemExit(
@@ -160,39 +195,11 @@ class GenWorker:
         reply["tokens"] = tokens.tolist()  # the long run's
         return reply
 
-    def run(self, key, budget, min_calls, max_calls):
-        times = []
-        deadline = time.perf_counter() + budget
-        while len(times) < max_calls and (len(times) < min_calls or time.perf_counter() < deadline):
-            t0 = time.perf_counter()
-            self._generate(key)
-            times.append(time.perf_counter() - t0)
-        return {"times": times}
-
     def release(self):
         self.lm = None
         self.inputs = {}
         self.keras.backend.clear_session()
         return {}
-
-    def stats(self):
-        import resource
-
-        return {"peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-
-    def dispatch(self, msg):
-        cmd = msg["cmd"]
-        if cmd == "hello":
-            return self.hello()
-        if cmd == "setup_gen":
-            return self.setup(msg["name"], msg["batch"])
-        if cmd == "run":
-            return self.run(msg["key"], msg["budget"], msg["min_calls"], msg["max_calls"])
-        if cmd == "release":
-            return self.release()
-        if cmd == "stats":
-            return self.stats()
-        raise ValueError(f"unknown command {cmd!r}")
 
 
 def worker_main(kind):

@@ -1,4 +1,4 @@
-"""Generation benchmark: keras-hub ``generate()`` on keras-ov, JAX and the in-tree backend.
+"""Generation benchmark: keras-ov's ``generate()`` against JAX, in-tree OV and optimum-intel.
 
     python -m benchmarks.generation [--quick] [--out benchmarks/GENERATION.md]
 
@@ -22,6 +22,15 @@ backend alike, so the longer prefill of ``long`` counts as decode time here.
 Cells are medians of interleaved rounds (the worker order rotates).  Each
 worker also reports its greedy tokens; the report says whether they equal
 JAX's.
+
+The ``optimum`` worker is OpenVINO's own LLM path: optimum-intel's stateful
+``OVModelForCausalLM``, run by transformers' greedy ``generate()`` from the
+32-token prompts (unpadded) for 1 and ``NEW`` new tokens.  Its model is the
+same: the JAX worker's CausalLM exported to a Hugging Face checkpoint
+(``hf_checkpoint``, cached in ``benchmarks/.cache``).  It runs under another
+interpreter (``--optimum-python``, a virtual environment with optimum-intel)
+with the OpenVINO settings keras-ov's generate graph of the same batch was
+compiled with (``optimum_setup``).
 """
 
 import argparse
@@ -39,7 +48,13 @@ WORKERS = {
     "keras-ov": {"KERAS_BACKEND": "openvino"},
     "jax": {"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"},
     "in-tree": {"KERAS_BACKEND": "openvino"},
+    "optimum": {},  # runs under --optimum-python; imports neither keras nor keras_ov
 }
+# a virtual environment with optimum-intel (see benchmarks/README.md, Generation)
+OPTIMUM_PYTHON = "/work/venv-optimum/bin/python"
+CACHE = os.path.join(ROOT, "benchmarks", ".cache")  # Hugging Face exports
+# workloads keras-hub exports to Hugging Face (it has no exporter for LlamaBackbone)
+HF_EXPORTABLE = ("gpt2",)
 PROMPT = 32
 NEW = 64
 VOCAB = 8192
@@ -109,6 +124,90 @@ def prompts(batch, new):
     mask = np.zeros(ids.shape, bool)
     mask[:, :PROMPT] = True
     return {"token_ids": ids, "padding_mask": mask}
+
+
+def export_hf(name, path):
+    """Write the workload's CausalLM as a Hugging Face checkpoint (JAX backend).
+
+    keras-hub's exporter writes GPT-2's own BOS/EOS id (50256), which lies
+    outside this vocabulary; they are dropped, as keras-hub's ``generate()``
+    runs here without stop tokens."""
+    import shutil
+
+    import keras_hub
+
+    import keras
+
+    if keras.backend.backend() != "jax":
+        raise SystemExit("benchmarks.generation --export-hf runs on KERAS_BACKEND=jax")
+    if name not in HF_EXPORTABLE:
+        raise SystemExit(f"benchmarks.generation: no Hugging Face export for {name!r}")
+    partial = path + ".partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    build_lm(name, keras, keras_hub).export_to_transformers(partial)
+    config_path = os.path.join(partial, "config.json")
+    with open(config_path) as f:
+        config = json.load(f)
+    config.update(bos_token_id=None, eos_token_id=None)
+    with open(config_path, "w") as f:
+        json.dump(config, f, indent=2)
+    os.replace(partial, path)
+
+
+def hf_checkpoint(name, timeout):
+    """The cached Hugging Face export of a workload: (path, None) or (None, why).
+
+    Keyed on the workload, the vocabulary, ``build_lm``'s source and
+    keras-hub's version; exported on a miss by a JAX subprocess of this
+    interpreter."""
+    import hashlib
+    import importlib.metadata as md
+    import inspect
+
+    if name not in HF_EXPORTABLE:
+        return None, f"keras-hub has no Hugging Face exporter for the {name} workload's backbone"
+    key = json.dumps(
+        [WORKLOADS[name][1], VOCAB, inspect.getsource(build_lm), md.version("keras-hub")]
+    )
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+    path = os.path.join(CACHE, f"hf-{name}-{digest}")
+    if os.path.isdir(path):
+        return path, None
+    os.makedirs(CACHE, exist_ok=True)
+    log(f"generation {name}: exporting the JAX model to {path}")
+    env = dict(os.environ, **WORKERS["jax"], TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.generation", "--export-hf", name, path],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+    )
+    if proc.returncode:
+        tail = " / ".join(proc.stderr.strip().splitlines()[-3:])
+        return None, f"Hugging Face export failed (rc {proc.returncode}): {tail}"
+    return path, None
+
+
+# what the report reads back from each generate model's compiled OpenVINO model
+OV_PROPERTIES = (
+    "INFERENCE_NUM_THREADS",
+    "INFERENCE_PRECISION_HINT",
+    "PERFORMANCE_HINT",
+    "NUM_STREAMS",
+)
+
+
+def ov_properties(compiled_model, extra=()):
+    """``OV_PROPERTIES`` and ``extra`` of an ``ov.CompiledModel``, as strings."""
+    supported = set(compiled_model.get_property("SUPPORTED_PROPERTIES"))
+    out = {}
+    for k in OV_PROPERTIES + tuple(extra):
+        if k in supported:
+            value = compiled_model.get_property(k)
+            out[k] = value.to_string() if hasattr(value, "to_string") else str(value)
+    return out
 
 
 class _Worker:
@@ -193,6 +292,12 @@ class GenWorker(_Worker):
             reply["first_s"][key] = time.perf_counter() - t0
             self._generate(key)  # warm-up
         reply["tokens"] = tokens.tolist()  # the long run's
+        if self.kind == "keras-ov":
+            # the long run's graph (keras_ov.backend.generation.FastGenerate)
+            fast = list(self.lm._ov_generate.models.values())[-1]
+            executable = getattr(fast, "executable", None)
+            if executable is not None:
+                reply["ov_properties"] = ov_properties(executable.compiled)
         return reply
 
     def release(self):
@@ -202,13 +307,99 @@ class GenWorker(_Worker):
         return {}
 
 
+class OptimumWorker(_Worker):
+    """optimum-intel's stateful ``OVModelForCausalLM`` of the workload's
+    Hugging Face export (``hf_checkpoint``), greedy through transformers'
+    ``generate()``.  Runs under another interpreter (``--optimum-python``: a
+    virtual environment with optimum-intel); imports neither keras nor keras_ov.
+    """
+
+    kind = "optimum"
+
+    def __init__(self):
+        import torch
+        from optimum.intel import OVModelForCausalLM
+
+        self.torch = torch
+        self.model_class = OVModelForCausalLM
+        self.model = None
+        self.inputs = {}
+
+    def hello(self):
+        import importlib.metadata as md
+
+        versions = {
+            pkg: md.version(pkg)
+            for pkg in ("optimum-intel", "optimum", "transformers", "torch", "openvino")
+        }
+        return {"kind": self.kind, "backend": "openvino", "pid": os.getpid(), "versions": versions}
+
+    def _generate(self, key):
+        ids, mask, new = self.inputs[key]
+        out = self.model.generate(
+            input_ids=ids,
+            attention_mask=mask,
+            do_sample=False,
+            max_new_tokens=new,
+            min_new_tokens=new,
+            pad_token_id=0,
+        )
+        if out.shape != (ids.shape[0], PROMPT + new):
+            raise RuntimeError(f"optimum generated shape {tuple(out.shape)} for {new} new tokens")
+        return out
+
+    def setup(self, name, batch, hf_dir, ov_config, torch_threads=None):
+        """``first_s["short"]`` counts the conversion to OpenVINO (optimum's
+        trace), the compile and the first call; ``first_s["long"]`` only its
+        first call, since the model has dynamic shapes."""
+        self.release()
+        if torch_threads:
+            self.torch.set_num_threads(torch_threads)
+        t0 = time.perf_counter()
+        self.model = self.model_class.from_pretrained(
+            hf_dir,
+            export=True,
+            stateful=True,
+            compile=False,
+            load_in_8bit=False,
+            ov_config=dict(ov_config),
+        )
+        convert = time.perf_counter() - t0
+        self.model.compile()
+        reply = {"build_s": 0.0, "convert_s": convert, "first_s": {}}
+        ready = time.perf_counter() - t0  # conversion + compile
+        ids = self.torch.from_numpy(prompts(batch, 0)["token_ids"].astype("int64"))
+        for key, new in LENGTHS.items():
+            self.inputs[key] = (ids, self.torch.ones_like(ids), new)
+            t0 = time.perf_counter()
+            tokens = self._generate(key)
+            reply["first_s"][key] = time.perf_counter() - t0
+            self._generate(key)  # warm-up
+        reply["first_s"]["short"] += ready
+        reply["tokens"] = tokens.tolist()  # the long run's
+        # the CPU plugin's KV cache of a stateful model (keras-ov's cache is a
+        # loop-carried tensor of the graph, at the inference precision)
+        compiled_model = self.model.request.get_compiled_model()
+        reply["ov_properties"] = ov_properties(compiled_model, ["KV_CACHE_PRECISION"])
+        reply["torch_threads"] = self.torch.get_num_threads()
+        return reply
+
+    def release(self):
+        import gc
+
+        self.model = None
+        self.inputs = {}
+        gc.collect()
+        return {}
+
+
 def worker_main(kind):
     import traceback
 
     proto = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    worker = GenWorker(kind)
+    worker = OptimumWorker() if kind == "optimum" else GenWorker(kind)
     for line in sys.stdin:
         msg = json.loads(line)
         if msg["cmd"] == "quit":
@@ -221,7 +412,12 @@ def worker_main(kind):
 
 
 class _Process(WorkerProcess):
-    """A ``benchmarks.run`` worker process running this module's worker."""
+    """A ``benchmarks.run`` worker process running this module's worker
+    under ``python`` (this interpreter unless given)."""
+
+    def __init__(self, kind, logdir, setup_timeout, python=None):
+        super().__init__(kind, logdir, setup_timeout)
+        self.python = python or sys.executable
 
     def start(self):
         self.starts += 1
@@ -229,7 +425,7 @@ class _Process(WorkerProcess):
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.generation", "--worker", self.kind],
+            [self.python, "-m", "benchmarks.generation", "--worker", self.kind],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
@@ -282,16 +478,60 @@ def rates(cell, batch):
     return {"prefill": batch * PROMPT / short, "decode": decode, "e2e": batch * NEW / long}
 
 
+def optimum_setup(name, kov_setup, timeout):
+    """The optimum worker's ``setup_gen`` fields, or (None, why not).
+
+    It runs with the OpenVINO settings keras-ov's generate graph of the same
+    batch was compiled with (threads, precision, hint; its KV cache in that
+    precision) and as many torch threads; without a keras-ov worker, with
+    optimum-intel's defaults."""
+    hf_dir, why = hf_checkpoint(name, timeout)
+    if why:
+        return None, why
+    fields = {"hf_dir": hf_dir, "ov_config": {}, "torch_threads": None}
+    props = (kov_setup or {}).get("ov_properties")
+    if props:
+        threads = int(props["INFERENCE_NUM_THREADS"])
+        fields["ov_config"] = {
+            "INFERENCE_NUM_THREADS": threads,
+            "INFERENCE_PRECISION_HINT": props["INFERENCE_PRECISION_HINT"],
+            "PERFORMANCE_HINT": props["PERFORMANCE_HINT"],
+            "KV_CACHE_PRECISION": props["INFERENCE_PRECISION_HINT"],
+        }
+        fields["torch_threads"] = threads or None
+    return fields, None
+
+
 def run(args):
     import tempfile
 
     cfg = SETTINGS["quick" if args.quick else "full"]
     logdir = tempfile.mkdtemp(prefix="kov-gen-logs-")
-    workers = {k: _Process(k, logdir, args.timeout) for k in args.backends}
+    kinds = list(args.backends)
+    unavailable = {}  # kind -> why it is not measured
     results = {
         "started": datetime.datetime.now().isoformat(timespec="seconds"),
         "load_start": os.getloadavg(),
         "rows": [],
+        "optimum": None,
+    }
+    if "optimum" in kinds:
+        results["optimum"] = {"python": args.optimum_python}
+        if not args.optimum_python:
+            unavailable["optimum"] = "no --optimum-python given"
+        elif not os.path.isfile(args.optimum_python):
+            unavailable["optimum"] = (
+                f"{args.optimum_python} does not exist (benchmarks/README.md, Generation)"
+            )
+        if "optimum" in unavailable:
+            kinds.remove("optimum")
+            results["optimum"]["not_measured"] = unavailable["optimum"]
+            log(f"optimum-intel not measured: {unavailable['optimum']}")
+    # optimum last: its setup takes keras-ov's OpenVINO settings of the same batch
+    kinds.sort(key=lambda k: k == "optimum")
+    workers = {
+        k: _Process(k, logdir, args.timeout, args.optimum_python if k == "optimum" else None)
+        for k in kinds
     }
     try:
         for w in workers.values():
@@ -304,16 +544,20 @@ def run(args):
                 setup = {}
                 for kind, w in workers.items():
                     started = w.ensure_started()
-                    setup[kind] = (
-                        started
-                        if started and "error" in started
-                        else w.call(
-                            {"cmd": "setup_gen", "name": name, "batch": batch}, args.timeout
-                        )
-                    )
+                    if started and "error" in started:
+                        setup[kind] = started
+                        continue
+                    msg = {"cmd": "setup_gen", "name": name, "batch": batch}
+                    if kind == "optimum":
+                        fields, why = optimum_setup(name, setup.get("keras-ov"), args.timeout)
+                        if why:
+                            setup[kind] = {"error": f"not measured: {why}"}
+                            continue
+                        msg.update(fields)
+                    setup[kind] = w.call(msg, args.timeout)
                 ok = [k for k in workers if "error" not in setup[k]]
                 log(f"generation {name} batch {batch}: timing {', '.join(ok)}")
-                cells = measure(workers, ok, cfg, args.timeout)
+                cells = measure(workers, ok, cfg, args.timeout) if ok else {}
                 for kind in setup:
                     cells.setdefault(kind, setup[kind])
                 row = {"workload": name, "batch": batch, "cells": {}}
@@ -327,7 +571,11 @@ def run(args):
                         rates=rates(cell, batch),
                         first_s=setup[kind]["first_s"],
                         same_tokens_as_jax=None if ref is None else setup[kind]["tokens"] == ref,
+                        ov_properties=setup[kind].get("ov_properties"),
+                        torch_threads=setup[kind].get("torch_threads"),
                     )
+                for kind, why in unavailable.items():
+                    row["cells"][kind] = {"error": f"not measured: {why}"}
                 results["rows"].append(row)
                 for w in workers.values():
                     w.call({"cmd": "release"}, args.timeout)
@@ -336,6 +584,8 @@ def run(args):
             w.stop()
     results["load_end"] = os.getloadavg()
     results["peak_rss_mb"] = {k: w.peak_rss_mb for k, w in workers.items()}
+    if "optimum" in workers and workers["optimum"].hello:
+        results["optimum"]["versions"] = workers["optimum"].hello["versions"]
     results["machine"] = machine_info()
     results["settings"] = dict(cfg, mode="quick" if args.quick else "full")
     return results
@@ -345,6 +595,8 @@ def _rate(cell, what):
     if not cell:
         return "—"
     if "error" in cell:
+        if cell["error"].startswith("not measured"):
+            return "not measured"  # why: in the report's "Not measured" list
         return "ERR: " + cell["error"].splitlines()[0][:60]
     return f"{cell['rates'][what]:.0f}"
 
@@ -353,6 +605,19 @@ def _ratio(a, b, what):
     if not a or not b or "rates" not in a or "rates" not in b:
         return "—"
     return f"{a['rates'][what] / b['rates'][what]:.2f}×"
+
+
+def _optimum_line(info):
+    if info is None:
+        return "- optimum-intel: not in this run (`--backends ...,optimum`)"
+    if "not_measured" in info:
+        return f"- optimum-intel: not measured: {info['not_measured']}"
+    v = info.get("versions") or {}
+    return (
+        f"- optimum-intel {v.get('optimum-intel')} (optimum {v.get('optimum')}, "
+        f"transformers {v.get('transformers')}, torch {v.get('torch')}, "
+        f"openvino {v.get('openvino')}) under `{info['python']}`"
+    )
 
 
 def render(results):
@@ -367,9 +632,12 @@ def render(results):
         "keras-ov's tokens/s over the other backend's (above 1 = keras-ov faster). "
         "prefill = batch × prompt / t(1 new token); decode = batch × "
         f"{NEW - 1} / (t({NEW} new) − t(1 new)); end-to-end = batch × {NEW} / t({NEW} new). "
-        "keras-hub's prefill runs over the whole padded length on every backend, so "
+        "keras-hub's prefill runs over the whole padded length on every Keras backend, so "
         "decode includes the longer prefill. JAX runs keras-hub's `jax.jit` generate; "
-        "the in-tree column is Keras's own OpenVINO backend (keras-hub's OpenVINO path).",
+        "the in-tree column is Keras's own OpenVINO backend (keras-hub's OpenVINO path); "
+        "optimum-intel is its stateful `OVModelForCausalLM` (OpenVINO's own LLM path) of "
+        "the JAX model exported to a Hugging Face checkpoint, run by transformers' greedy "
+        "`generate()` on unpadded prompts.",
         "",
         "## Machine",
         "",
@@ -377,24 +645,25 @@ def render(results):
         f"- keras {m.get('keras')}, openvino {m.get('openvino')}, jax {m.get('jax')}; "
         f"keras-ov at {m.get('keras_ov_commit')}",
         f"- load average {results['load_start']} at start, {results['load_end']} at end",
-        "- optimum-intel's stateful OpenVINO model is not measured: see "
-        "benchmarks/README.md (Generation).",
+        _optimum_line(results.get("optimum")),
         "",
     ]
     for what, title in (("decode", "Decode"), ("prefill", "Prefill"), ("e2e", "End to end")):
         lines += [
             f"## {title} tokens/s",
             "",
-            "| model | batch | keras-ov | JAX | in-tree OV | kov / JAX | kov / in-tree |",
-            "|---|---|---|---|---|---|---|",
+            "| model | batch | keras-ov | JAX | in-tree OV | optimum-intel | kov / JAX "
+            "| kov / in-tree | kov / optimum |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for row in results["rows"]:
             c = row["cells"]
+            kov = c.get("keras-ov")
             lines.append(
-                f"| {row['workload']} | {row['batch']} | {_rate(c.get('keras-ov'), what)} | "
+                f"| {row['workload']} | {row['batch']} | {_rate(kov, what)} | "
                 f"{_rate(c.get('jax'), what)} | {_rate(c.get('in-tree'), what)} | "
-                f"{_ratio(c.get('keras-ov'), c.get('jax'), what)} | "
-                f"{_ratio(c.get('keras-ov'), c.get('in-tree'), what)} |"
+                f"{_rate(c.get('optimum'), what)} | {_ratio(kov, c.get('jax'), what)} | "
+                f"{_ratio(kov, c.get('in-tree'), what)} | {_ratio(kov, c.get('optimum'), what)} |"
             )
         lines.append("")
     lines += [
@@ -412,6 +681,42 @@ def render(results):
                 f"| {row['workload']} | {row['batch']} | {kind} | {f['short']:.2f} | "
                 f"{f['long']:.2f} | {cell['same_tokens_as_jax']} |"
             )
+    lines += [
+        "",
+        "optimum-intel's first call (1 new) counts its conversion of the checkpoint to "
+        "OpenVINO (its trace) and the compile; its model has dynamic shapes, so its first "
+        "call with 64 new tokens compiles nothing.",
+        "",
+        "## OpenVINO settings of each generate model (read back from the compiled model)",
+        "",
+        "optimum-intel runs with keras-ov's threads, precision and hint, its KV cache "
+        "(the CPU plugin's, of a stateful model) in that precision, and as many torch "
+        "threads as OpenVINO threads; keras-ov's cache is a loop-carried tensor of its graph.",
+        "",
+        "| model | batch | backend | settings |",
+        "|---|---|---|---|",
+    ]
+    for row in results["rows"]:
+        for kind, cell in row["cells"].items():
+            props = cell.get("ov_properties")
+            if props:
+                text = ", ".join(f"{k} {v}" for k, v in props.items())
+                if cell.get("torch_threads"):
+                    text += f"; torch threads {cell['torch_threads']}"
+                lines.append(f"| {row['workload']} | {row['batch']} | {kind} | {text} |")
+    missing = sorted(
+        {
+            (row["workload"], kind, cell["error"])
+            for row in results["rows"]
+            for kind, cell in row["cells"].items()
+            if cell.get("error", "").startswith("not measured")
+        }
+    )
+    if missing:
+        lines += ["", "## Not measured", ""]
+        lines += [
+            f"- {name}, {kind}: {why.removeprefix('not measured: ')}" for name, kind, why in missing
+        ]
     lines += ["", "## Workloads", ""]
     for name, (desc, _) in WORKLOADS.items():
         lines.append(f"- `{name}`: {desc}")
@@ -424,15 +729,24 @@ def render(results):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--worker", help=argparse.SUPPRESS)
+    p.add_argument("--export-hf", nargs=2, metavar=("WORKLOAD", "DIR"), help=argparse.SUPPRESS)
     p.add_argument("--quick", action="store_true")
     p.add_argument("--out", default=os.path.join(ROOT, "benchmarks", "GENERATION.md"))
     p.add_argument("--backends", default=",".join(WORKERS))
     p.add_argument("--workloads", default=",".join(WORKLOADS))
     p.add_argument("--batches", default=",".join(map(str, BATCHES)))
     p.add_argument("--timeout", type=float, default=900)
+    p.add_argument(
+        "--optimum-python",
+        default=OPTIMUM_PYTHON if os.path.isfile(OPTIMUM_PYTHON) else None,
+        help="interpreter with optimum-intel for the optimum worker "
+        f"(default {OPTIMUM_PYTHON} if it exists)",
+    )
     args = p.parse_args(argv)
     if args.worker:
         return worker_main(args.worker)
+    if args.export_hf:
+        return export_hf(*args.export_hf)
     args.backends = [b for b in args.backends.split(",") if b]
     args.workloads = [w for w in args.workloads.split(",") if w]
     args.batches = [int(b) for b in args.batches.split(",") if b]

@@ -209,8 +209,9 @@ def _tensordot(a, b, *, axes_a, axes_b, compute, result):
     at = g.transpose(a, free_a + list(axes_a))
     bt = g.transpose(b, list(axes_b) + free_b)
     k = len(axes_a)
-    a2 = g.reshape_to(at, _concat([g.i64([-1]), _prod_dims(at, ra - k, ra)]))
-    b2 = g.reshape_to(bt, _concat([_prod_dims(bt, 0, k), g.i64([-1])]))
+    # Every dim given (no -1, which a 0-size contraction leaves undefined).
+    a2 = g.reshape_to(at, _concat([_prod_dims(at, 0, ra - k), _prod_dims(at, ra - k, ra)]))
+    b2 = g.reshape_to(bt, _concat([_prod_dims(bt, 0, k), _prod_dims(bt, k, rb)]))
     prod = _mm(a2, b2)
     if ra == k and rb == k:
         # (The CPU plugin crashes compiling a Reshape of MatMul to a scalar.)

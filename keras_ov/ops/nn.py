@@ -324,6 +324,16 @@ def _channels(x, channels_last):
 
 def _pool(x, *, kind, n, channels_last, kernel, strides, pad):
     x = _to_first(x, n, channels_last)
+    batch = x.get_partial_shape()[0]
+    if batch.is_static and batch.get_length() == 0:
+        # The pooling ops' shape inference refuses a batch of 0: pool one
+        # zero image and keep none of it.
+        one = ov_ops.pad(x, g.i64([0] * (n + 2)), g.i64([1] + [0] * (n + 1)), "constant")
+        y = _pool(
+            g.out(one), kind=kind, n=n, channels_last=False, kernel=kernel, strides=strides, pad=pad
+        )
+        empty = ov_ops.slice(y, g.i64([0]), g.i64([0]), g.i64([1]), g.i64([0]))
+        return _to_last(empty, n, channels_last)
     zeros = [0] * n
     if kind == "max":
         y = ov_ops.max_pool(
@@ -343,6 +353,11 @@ def _pool_op(kind, inputs, pool_size, strides, padding, data_format):
     n = x.ndim - 2
     kernel = _spatial(pool_size, n, op, "pool_size")
     strides = kernel if strides is None else _spatial(strides, n, op, "strides")
+    if 0 in x.shape[1:]:  # (a batch of 0 is fine: see _pool)
+        raise ValueError(
+            f"`{op}`: cannot pool over a zero-size spatial or channel dimension, "
+            f"got inputs of shape {x.shape}"
+        )
     if dtypes.is_float(x.dtype) or kind == "average":
         x = _as(x, dtypes.promote_inexact(x), op)
     return apply(

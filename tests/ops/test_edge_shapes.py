@@ -149,6 +149,21 @@ def test_answers_match_jax(sweep):
     )
 
 
+def test_refusals_name_the_op(sweep):
+    """A case keras-ov refuses raises a Python error of its own, naming the op
+    and the inputs -- not OpenVINO's shape-inference ``RuntimeError``."""
+    table, results = sweep
+    raw = {
+        cid: r["error"]
+        for cid, r in results.items()
+        if r["status"] == "raised" and r["error"].startswith("RuntimeError: Check '")
+    }
+    assert not raw, "\n".join(
+        f"{cid} {table[cid][1]} {table[cid][2]} {table[cid][3]}: {e}"
+        for cid, e in sorted(raw.items())
+    )
+
+
 def test_summary(sweep):
     _, results = sweep
     counts = collections.Counter(r["status"] for r in results.values())

@@ -97,6 +97,27 @@ def test_tensordot_axes():
     check(op("tensordot")(a, b, axes=0), np.tensordot(a, b, axes=0))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "int32", "float16"])
+@pytest.mark.parametrize(
+    "name,shapes,kwargs",
+    [
+        ("dot", [(2, 0), (0, 3)], {}),
+        ("dot", [(64, 0), (0, 64)], {}),
+        ("dot", [(0, 2), (2, 3)], {}),
+        ("dot", [(2, 3), (3, 0)], {}),
+        ("dot", [(0,), (0,)], {}),
+        ("tensordot", [(3, 0, 2), (0, 2, 5)], {"axes": 2}),
+        ("tensordot", [(2, 0), (0, 3)], {"axes": 1}),
+    ],
+)
+def test_zero_size_contractions_give_zeros(name, shapes, kwargs, dtype):
+    # A 0-size contracted dim sums nothing: zeros of the free dims, as NumPy.
+    a, b = (np.ones(s, dtype) for s in shapes)
+    expected = getattr(np, name)(a, b, **kwargs)
+    for _ in range(3):  # (the zeros are computed, not whatever memory held)
+        check(op(name)(a, b, **kwargs), expected)
+
+
 @pytest.mark.parametrize("dtype", ["float32", "uint32", "int8"])
 @pytest.mark.parametrize(
     "equation,shapes",

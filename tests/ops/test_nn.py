@@ -9,6 +9,8 @@ import keras
 from keras import KerasTensor
 from keras.src.backend import nn as B
 
+from keras_ov.ops.registry import REGISTRY
+
 RNG = np.random.default_rng(0)
 
 
@@ -364,3 +366,29 @@ def test_errors_name_the_op():
         B.ctc_decode(
             np.ones((1, 3, 2), "float32"), np.array([3]), strategy="beam_search", beam_width=0
         )
+
+
+@pytest.mark.parametrize("pool", ["max_pool", "average_pool"])
+@pytest.mark.parametrize(
+    "shape,data_format",
+    [
+        ((0, 4, 1), "channels_last"),
+        ((0, 4, 4, 3), "channels_last"),
+        ((0, 3, 4, 4), "channels_first"),
+    ],
+)
+def test_pooling_a_batch_of_zero(pool, shape, data_format):
+    # OpenVINO's pooling shape inference refuses a batch of 0; Keras's does not.
+    got = np.asarray(REGISTRY[f"nn.{pool}"](np.ones(shape, "float32"), 2, data_format=data_format))
+    spatial = [d // 2 for d in (shape[1:-1] if data_format == "channels_last" else shape[2:])]
+    channels = shape[-1] if data_format == "channels_last" else shape[1]
+    expected = (
+        (0, *spatial, channels) if data_format == "channels_last" else (0, channels, *spatial)
+    )
+    assert got.shape == expected
+
+
+@pytest.mark.parametrize("shape", [(2, 4, 0), (2, 0, 4, 3)])
+def test_pooling_zero_size_features_is_refused_naming_the_op(shape):
+    with pytest.raises(ValueError, match=r"`max_pool`: .*\(2, "):
+        REGISTRY["nn.max_pool"](np.ones(shape, "float32"), 2)

@@ -4,9 +4,10 @@ exactly (int64, uint64, uint32 or float64 data, which it narrows; see
 ``execute.needs_reference``), and its exact fallbacks for nodes without a
 reference kernel: data movement on bit patterns, narrow integers widened,
 float64 comparisons on order keys, IsNaN/IsInf/IsFinite from Equal, the float64
-lowerings of ``float64.py``, Loops that run no iteration or carry empty data,
-and nodes with empty outputs (not evaluated).  Anything else raises
-``NotImplementedError`` rather than return a wrong number.
+lowerings of ``float64.py``, NumPy for integer CumSum and bitwise ops and for
+GatherND, float32 nodes run alone on the CPU plugin, Loops that run no
+iteration or carry empty data, and nodes with empty outputs (not evaluated).
+Anything else raises ``NotImplementedError`` rather than return a wrong number.
 """
 
 import functools
@@ -130,6 +131,7 @@ class ReferenceExecutable:
         # For a graph the CPU plugin computes exactly: what runs it when a
         # node has no reference kernel (made on first need).
         self.fallback = fallback
+        self._on_cpu = {}  # (node name, input shapes) -> CompiledExecutable
         counters["reference_built"] += 1
 
     def __call__(self, arrays, in_dtypes):
@@ -166,6 +168,39 @@ class ReferenceExecutable:
         return [
             ov.Tensor(o.get_element_type(), sh.to_shape()) for o, sh in zip(op.outputs(), shapes)
         ]
+
+    def _evaluate_on_cpu(self, op, outputs, inputs):
+        """A float32 node without a reference kernel (a convolution, an Einsum)
+        in a graph sent here for its integer or wide parts: run alone on the
+        CPU plugin, whose float32 kernels are the ones ``predict`` uses.
+        Small integer inputs (axes, shapes) are made Constants of the copy."""
+        f32 = ov.Type.f32
+        if any(o.get_element_type() != f32 for o in op.outputs()):
+            return False
+        small = [t.element_type in (ov.Type.i32, ov.Type.i64) and t.size <= 64 for t in inputs]
+        if any(t.element_type != f32 and not s for t, s in zip(inputs, small)):
+            return False
+        key = (op.get_name(), tuple(tuple(t.shape) for t in inputs))
+        compiled = self._on_cpu.get(key)
+        if compiled is None:
+            copy = ov.Model(list(op.outputs()), self.model.get_parameters()).clone()
+            node = copy.get_results()[0].input_value(0).get_node()
+            params = []
+            for k, t in enumerate(inputs):
+                if small[k]:
+                    source = opset15.constant(np.array(t.data))
+                else:
+                    source = opset15.parameter(list(t.shape), t.element_type)
+                    params.append(source)
+                node.input(k).replace_source_output(source.output(0))
+            node.validate_and_infer_types()
+            alone = ov.Model([opset15.result(o) for o in node.outputs()], params)
+            compiled = self._on_cpu[key] = CompiledExecutable(alone)
+        fed = [np.array(t.data) for t, s in zip(inputs, small) if not s]
+        results = compiled(fed, ["float32"] * len(fed))
+        for i, r in enumerate(results):
+            outputs[i] = ov.Tensor(np.ascontiguousarray(r))
+        return True
 
     def _evaluate(self, arrays, in_dtypes):
         tensors = [to_ov_tensor(a, d) for a, d in zip(arrays, in_dtypes)]
@@ -207,6 +242,8 @@ class ReferenceExecutable:
                 or _evaluate_ordered(op, outputs, inputs)
                 or _evaluate_isnan(op, outputs, inputs)
                 or _evaluate_float64(op, outputs, inputs)
+                or _evaluate_numpy(op, outputs, inputs)
+                or self._evaluate_on_cpu(op, outputs, inputs)
             ):
                 raise NotImplementedError(
                     f"keras-ov: OpenVINO has no exact reference kernel for "
@@ -390,6 +427,71 @@ def _evaluate_ordered(op, outputs, inputs):
     for i, (t, k) in enumerate(zip(outputs, key_out)):
         if k is not t:
             outputs[i] = ov.Tensor(_from_order_key(np.array(k.data)))
+    return True
+
+
+def _cumsum(x, axis, exclusive, reverse):
+    if reverse:
+        x = np.flip(x, axis)
+    y = np.cumsum(x, axis=axis, dtype=x.dtype)  # wraps as the integer type does
+    if exclusive:  # shifted by one along the axis, a 0 first
+        y = np.roll(y, 1, axis)
+        np.moveaxis(y, axis, 0)[0] = 0
+    return np.flip(y, axis) if reverse else y
+
+
+def _gather_nd(op, data, indices):
+    b = int(op.get_attributes()["batch_dims"])
+    k = indices.shape[-1]
+    batch = int(np.prod(data.shape[:b], dtype=np.int64))
+    d = data.reshape((batch,) + data.shape[b:])
+    ind = indices.reshape((batch,) + indices.shape[b:])
+    # (numpy indexes negative indices from the end, as GatherND does)
+    rows = [d[i][tuple(np.moveaxis(ind[i], -1, 0))] for i in range(batch)]
+    out = np.stack(rows) if rows else np.zeros((0,), data.dtype)
+    return out.reshape(indices.shape[:-1] + data.shape[b + k :])
+
+
+# Element types whose tensors NumPy holds as themselves (``Tensor.data``).
+_NUMPY_NATIVE = frozenset(
+    getattr(ov.Type, n)
+    for n in ("f16", "f32", "f64", "i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "boolean")
+)
+
+
+def _is_integer(t):
+    return np.issubdtype(np.array(t.data).dtype, np.integer)
+
+
+# Kernels OpenVINO's reference evaluation lacks, computed by NumPy: (which
+# inputs it takes, the function).  CumSum and the bitwise ops have no integer
+# reference kernel (NumPy's integer arithmetic wraps exactly as they do, and
+# broadcasts as they do); GatherND has none at all (it only moves data).
+_NUMPY_KERNELS = {
+    "BitwiseAnd": (_is_integer, lambda op, a, b: np.bitwise_and(a, b)),
+    "BitwiseOr": (_is_integer, lambda op, a, b: np.bitwise_or(a, b)),
+    "BitwiseXor": (_is_integer, lambda op, a, b: np.bitwise_xor(a, b)),
+    "BitwiseNot": (_is_integer, lambda op, a: np.invert(a)),
+    "CumSum": (
+        _is_integer,
+        lambda op, x, axis: _cumsum(
+            x,
+            int(np.asarray(axis).reshape(-1)[0]) % max(x.ndim, 1),
+            bool(op.get_attributes()["exclusive"]),
+            bool(op.get_attributes()["reverse"]),
+        ),
+    ),
+    "GatherND": (lambda t: t.element_type in _NUMPY_NATIVE, _gather_nd),
+}
+
+
+def _evaluate_numpy(op, outputs, inputs):
+    """Evaluate one of ``_NUMPY_KERNELS`` with NumPy."""
+    kernel = _NUMPY_KERNELS.get(op.get_type_name())
+    if kernel is None or not kernel[0](inputs[0]):
+        return False
+    result = np.asarray(kernel[1](op, *[np.array(t.data) for t in inputs]))
+    outputs[0] = ov.Tensor(np.ascontiguousarray(result.astype(np.array(inputs[0].data).dtype)))
     return True
 
 

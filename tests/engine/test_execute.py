@@ -457,3 +457,134 @@ def test_float_classes_run_on_reference_kernels(kind, want, dtype):
     y = np.array([0.5, 1.0, 2.0, -3.0, 4.0], dtype)
     out = apply(f"test.{kind}_ref_{dtype}", f, [to_tensor(x), to_tensor(y)])
     assert out.numpy().tolist() == want
+
+
+def _with_exact_reduction(y, x):
+    # An int32 ReduceMax (inexact on the CPU plugin) sends the graph to the
+    # reference kernels; added as 0, it leaves ``y`` as it is.
+    zero = g.ov_ops.multiply(
+        _reduce_max(g.ov_ops.reshape(x, g.i64([-1]), False)), g.const(0, g.dtype(x))
+    )
+    return g.ov_ops.add(y, g.cast(g.out(zero), g.dtype(y)))
+
+
+def _cumsum(axis, exclusive, reverse):
+    return lambda x: _with_exact_reduction(
+        g.ov_ops.cumsum(x, g.i64(axis), exclusive=exclusive, reverse=reverse), x
+    )
+
+
+def _np_cumsum(x, axis, exclusive, reverse):
+    if reverse:
+        x = np.flip(x, axis)
+    y = np.cumsum(x, axis=axis, dtype=x.dtype)
+    if exclusive:
+        y = y - x  # (wraps like the op)
+    return np.flip(y, axis) if reverse else y
+
+
+_INTS = np.array([[2**31 - 1, 5, -3], [7, -(2**31), 2**30]], np.int32)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "uint32", "int8", "int64"])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+@pytest.mark.parametrize("exclusive", [False, True])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_integer_cumsum_on_the_reference_path_is_exact(dtype, axis, exclusive, reverse):
+    # OpenVINO's reference evaluation has no integer CumSum: NumPy computes it.
+    x = _INTS.astype(dtype)
+    built = execute.counters["reference_built"]
+    name = f"test.cumsum_ref_{axis}_{exclusive}_{reverse}"
+    out = apply(name, _cumsum(axis, exclusive, reverse), [to_tensor(x)]).numpy()
+    assert execute.counters["reference_built"] > built or dtype == "int64"
+    np.testing.assert_array_equal(out, _np_cumsum(x, axis, exclusive, reverse))
+    assert out.dtype == x.dtype
+
+
+@pytest.mark.parametrize("dtype", ["int32", "uint32", "int16", "int64"])
+@pytest.mark.parametrize(
+    "name,fn,expected",
+    [
+        ("and", g.ov_ops.bitwise_and, np.bitwise_and),
+        ("or", g.ov_ops.bitwise_or, np.bitwise_or),
+        ("xor", g.ov_ops.bitwise_xor, np.bitwise_xor),
+    ],
+)
+def test_integer_bitwise_ops_on_the_reference_path_are_exact(dtype, name, fn, expected):
+    a, b = _INTS.astype(dtype), _INTS[::-1, ::-1].astype(dtype)[:1]  # (b broadcasts)
+    out = apply(
+        f"test.bitwise_ref_{name}",
+        lambda x, y: _with_exact_reduction(fn(x, y), x),
+        [to_tensor(a), to_tensor(b)],
+    ).numpy()
+    np.testing.assert_array_equal(out, expected(a, b))
+    inv = apply(
+        "test.bitwise_ref_not",
+        lambda x: _with_exact_reduction(g.ov_ops.bitwise_not(x), x),
+        [to_tensor(a)],
+    ).numpy()
+    np.testing.assert_array_equal(inv, np.invert(a))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "bool"])
+@pytest.mark.parametrize(
+    "data_shape,indices,batch_dims",
+    [
+        ((2, 3, 4), [[0, 1], [1, -1]], 0),
+        ((2, 3, 4), [[[2]], [[0]]], 1),
+        ((2, 3, 4), [[1, 2, 3], [0, 0, -4]], 0),
+        ((2, 2, 3), [[[1], [2]], [[0], [-1]]], 2),
+    ],
+)
+def test_gather_nd_on_the_reference_path_is_exact(dtype, data_shape, indices, batch_dims):
+    # OpenVINO's reference evaluation has no GatherND: NumPy computes it.
+    x = (np.arange(np.prod(data_shape)) - 5).reshape(data_shape).astype(dtype)
+    ind = np.array(indices, np.int32)
+    wide = to_tensor(np.array([2**40], np.int64))  # (int64 data: the reference path)
+
+    def fn(d, i, w):
+        y = g.ov_ops.gather_nd(d, i, batch_dims)
+        return [y, g.ov_ops.add(w, w)]
+
+    built = execute.counters["reference_built"]
+    out = apply(f"test.gather_nd_ref_{batch_dims}", fn, [to_tensor(x), to_tensor(ind), wide])
+    assert execute.counters["reference_built"] > built
+    b = batch_dims
+    batch = int(np.prod(x.shape[:b]))
+    d, i = x.reshape((batch,) + x.shape[b:]), ind.reshape((batch,) + ind.shape[b:])
+    expected = np.stack([d[k][tuple(np.moveaxis(i[k], -1, 0))] for k in range(batch)])
+    expected = expected.reshape(ind.shape[:-1] + x.shape[b + ind.shape[-1] :])
+    np.testing.assert_array_equal(out[0].numpy(), expected)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_float32_nodes_without_reference_kernels_run_alone_on_the_cpu(groups):
+    # A float32 (group) convolution in a graph sent to the reference kernels
+    # for its int64 part (a random augmentation layer's training step, say):
+    # it runs alone on the CPU plugin instead of raising.
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 4, 6)).astype(np.float32)
+    w = rng.standard_normal((4, 4 // groups, 3)).astype(np.float32)
+    wide = to_tensor(np.array([2**40], np.int64))
+
+    def fn(x, w, k):
+        if groups == 1:
+            y = g.ov_ops.convolution(x, w, [1], [0], [0], [1])
+        else:
+            wg = g.ov_ops.reshape(w, g.i64([groups, 4 // groups, 4 // groups, 3]), False)
+            y = g.ov_ops.group_convolution(x, wg, [1], [0], [0], [1])
+        return [y, g.ov_ops.add(k, k)]
+
+    built = execute.counters["reference_built"]
+    y, k = apply(f"test.conv_ref_{groups}", fn, [to_tensor(x), to_tensor(w), wide])
+    assert execute.counters["reference_built"] > built
+    per = 4 // groups
+    expected = np.zeros((1, 4, 4), np.float64)
+    for o in range(4):
+        grp = o // per
+        for t in range(4):
+            expected[0, o, t] = np.sum(
+                x[0, grp * per : (grp + 1) * per, t : t + 3].astype(np.float64) * w[o]
+            )
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-5, atol=1e-5)
+    assert k.numpy()[0] == 2**41

@@ -10,6 +10,11 @@
    prints its time per call and the CPU plugin's time per layer type and for
    the slowest layers.  The body's own time is a step minus the Loop's
    bookkeeping (back edges, condition).
+
+With ``--ab``, instead: two copies of the model, one compiled without
+``generation.split_loop_carries``, timed in interleaved rounds (the machine's
+load hits both alike); prints each one's decode step and whether their tokens
+are equal.
 """
 
 import argparse
@@ -48,11 +53,46 @@ def _body_inputs(body, batch, position):
     return arrays
 
 
+def _ab(args, G, GEN, keras, keras_hub):
+    """Decode step with and without ``split_loop_carries``, interleaved."""
+    split = GEN.split_loop_carries
+    inputs = {key: G.prompts(args.batch, new) for key, new in G.LENGTHS.items()}
+    lms = {}
+    try:
+        for name, rewrite in (("unsplit", lambda model: 0), ("split", split)):
+            GEN.split_loop_carries = rewrite
+            lms[name] = G.build_lm("gpt2", keras, keras_hub)
+            for x in inputs.values():  # traced and compiled now, with `rewrite`
+                lms[name].generate(x, stop_token_ids=None)
+    finally:
+        GEN.split_loop_carries = split
+    tokens = [lm.generate(inputs["long"], stop_token_ids=None)["token_ids"] for lm in lms.values()]
+    times = {(name, key): [] for name in lms for key in inputs}
+    for _ in range(args.calls):
+        for name, lm in lms.items():
+            for key, x in inputs.items():
+                t0 = time.perf_counter()
+                lm.generate(x, stop_token_ids=None)
+                times[name, key].append(time.perf_counter() - t0)
+    print(
+        f"batch {args.batch}, {args.calls} interleaved rounds; tokens equal: "
+        f"{np.array_equal(*tokens)}"
+    )
+    for name in lms:
+        short, long = (float(np.median(times[name, key])) for key in ("short", "long"))
+        step = (long - short) / (G.NEW - 1)
+        print(
+            f"  {name:8s} 1 new {short * 1e3:7.1f} ms, {G.NEW} new {long * 1e3:7.1f} ms, "
+            f"step {step * 1e3:.3f} ms, decode {args.batch / step:.0f} tokens/s"
+        )
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--calls", type=int, default=20)
+    p.add_argument("--ab", action="store_true", help="time with and without split carries")
     p.add_argument("--kinds", nargs="*", default=[], help="list the body's layers of these types")
     args = p.parse_args(argv)
 
@@ -66,6 +106,8 @@ def main(argv=None):
     from keras_ov.backend import generation as GEN
     from keras_ov.engine import settings
 
+    if args.ab:
+        return _ab(args, G, GEN, keras, keras_hub)
     models = []
     real = GEN.plugin.CompiledExecutable
 

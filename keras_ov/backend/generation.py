@@ -135,6 +135,7 @@ class FastGenerate:
         self.threads = generate_threads(batch)
         layout.optimize(model)
         self.rewritten = matvec_einsums(model)
+        self.split_carries = split_loop_carries(model)
         self.executable = plugin.CompiledExecutable(
             model, {"INFERENCE_NUM_THREADS": self.threads} if self.threads else None
         )
@@ -216,6 +217,227 @@ def matvec_einsums(model):
                 new.get_node().set_friendly_name(node.get_friendly_name())
                 node.output(0).replace(new)
                 done += 1
+    if done:
+        model.validate_nodes_and_infer_types()
+    return done
+
+
+def _const_ints(value):
+    """The integers of a Constant Output, or None if it is not a Constant."""
+    node = value.get_node()
+    if node.get_type_name() != "Constant":
+        return None
+    return [int(v) for v in np.asarray(node.get_data()).reshape(-1)]
+
+
+def _picked_index(node, shape):
+    """``(axis, index)`` if ``node`` is a StridedSlice (of a value of
+    ``shape``) that picks one index of one axis (shrinking it) and keeps every
+    other axis whole; else None."""
+    if node.get_type_name() != "StridedSlice":
+        return None
+    bounds = [_const_ints(node.input_value(i)) for i in (1, 2, 3)]
+    rank = len(shape)
+    if any(b is None or len(b) != rank for b in bounds):
+        return None
+    begin, end, strides = bounds
+    attrs = node.get_attributes()
+
+    def mask(name):
+        m = list(attrs.get(name) or [])
+        return m + [0] * (rank - len(m)) if len(m) <= rank else None
+
+    masks = {k: mask(k) for k in ("begin_mask", "end_mask", "shrink_axis_mask")}
+    if any(m is None for m in masks.values()) or any(attrs.get("new_axis_mask") or []):
+        return None
+    if any(attrs.get("ellipsis_mask") or []):
+        return None
+    shrunk = [j for j, m in enumerate(masks["shrink_axis_mask"]) if m]
+    if len(shrunk) != 1 or masks["begin_mask"][shrunk[0]]:
+        return None
+    axis = shrunk[0]
+    for j in range(rank):
+        if j == axis:
+            continue
+        whole_begin = masks["begin_mask"][j] or begin[j] == 0
+        whole_end = masks["end_mask"][j] or end[j] >= shape[j]
+        if not (whole_begin and whole_end and strides[j] == 1):
+            return None
+    index = begin[axis] + shape[axis] if begin[axis] < 0 else begin[axis]
+    if not 0 <= index < shape[axis]:
+        return None
+    return axis, index
+
+
+def _live_readers(value, live):
+    """The nodes among ``live`` (instance ids) that read ``value``: a rewrite
+    leaves the nodes it cut off still connected to their inputs."""
+    nodes = (t.get_node() for t in value.get_target_inputs())
+    return [n for n in nodes if n.get_instance_id() in live]
+
+
+def _stacked_parts(value, axis, n, part_shape, live):
+    """The Unsqueezes through which ``value`` stacks ``n`` parts along
+    ``axis`` as ``Concat(Unsqueeze(part, axis) ..., axis)``, read by nothing
+    but one Result; else None."""
+    concat = value.get_node()
+    if concat.get_type_name() != "Concat" or concat.get_input_size() != n:
+        return None
+    rank = len(part_shape) + 1
+    if concat.get_attributes()["axis"] % rank != axis or len(_live_readers(value, live)) != 1:
+        return None
+    parts = []
+    for v in concat.input_values():
+        unsqueeze = v.get_node()
+        if unsqueeze.get_type_name() != "Unsqueeze":
+            return None
+        axes = _const_ints(unsqueeze.input_value(1))
+        if axes is None or [a % rank for a in axes] != [axis]:
+            return None
+        part = unsqueeze.input_value(0)
+        ps = part.get_partial_shape()
+        if not ps.is_static or list(ps.to_shape()) != part_shape:
+            return None
+        parts.append(unsqueeze)
+    return parts
+
+
+def _split_one_carry(loop):
+    """One carried value of ``loop`` that the body only reads as whole slices
+    ``x[:, k]`` (StridedSlices picking index ``k`` of one axis) and writes
+    back as ``stack([y_0, ..., y_{n-1}], axis)``, split into ``n`` carried
+    values (the slices become body Parameters, the ``y_k`` body Results).
+    keras-hub's decode loop carries all layers' keys and values as one
+    tensor: the CPU plugin copies it slice by slice into the layers and back
+    into one tensor on every step.  Returns the new Loop (the old one's
+    outputs replaced), or None if no carried value has that shape."""
+    body = loop.get_function()
+    params, results = list(body.get_parameters()), list(body.get_results())
+    ins, outs = loop.get_input_descriptions(), loop.get_output_descriptions()
+    kinds = {type(d).__name__ for d in ins} | {type(d).__name__ for d in outs}
+    if not kinds <= {
+        "MergedInputDescription",
+        "InvariantInputDescription",
+        "SliceInputDescription",
+        "BodyOutputDescription",
+        "ConcatOutputDescription",
+    }:
+        return None
+    counter, condition = loop.get_special_body_ports()
+    live = {n.get_instance_id() for n in body.get_ordered_ops()}
+    for d in ins:
+        if type(d).__name__ != "MergedInputDescription":
+            continue
+        param, result = params[d.body_parameter_index], results[d.body_value_index]
+        ps = param.get_output_partial_shape(0)
+        if not ps.is_static or ps.rank.get_length() == 0 or d.body_parameter_index == counter:
+            continue
+        shape = list(ps.to_shape())
+        readers = _live_readers(param.output(0), live)
+        picks = [_picked_index(r, shape) for r in readers]
+        if not picks or any(p is None for p in picks) or len({a for a, _ in picks}) != 1:
+            continue
+        axis = picks[0][0]
+        part_shape = shape[:axis] + shape[axis + 1 :]
+        parts = _stacked_parts(result.input_value(0), axis, shape[axis], part_shape, live)
+        if parts is None or d.body_value_index == condition:
+            continue
+        uses = [o for o in outs if o.body_value_index == d.body_value_index]
+        if any(type(o).__name__ != "BodyOutputDescription" or o.iteration != -1 for o in uses):
+            continue
+        if sum(1 for m in ins if m.body_value_index == d.body_value_index) != 1:
+            continue
+        return _rebuild_split(loop, d, axis, readers, picks, parts, part_shape)
+    return None
+
+
+def _rebuild_split(loop, carry, axis, readers, picks, parts, part_shape):
+    """``_split_one_carry``'s new Loop (see there)."""
+    body = loop.get_function()
+    params, results = list(body.get_parameters()), list(body.get_results())
+    old_param, old_result = params[carry.body_parameter_index], results[carry.body_value_index]
+    dtype = old_param.get_output_element_type(0)
+    n = len(parts)
+    new_params = [ov_ops.parameter(part_shape, dtype) for _ in range(n)]
+    for reader, (_, k) in zip(readers, picks):
+        reader.output(0).replace(new_params[k].output(0))
+    new_results = [ov_ops.result(u.input_value(0)) for u in parts]
+    keep_params = [p for p in params if p is not old_param]
+    keep_results = [r for r in results if r is not old_result]
+    new_body = ov.Model(
+        keep_results + new_results, keep_params + new_params, body.get_friendly_name()
+    )
+    param_at = {id(p): i for i, p in enumerate(keep_params)}
+    result_at = {id(r): i for i, r in enumerate(keep_results)}
+    counter, condition = loop.get_special_body_ports()
+    new_loop = ov_ops.loop(loop.input_value(0), loop.input_value(1))
+    new_loop.set_function(new_body)
+    new_loop.set_special_body_ports(
+        [
+            -1 if counter < 0 else param_at[id(params[counter])],
+            -1 if condition < 0 else result_at[id(results[condition])],
+        ]
+    )
+    body_params, body_results = new_body.get_parameters(), new_body.get_results()
+    for d in loop.get_input_descriptions():
+        value = loop.input_value(d.input_index)
+        kind = type(d).__name__
+        if d.body_parameter_index == carry.body_parameter_index:
+            for k in range(n):
+                first = ov_ops.gather(value, g.i64(k), g.i64(axis)).output(0)
+                new_loop.set_merged_input(
+                    body_params[len(keep_params) + k],
+                    first,
+                    body_results[len(keep_results) + k].output(0),
+                )
+            continue
+        p = body_params[param_at[id(params[d.body_parameter_index])]]
+        if kind == "MergedInputDescription":
+            r = body_results[result_at[id(results[d.body_value_index])]]
+            new_loop.set_merged_input(p, value, r.output(0))
+        elif kind == "InvariantInputDescription":
+            new_loop.set_invariant_input(p, value)
+        else:
+            new_loop.set_sliced_input(p, value, d.start, d.stride, d.part_size, d.end, d.axis)
+    replaced = []
+    for d in loop.get_output_descriptions():
+        old = loop.output(d.output_index)
+        if not old.get_target_inputs():
+            continue
+        if d.body_value_index == carry.body_value_index:
+            finals = [
+                new_loop.get_iter_value(body_results[len(keep_results) + k].output(0), -1)
+                for k in range(n)
+            ]
+            stacked = [g.unsqueeze_axes(f, [axis]) for f in finals]
+            new = ov_ops.concat(stacked, axis).output(0)
+        else:
+            r = body_results[result_at[id(results[d.body_value_index])]].output(0)
+            if type(d).__name__ == "BodyOutputDescription":
+                new = new_loop.get_iter_value(r, d.iteration)
+            else:
+                new = new_loop.get_concatenated_slices(
+                    r, d.start, d.stride, d.part_size, d.end, d.axis
+                )
+        replaced.append((old, new))
+    new_loop.validate_and_infer_types()
+    new_loop.set_friendly_name(loop.get_friendly_name())
+    for old, new in replaced:
+        old.replace(new)
+    return new_loop
+
+
+def split_loop_carries(model):
+    """``_split_one_carry`` on every Loop of ``model`` until none applies (a
+    carry split once may split again: keras-hub's cache is split by layer,
+    then by key/value); returns the number of splits."""
+    done = 0
+    for node in list(model.get_ordered_ops()):
+        if node.get_type_name() != "Loop":
+            continue
+        while node is not None:
+            node = _split_one_carry(node)
+            done += node is not None
     if done:
         model.validate_nodes_and_infer_types()
     return done

@@ -225,6 +225,9 @@ def test_generate_takes_the_fast_path(gpt2):
     assert [tuple(i.get_shape()) for i in compiled.inputs] == [(2, gm.LENGTH)] * 2
     assert compiled.get_property("INFERENCE_NUM_THREADS") == generate_threads(2) == 1
     assert fast.rewritten  # the decode loop's attention Einsums (matvec_einsums)
+    # the packed cache [batch, layers, k/v, ...] carried as one tensor per
+    # layer and k/v (split_loop_carries): once by layer, then 2 layers by k/v
+    assert fast.split_carries == 3
     # keras-hub holds stand-ins of the outputs: scalar Constants.
     leaves = [lm.struct_outputs["token_ids"], lm.struct_outputs["padding_mask"]]
     assert all(t.output.get_node().get_type_name() == "Constant" for t in leaves)

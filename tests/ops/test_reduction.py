@@ -128,6 +128,29 @@ def test_all_nan_slices():
     check(op("nanargmin")(np.array([np.nan, -np.inf], np.float32)), 1)
 
 
+def test_argmax_argmin_float32_edges():
+    """float32 argmax/argmin by reductions (``reduction._first_best_index``):
+    the first of tied entries, NaN first, signed zeros equal, and slices all
+    -inf or all +inf (where the CPU plugin's ReduceMax/ReduceMin give
+    -FLT_MAX/FLT_MAX, which no entry equals)."""
+    rows = [
+        [1.0, 3.0, 3.0, -2.0, 3.0],
+        [-np.inf] * 5,
+        [np.inf] * 5,
+        [0.0, -0.0, -1.0, -0.0, 0.0],
+        [2.0, np.nan, 5.0, np.nan, -np.inf],
+        [-np.inf, np.inf, np.inf, -np.inf, 1.0],
+    ]
+    x = np.array(rows, np.float32)
+    for name in ("argmax", "argmin"):
+        for axis, keepdims in ((None, False), (0, False), (1, True), (-1, False)):
+            check(
+                op(name)(x, axis=axis, keepdims=keepdims),
+                getattr(np, name)(x, axis=axis, keepdims=keepdims),
+                "int32",
+            )
+
+
 @pytest.mark.parametrize("dtype", ["int8", "int64", "float32", "bool"])
 def test_argmax_argmin(dtype):
     x = data((3, 4), dtype)

@@ -355,7 +355,7 @@ def _arg_translator(x, *, axes, keepdims, compute, result, kind, skip_nan):
     axis = axes[0] if g.rank(x) == rank else 0
     dt = g.dtype(x)
     n = g.static_shape(x)[axis]
-    if dt == "float32" and not skip_nan and n is not None:
+    if dt == "float32" and not skip_nan and n is not None and n <= 2**24:
         index = _first_best_index(x, axis, kind, n)
     else:
         index = _topk_arg_index(x, axis, kind, skip_nan)
@@ -365,13 +365,16 @@ def _arg_translator(x, *, axes, keepdims, compute, result, kind, skip_nan):
 
 
 def _first_best_index(x, axis, kind, n):
-    """``_topk_arg_index`` for float32 ``x`` with ``n`` (static) entries along
-    ``axis``, NaNs first, by reductions: the first index where ``x`` equals
-    its max (min), unless there is a NaN.  The CPU plugin's stable TopK of one
-    entry is slow: 180 us for [4, 8192] on one thread, this 30 us (the greedy
-    sampler's argmax on every decode step)."""
-    none = g.i32(n)  # the index of "no hit"
-    iota = g.out(ov_ops.range(g.i32(0), none, g.i32(1), "i32"))
+    """``_topk_arg_index`` for float32 ``x`` with ``n`` (static, at most
+    2**24) entries along ``axis``, NaNs first, by reductions: the first index
+    where ``x`` equals its max (min), unless there is a NaN.  The CPU plugin's
+    stable TopK of one entry is slow: 180 us for [4, 8192] on one thread, this
+    30 us (the greedy sampler's argmax on every decode step).  The indices are
+    reduced as float32 (exact up to 2**24): the CPU plugin's int32 ReduceMin
+    is not exact in general, so an int32 one would send the whole graph (a
+    train step's accuracy metric) to the reference kernels."""
+    none = g.const(float(n), "float32")  # the index of "no hit"
+    iota = g.out(ov_ops.range(g.const(0.0, "float32"), none, g.const(1.0, "float32"), "f32"))
     iota = g.unsqueeze_axes(iota, list(range(1, g.rank(x) - axis)))
     axes = g.i64([axis])
 
@@ -382,9 +385,10 @@ def _first_best_index(x, axis, kind, n):
     at_best = first(g.out(ov_ops.equal(x, reduce_best(x, axes, True))))
     # The CPU plugin's ReduceMax of an all -inf slice is -FLT_MAX (ReduceMin
     # of +inf: FLT_MAX), which nothing equals: every entry is the best, so 0.
-    at_best = g.select(g.out(ov_ops.less(at_best, none)), at_best, g.i32(0))
+    at_best = g.select(g.out(ov_ops.less(at_best, none)), at_best, g.const(0.0, "float32"))
     at_nan = first(isnan(x))
-    return g.select(g.out(ov_ops.less(at_nan, none)), at_nan, at_best)
+    index = g.select(g.out(ov_ops.less(at_nan, none)), at_nan, at_best)
+    return g.out(ov_ops.convert(index, "i32"))
 
 
 def _topk_arg_index(x, axis, kind, skip_nan):

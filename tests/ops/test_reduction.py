@@ -302,3 +302,17 @@ def test_corrcoef_of_one_variable_is_a_scalar():
             print(r.shape, round(float(r), 4))
     """)
     assert out.splitlines() == ["() 1.0", "() 1.0"]
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@pytest.mark.parametrize("axis", [0, 1, None])
+def test_float32_argmax_stays_off_the_reference_kernels(name, axis):
+    # (an int32 reduction would send the graph there: the CPU's is not exact,
+    # and argmax sits in every train step with an accuracy metric)
+    from keras_ov.engine import execute
+
+    x = np.random.default_rng(0).standard_normal((4, 8192)).astype("float32")
+    built = execute.counters["reference_built"]
+    got = op(name)(x, axis=axis)
+    assert execute.counters["reference_built"] == built
+    np.testing.assert_array_equal(np.asarray(got), getattr(np, name)(x, axis=axis))

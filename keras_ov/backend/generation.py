@@ -345,7 +345,8 @@ def _split_one_carry(loop):
         uses = [o for o in outs if o.body_value_index == d.body_value_index]
         if any(type(o).__name__ != "BodyOutputDescription" or o.iteration != -1 for o in uses):
             continue
-        if sum(1 for m in ins if m.body_value_index == d.body_value_index) != 1:
+        merged = [m for m in ins if type(m).__name__ == "MergedInputDescription"]
+        if sum(1 for m in merged if m.body_value_index == d.body_value_index) != 1:
             continue
         return _rebuild_split(loop, d, axis, readers, picks, parts, part_shape)
     return None

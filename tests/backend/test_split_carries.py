@@ -54,16 +54,22 @@ def _loop_model(variant="plain", use_final=True):
         read = _pick(px.output(0), 0, axis, end_mask=[1, 0, 0], end=[0, 0, 2])
     readout = ov_ops.reduce_sum(read, g.i64([0, 1]) if axis else g.i64([0]), False)
     results = [ov_ops.result(g.const(True, "bool")), ov_ops.result(packed)]
-    results += [ov_ops.result(ov_ops.add(ps, g.const(1.0, "float32")))]
+    step = g.const(1.0, "float32")
+    pi = ov_ops.parameter([], np.float32)  # an invariant input (T5, Gemma3): 1.0
+    if variant == "invariant":
+        step = pi.output(0)
+    results += [ov_ops.result(ov_ops.add(ps, step))]
     results += [ov_ops.result(readout)]
     if variant == "shared":  # the packed value read by another output too
         results += [ov_ops.result(ov_ops.reduce_sum(packed, g.i64([0, 1, 2]), False))]
-    body = ov.Model(results, [px, ps])
+    body = ov.Model(results, [px, ps] + ([pi] if variant == "invariant" else []))
     loop = ov_ops.loop(g.i64(STEPS), g.const(True, "bool"))
     loop.set_function(body)
     loop.set_special_body_ports([-1, 0])
     loop.set_merged_input(px, x0.output(0), results[1].output(0))
     loop.set_merged_input(ps, g.const(0.0, "float32"), results[2].output(0))
+    if variant == "invariant":
+        loop.set_invariant_input(pi, g.const(1.0, "float32"))
     outs = [loop.get_iter_value(results[3].output(0), -1)]
     outs.append(loop.get_iter_value(results[1].output(0), -1))
     if not use_final:
@@ -89,7 +95,7 @@ def _run(model, x):
 
 @pytest.mark.parametrize(
     "variant,use_final,splits",
-    [("plain", True, 1), ("plain", False, 1), ("axis0", True, 1)],
+    [("plain", True, 1), ("plain", False, 1), ("axis0", True, 1), ("invariant", True, 1)],
 )
 def test_split_carries_keep_the_outputs(variant, use_final, splits):
     model = _loop_model(variant, use_final)
@@ -98,7 +104,8 @@ def test_split_carries_keep_the_outputs(variant, use_final, splits):
     body = loop.get_function()
     kinds = [n.get_type_name() for n in body.get_ordered_ops()]
     assert "StridedSlice" not in kinds and "Concat" not in kinds
-    assert len(body.get_parameters()) == 1 + SHAPE[0 if variant == "axis0" else 1]
+    extra = 1 if variant == "invariant" else 0
+    assert len(body.get_parameters()) == 1 + extra + SHAPE[0 if variant == "axis0" else 1]
     x = np.random.default_rng(0).standard_normal(SHAPE).astype(np.float32)
     for got, want in zip(_run(model, x), _expected(x, use_final, 0 if variant == "axis0" else 1)):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)

@@ -199,7 +199,7 @@ class ReferenceExecutable:
         fed = [np.array(t.data) for t, s in zip(inputs, small) if not s]
         results = compiled(fed, ["float32"] * len(fed))
         for i, r in enumerate(results):
-            outputs[i] = ov.Tensor(np.ascontiguousarray(r))
+            outputs[i] = ov.Tensor(np.array(r, order="C"))  # (keeps 0-d)
         return True
 
     def _evaluate(self, arrays, in_dtypes):
@@ -491,7 +491,8 @@ def _evaluate_numpy(op, outputs, inputs):
     if kernel is None or not kernel[0](inputs[0]):
         return False
     result = np.asarray(kernel[1](op, *[np.array(t.data) for t in inputs]))
-    outputs[0] = ov.Tensor(np.ascontiguousarray(result.astype(np.array(inputs[0].data).dtype)))
+    dtype = np.array(inputs[0].data).dtype
+    outputs[0] = ov.Tensor(np.array(result, dtype=dtype, order="C"))  # (keeps 0-d)
     return True
 
 

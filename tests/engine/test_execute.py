@@ -534,6 +534,7 @@ def test_integer_bitwise_ops_on_the_reference_path_are_exact(dtype, name, fn, ex
         ((2, 3, 4), [[[2]], [[0]]], 1),
         ((2, 3, 4), [[1, 2, 3], [0, 0, -4]], 0),
         ((2, 2, 3), [[[1], [2]], [[0], [-1]]], 2),
+        ((2, 3, 4), [1, 2, 3], 0),  # a 0-d result
     ],
 )
 def test_gather_nd_on_the_reference_path_is_exact(dtype, data_shape, indices, batch_dims):

@@ -121,6 +121,11 @@ def _empty_tensor(output):
     return ov.Tensor(output.get_element_type(), ov.Shape(shape))
 
 
+def _small_int(t):
+    """An int32/int64 tensor of at most 64 values: an axis, a shape, a bound."""
+    return t.element_type in (ov.Type.i32, ov.Type.i64) and t.size <= 64
+
+
 class ReferenceExecutable:
     """Node-by-node evaluation with OpenVINO's reference kernels."""
 
@@ -145,6 +150,24 @@ class ReferenceExecutable:
         self.fallback = self.fallback()
         return self.fallback(arrays, in_dtypes)
 
+    def _alone(self, op, inputs):
+        """A copy of ``op`` fed by ``inputs``' shapes: ``(node, parameters)``.
+        Small integer inputs (axes, shapes) become Constants of their values,
+        the others Parameters (the Python API cannot clone one node: the graph
+        up to it is copied)."""
+        copy = ov.Model(list(op.outputs()), self.model.get_parameters()).clone()
+        node = copy.get_results()[0].input_value(0).get_node()
+        params = []
+        for k, t in enumerate(inputs):
+            if _small_int(t):
+                source = opset15.constant(np.array(t.data))  # (maybe a shape)
+            else:
+                source = opset15.parameter(list(t.shape), t.element_type)
+                params.append(source)
+            node.input(k).replace_source_output(source.output(0))
+        node.validate_and_infer_types()
+        return node, params
+
     def _empty_at_run_time(self, op, inputs):
         """``_empty_result`` for a node of dynamic output shape with an empty
         input (after a Loop, say): its shapes inferred for these inputs on a
@@ -153,15 +176,7 @@ class ReferenceExecutable:
             return None
         if not any(t.size == 0 for t in inputs) or op.get_type_name() in ("Loop", "If"):
             return None
-        copy = ov.Model(list(op.outputs()), self.model.get_parameters()).clone()
-        node = copy.get_results()[0].input_value(0).get_node()
-        for k, t in enumerate(inputs):
-            if t.element_type in (ov.Type.i32, ov.Type.i64) and t.size <= 64:
-                source = opset15.constant(np.array(t.data))  # (maybe a shape)
-            else:
-                source = opset15.parameter(list(t.shape), t.element_type)
-            node.input(k).replace_source_output(source.output(0))
-        node.validate_and_infer_types()
+        node, _ = self._alone(op, inputs)
         shapes = [node.get_output_partial_shape(k) for k in range(node.get_output_size())]
         if not all(zero_size(s) for s in shapes):
             return None
@@ -172,28 +187,17 @@ class ReferenceExecutable:
     def _evaluate_on_cpu(self, op, outputs, inputs):
         """A float32 node without a reference kernel (a convolution, an Einsum)
         in a graph sent here for its integer or wide parts: run alone on the
-        CPU plugin, whose float32 kernels are the ones ``predict`` uses.
-        Small integer inputs (axes, shapes) are made Constants of the copy."""
+        CPU plugin, whose float32 kernels are the ones ``predict`` uses."""
         f32 = ov.Type.f32
         if any(o.get_element_type() != f32 for o in op.outputs()):
             return False
-        small = [t.element_type in (ov.Type.i32, ov.Type.i64) and t.size <= 64 for t in inputs]
+        small = [_small_int(t) for t in inputs]
         if any(t.element_type != f32 and not s for t, s in zip(inputs, small)):
             return False
         key = (op.get_name(), tuple(tuple(t.shape) for t in inputs))
         compiled = self._on_cpu.get(key)
         if compiled is None:
-            copy = ov.Model(list(op.outputs()), self.model.get_parameters()).clone()
-            node = copy.get_results()[0].input_value(0).get_node()
-            params = []
-            for k, t in enumerate(inputs):
-                if small[k]:
-                    source = opset15.constant(np.array(t.data))
-                else:
-                    source = opset15.parameter(list(t.shape), t.element_type)
-                    params.append(source)
-                node.input(k).replace_source_output(source.output(0))
-            node.validate_and_infer_types()
+            node, params = self._alone(op, inputs)
             alone = ov.Model([opset15.result(o) for o in node.outputs()], params)
             compiled = self._on_cpu[key] = CompiledExecutable(alone)
         fed = [np.array(t.data) for t, s in zip(inputs, small) if not s]

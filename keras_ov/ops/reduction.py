@@ -388,7 +388,7 @@ def _first_best_index(x, axis, kind, n):
     at_best = g.select(g.out(ov_ops.less(at_best, none)), at_best, g.const(0.0, "float32"))
     at_nan = first(isnan(x))
     index = g.select(g.out(ov_ops.less(at_nan, none)), at_nan, at_best)
-    return g.out(ov_ops.convert(index, "i32"))
+    return g.cast(index, "int32")
 
 
 def _topk_arg_index(x, axis, kind, skip_nan):

@@ -25,7 +25,7 @@ from keras.src.utils.python_utils import pythonify_logs
 from keras_ov.backend.generation import GenerationMixin
 from keras_ov.backend.graph_step import GraphStep, _batch_size  # noqa: F401
 from keras_ov.backend.inputs import cast_batch
-from keras_ov.backend.train_step import TrainingMixin
+from keras_ov.backend.train_step import TrainingMixin, batch_end
 from keras_ov.engine import settings
 from keras_ov.engine.tensor import OVTensor
 
@@ -155,6 +155,7 @@ class OpenVINOTrainer(TrainingMixin, GenerationMixin, base_trainer.Trainer):
         self._build_on(epoch_iterator)
         callbacks = self._callback_list(callbacks, verbose, epoch_iterator)
         predict_function = self.make_predict_function()
+        on_batch_end = batch_end(callbacks, "predict")
         self.stop_predicting = False
         callbacks.on_predict_begin()
         outputs = []
@@ -162,7 +163,7 @@ class OpenVINOTrainer(TrainingMixin, GenerationMixin, base_trainer.Trainer):
             for begin_step, end_step, batches in epoch_iterator:
                 callbacks.on_predict_batch_begin(begin_step)
                 outputs.append(predict_function(batches))
-                callbacks.on_predict_batch_end(end_step, {"outputs": outputs[-1]})
+                on_batch_end(end_step, {"outputs": outputs[-1]})
                 if self.stop_predicting:
                     break
         callbacks.on_predict_end()
@@ -219,6 +220,7 @@ class OpenVINOTrainer(TrainingMixin, GenerationMixin, base_trainer.Trainer):
         epoch_iterator.reset()
         callbacks = self._callback_list(callbacks, verbose, epoch_iterator)
         test_function = self.make_test_function()
+        on_batch_end = batch_end(callbacks, "test")
         self.stop_evaluating = False
         callbacks.on_test_begin()
         logs = {}
@@ -227,7 +229,7 @@ class OpenVINOTrainer(TrainingMixin, GenerationMixin, base_trainer.Trainer):
             for begin_step, end_step, batches in epoch_iterator:
                 callbacks.on_test_batch_begin(begin_step)
                 logs = test_function(batches)
-                callbacks.on_test_batch_end(end_step, logs)
+                on_batch_end(end_step, logs)
                 if self.stop_evaluating:
                     break
         logs = pythonify_logs(self._get_metrics_result_or_logs(logs))

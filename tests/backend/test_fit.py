@@ -159,6 +159,47 @@ def test_fit_mlp_loss_decreases_and_history():
     assert step.traces == 1  # one trace for all 40 steps
 
 
+class _BatchEnds(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def on_batch_end(self, batch, logs=None):  # (reached through on_train_batch_end)
+        self.seen.append(("train", batch, sorted(logs)))
+
+    def on_test_batch_end(self, batch, logs=None):
+        self.seen.append(("test", batch))
+
+
+def test_batch_end_hooks_only_dispatched_when_a_callback_has_one(monkeypatch):
+    # Keras's CallbackList hands every batch end to a worker thread, even when
+    # no callback overrides the hook; fit/evaluate/predict skip that hand-over.
+    from keras.src.callbacks.callback_list import CallbackList
+
+    dispatched = []
+    real = CallbackList._async_dispatch
+    monkeypatch.setattr(
+        CallbackList,
+        "_async_dispatch",
+        lambda self, fn, *args: dispatched.append(fn.__name__) or real(self, fn, *args),
+    )
+    x, y = _classification(n=64)
+    model = _mlp_model()
+    model.fit(x, y, epochs=2, batch_size=32, verbose=0, validation_data=(x, y))
+    model.evaluate(x, y, batch_size=32, verbose=0, callbacks=[keras.callbacks.History()])
+    model.predict(x, batch_size=32, verbose=0, callbacks=[keras.callbacks.History()])
+    assert dispatched == []
+    recorder = _BatchEnds()
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0, callbacks=[recorder])
+    model.evaluate(x, y, batch_size=32, verbose=0, callbacks=[recorder])
+    assert recorder.seen == [
+        ("train", 0, ["accuracy", "loss"]),
+        ("train", 1, ["accuracy", "loss"]),
+        ("test", 0),
+        ("test", 1),
+    ]
+
+
 def test_fit_compiles_one_model_per_signature():
     x, y = _classification(n=100)
     model = _mlp_model()

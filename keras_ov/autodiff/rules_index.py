@@ -116,6 +116,17 @@ def _(node, ct):
     raise NotImplementedError(f"keras-ov: gradient of ScatterNDUpdate with reduction={mode}")
 
 
+@rule("ScatterUpdate")
+def _(node, ct):
+    # keras-ov emits it with distinct indices (slice_update along one axis).
+    x, idx, upd, _ = inputs(node)
+    axis = _const_int(node, 3) % g.rank(x)
+    c = ct[0]
+    d_upd = g.out(ov_ops.gather(c, idx, g.i64(axis)))
+    d_x = g.out(ov_ops.scatter_update(c, idx, _zeros(upd, c), g.i64(axis)))
+    return [d_x, None, d_upd, None]
+
+
 @rule("ScatterElementsUpdate")
 def _(node, ct):
     x, idx, upd, _ = inputs(node)

@@ -28,6 +28,7 @@ from keras_ov.ops.shape import (
     index_dtype,
     ravel,
     scalar,
+    scatter_axis,
     scatter_nd,
     static_ints,
     take_last,
@@ -562,7 +563,25 @@ def _slice_update(x, start, updates):
     room = ov_ops.subtract(g.shape_of(x, it), g.shape_of(updates, it))
     start = ov_ops.minimum(ov_ops.maximum(start, g.const(0, it)), room)
     start = g.out(ov_ops.maximum(start, g.const(0, it)))
+    axis = _only_partial_axis(x, updates)
+    if axis is not None:
+        # One index per slice instead of ScatterNDUpdate's one per element:
+        # a decode step's KV-cache write costs half as much.
+        s = g.out(ov_ops.gather(start, g.i64([axis]), g.i64(0)))
+        rows = g.out(ov_ops.add(arange_of(g.dim(updates, axis), it), s))
+        return scatter_axis(x, rows, updates, axis)
     return scatter_nd(x, _grid(start, updates), updates)
+
+
+def _only_partial_axis(x, updates):
+    """The one axis along which ``updates`` is shorter than ``x`` when every
+    other axis matches statically (its start is then 0), else None."""
+    partial = [
+        d
+        for d, (a, b) in enumerate(zip(g.static_shape(x), g.static_shape(updates)))
+        if a is None or a != b
+    ]
+    return partial[0] if len(partial) == 1 else None
 
 
 @register("core")

@@ -97,6 +97,16 @@ def scatter_nd(x, idx, updates, reduction="none"):
     return g.cast(y, dt)
 
 
+def scatter_axis(x, idx, updates, axis):
+    """ScatterUpdate: the slices ``idx`` (1-D, distinct) of ``x`` along
+    ``axis`` replaced by ``updates``."""
+    x, dt = g.out(x), g.dtype(x)
+    if dt in dtypes.NARROW_INTS:
+        x, updates = g.cast(x, "int32"), g.cast(updates, "int32")
+    y = g.out(ov_ops.scatter_update(x, as_index(idx), updates, g.i64(axis)))
+    return g.cast(y, dt)
+
+
 def numel(x):
     """Element count as a 1-element int64 tensor."""
     return g.out(ov_ops.reduce_prod(g.shape_of(x), g.i64([0]), keep_dims=True))

@@ -186,6 +186,39 @@ def test_slice_clamps_like_jax():
     check(ops.slice(x, np.array([1, 1]), (-1, -1)), x[1:, 1:])
 
 
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float64", "int8", "uint8", "int64", "bool"])
+@pytest.mark.parametrize(
+    "start,rows",
+    [((0, 2, 0), 1), ((0, 0, 0), 3), ((0, 4, 0), 2), ((0, 9, 0), 1), ((0, -3, 0), 2)],
+)
+def test_slice_update_along_one_axis_matches_numpy(dtype, start, rows):
+    # The KV-cache write of a decode step: every axis but one is whole.
+    # JAX clamps the start so the update fits.
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2 if dtype == "bool" else 9, (2, 6, 3)).astype(dtype)
+    u = rng.integers(0, 2 if dtype == "bool" else 9, (2, rows, 3)).astype(dtype)
+    at = min(max(start[1], 0), 6 - rows)
+    want = x.copy()
+    want[:, at : at + rows] = u
+    check(ops.slice_update(x, start, u), want)
+
+
+def test_slice_update_along_one_axis_is_one_scatter_update():
+    from tests.ops.test_shape import _count, _symbolic
+
+    p, x = _symbolic((4, 96, 8, 64))
+    q, pos = _symbolic((), "int32")
+    u = ops.ones((4, 1, 8, 64))
+    zero = ops.zeros((), "int32")
+    y = I.slice_update(x, [zero, pos, zero, zero], u)
+    model = ov.Model([y.output], [p, q])
+    assert (_count(model, "ScatterUpdate"), _count(model, "ScatterNDUpdate")) == (1, 0)
+    p, x = _symbolic((4, 96, 8, 64))
+    y = I.slice_update(x, [0, 1, 2, 0], ops.ones((4, 1, 2, 64)))  # two partial axes
+    model = ov.Model([y.output], [p])
+    assert (_count(model, "ScatterUpdate"), _count(model, "ScatterNDUpdate")) == (0, 1)
+
+
 def test_slice_update_and_scatter():
     x = np.zeros((4, 4), np.float32)
     u = np.ones((2, 3), np.float32)

@@ -445,7 +445,11 @@ def _cases():
         ),
         C("scatter_sum", lambda u: ops.scatter(SCATTER_IDX, u, (3, 2)), ((3,),)),
         C("slice_update", lambda a, u: ops.slice_update(a, (1, 0), u), ((4, 3), (2, 2))),
-        C("slice_update_rows", lambda a, u: ops.slice_update(a, (1, 0, 0), u), ((2, 5, 3), (2, 2, 3))),
+        C(
+            "slice_update_rows",
+            lambda a, u: ops.slice_update(a, (1, 0, 0), u),
+            ((2, 5, 3), (2, 2, 3)),
+        ),
         C("getitem_int_array", lambda a: a[np.array([2, 0, 2])], ((3, 4),)),
         C("top_k_values", lambda a: ops.top_k(a, 3)[0], ((4, 6),), init="distinct", fd_step=1e-3),
         C("sort", lambda a: ops.sort(a, axis=0), ((5, 3),), init="distinct", fd_step=1e-3),

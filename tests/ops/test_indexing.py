@@ -186,7 +186,9 @@ def test_slice_clamps_like_jax():
     check(ops.slice(x, np.array([1, 1]), (-1, -1)), x[1:, 1:])
 
 
-@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float64", "int8", "uint8", "int64", "bool"])
+@pytest.mark.parametrize(
+    "dtype", ["float32", "bfloat16", "float64", "int8", "uint8", "int64", "bool"]
+)
 @pytest.mark.parametrize(
     "start,rows",
     [((0, 2, 0), 1), ((0, 0, 0), 3), ((0, 4, 0), 2), ((0, 9, 0), 1), ((0, -3, 0), 2)],

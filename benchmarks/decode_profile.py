@@ -15,6 +15,20 @@ With ``--ab``, instead: two copies of the model, one compiled without
 ``generation.split_loop_carries``, timed in interleaved rounds (the machine's
 load hits both alike); prints each one's decode step and whether their tokens
 are equal.
+
+With ``--carry``, instead: the three ways to carry the KV cache from one
+decode step to the next, timed in interleaved rounds:
+
+* ``loop``: keras-ov's (the decode ``Loop`` of the compiled generate graph;
+  the step is its ``generate`` time with 64 minus 1 new tokens, over 63);
+* ``bound``: the Loop's body compiled alone and called once per step from
+  Python, each cache's output buffer bound as the next step's input (two host
+  buffers per cache, swapped every step; no copy);
+* ``stateful``: the same body with every cache turned into an OpenVINO state
+  (``ReadValue`` ... ``Assign``: the CPU plugin keeps it, the request carries
+  it from call to call), called once per step.
+
+The body runs on noise (as above), so only the time is compared.
 """
 
 import argparse
@@ -87,12 +101,174 @@ def _ab(args, G, GEN, keras, keras_hub):
         )
 
 
+def _carries(loop, min_bytes=1 << 16):
+    """``(caches, others, counter)`` of a Loop: the merged (carried) inputs as
+    ``(body parameter index, body result index)``, split into the large
+    static float ones (the KV caches) and the rest; the iteration counter's
+    body parameter index (or -1)."""
+    body = loop.get_function()
+    params = body.get_parameters()
+    counter, _ = loop.get_special_body_ports()
+    caches, others = [], []
+    for d in loop.get_input_descriptions():
+        if type(d).__name__ != "MergedInputDescription":
+            continue
+        p = params[d.body_parameter_index]
+        ps = p.get_output_partial_shape(0)
+        big = ps.is_static and p.get_output_element_type(0).is_real()
+        if big:
+            big = int(np.prod(list(ps.to_shape()))) * p.get_output_element_type(0).size >= min_bytes
+        pair = (d.body_parameter_index, d.body_value_index)
+        (caches if big else others).append(pair)
+    return caches, others, counter
+
+
+def _stateful_body(body, caches):
+    """``body`` (cloned) with each cache ``(param, result)`` an OpenVINO state."""
+    import openvino.opset3 as opset3
+
+    from keras_ov.ops.graph import ov_ops
+
+    body = body.clone()
+    params, results = list(body.get_parameters()), list(body.get_results())
+    sinks = []
+    for k, (pi, ri) in enumerate(caches):
+        p = params[pi]
+        shape = list(p.get_output_partial_shape(0).to_shape())
+        zeros = np.zeros(shape, p.get_output_element_type(0).to_dtype())
+        state = opset3.read_value(ov_ops.constant(zeros), f"kv{k}")
+        for target in list(p.output(0).get_target_inputs()):
+            target.replace_source_output(state.output(0))
+        sinks.append(opset3.assign(results[ri].input_value(0), f"kv{k}"))
+    drop_p = {pi for pi, _ in caches}
+    drop_r = {ri for _, ri in caches}
+    keep_p = [p for i, p in enumerate(params) if i not in drop_p]
+    keep_r = [r for i, r in enumerate(results) if i not in drop_r]
+    import openvino as ov
+
+    return ov.Model(keep_r, sinks, keep_p, "stateful_decode"), keep_p, keep_r
+
+
+def _carry(args, G, GEN, keras, keras_hub, settings):
+    """Decode step: keras-ov's Loop vs the body per step (bound buffers,
+    OpenVINO states), interleaved."""
+    import openvino as ov
+
+    models = []
+    real = GEN.plugin.CompiledExecutable
+
+    class Recording(real):
+        def __init__(self, model, *a, **k):
+            models.append(model)
+            super().__init__(model, *a, **k)
+
+    GEN.plugin.CompiledExecutable = Recording
+    lm = G.build_lm(args.workload, keras, keras_hub)
+    inputs = {key: G.prompts(args.batch, new) for key, new in G.LENGTHS.items()}
+    for x in inputs.values():
+        lm.generate(x, stop_token_ids=None)
+    GEN.plugin.CompiledExecutable = real
+    fast = list(lm._ov_generate.models.values())[-1]
+    loop = next(n for n in models[-1].get_ordered_ops() if n.get_type_name() == "Loop")
+    body = loop.get_function()
+    caches, others, counter = _carries(loop)
+    config = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
+    if fast.threads:
+        config["INFERENCE_NUM_THREADS"] = fast.threads
+    core = settings.core()
+    steps = G.NEW - 1
+    start = G.PROMPT + 1
+    arrays = _body_inputs(body, args.batch, start)
+
+    # bound: two buffers per cache, swapped each step
+    bound = core.compile_model(body, "CPU", config).create_infer_request()
+    buffers = {pi: [arrays[pi].copy(), arrays[pi].copy()] for pi, _ in caches}
+
+    def run_bound():
+        for i, a in enumerate(arrays):
+            bound.set_input_tensor(i, ov.Tensor(a, shared_memory=True))
+        for step in range(steps):
+            for pi, ri in caches:
+                a, b = buffers[pi][step % 2], buffers[pi][1 - step % 2]
+                bound.set_input_tensor(pi, ov.Tensor(a, shared_memory=True))
+                bound.set_output_tensor(ri, ov.Tensor(b, shared_memory=True))
+            if counter >= 0:
+                bound.set_input_tensor(
+                    counter, ov.Tensor(np.array(start + step, arrays[counter].dtype))
+                )
+            bound.infer()
+            for pi, ri in others:
+                bound.set_input_tensor(pi, ov.Tensor(bound.get_output_tensor(ri).data.copy()))
+
+    model, keep_p, keep_r = _stateful_body(body, caches)
+    stateful = core.compile_model(model, "CPU", config).create_infer_request()
+    old_params = list(body.get_parameters())
+    position = {}  # old body param index -> new input index
+    for new_i, p in enumerate(keep_p):
+        for old_i, q in enumerate(old_params):
+            if q.get_friendly_name() == p.get_friendly_name():
+                position[old_i] = new_i
+    old_results = list(body.get_results())
+    result_position = {}
+    for new_i, r in enumerate(keep_r):
+        for old_i, q in enumerate(old_results):
+            if q.get_friendly_name() == r.get_friendly_name():
+                result_position[old_i] = new_i
+
+    def run_stateful():
+        stateful.reset_state()
+        for old_i, new_i in position.items():
+            stateful.set_input_tensor(new_i, ov.Tensor(arrays[old_i], shared_memory=True))
+        for step in range(steps):
+            if counter >= 0:
+                c = np.array(start + step, arrays[counter].dtype)
+                stateful.set_input_tensor(position[counter], ov.Tensor(c))
+            stateful.infer()
+            for pi, ri in others:
+                out = stateful.get_output_tensor(result_position[ri]).data.copy()
+                stateful.set_input_tensor(position[pi], ov.Tensor(out))
+
+    def run_loop(key):
+        lm.generate(inputs[key], stop_token_ids=None)
+
+    runs = {
+        "loop_short": lambda: run_loop("short"),
+        "loop_long": lambda: run_loop("long"),
+        "bound": run_bound,
+        "stateful": run_stateful,
+    }
+    for fn in runs.values():
+        fn()
+    times = {k: [] for k in runs}
+    for _ in range(args.calls):
+        for k, fn in runs.items():
+            t0 = time.perf_counter()
+            fn()
+            times[k].append(time.perf_counter() - t0)
+    med = {k: float(np.median(v)) for k, v in times.items()}
+    per_step = {
+        "loop (keras-ov)": (med["loop_long"] - med["loop_short"]) / steps,
+        "bound buffers": med["bound"] / steps,
+        "stateful": med["stateful"] / steps,
+    }
+    print(
+        f"{args.workload} batch {args.batch}: {len(caches)} caches carried, "
+        f"{len(others)} other carries; {args.calls} interleaved rounds of {steps} steps"
+    )
+    for name, t in per_step.items():
+        print(f"  {name:16s} {t * 1e3:7.3f} ms per step, {args.batch / t:6.0f} tokens/s")
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--calls", type=int, default=20)
     p.add_argument("--ab", action="store_true", help="time with and without split carries")
+    p.add_argument(
+        "--carry", action="store_true", help="time the Loop against bound buffers and states"
+    )
+    p.add_argument("--workload", default="gpt2", help="with --carry: gpt2 or llama")
     p.add_argument("--kinds", nargs="*", default=[], help="list the body's layers of these types")
     args = p.parse_args(argv)
 
@@ -108,6 +284,8 @@ def main(argv=None):
 
     if args.ab:
         return _ab(args, G, GEN, keras, keras_hub)
+    if args.carry:
+        return _carry(args, G, GEN, keras, keras_hub, settings)
     models = []
     real = GEN.plugin.CompiledExecutable
 

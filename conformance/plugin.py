@@ -125,7 +125,8 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "requires_trainable_backend: needs fit()")
     config.addinivalue_line("markers", "multi_device: needs several devices")
     config.addinivalue_line(
-        "markers", "keras_ov_runs: Keras skips it for its in-tree openvino backend; keras-ov runs it"
+        "markers",
+        "keras_ov_runs: Keras skips it for its in-tree openvino backend; keras-ov runs it",
     )
     if config.getoption("--train", default=False):
         _enable_layer_training_check()

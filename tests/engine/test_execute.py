@@ -369,6 +369,36 @@ def test_a_dropped_eager_result_is_reused_in_place():
     assert len(addresses) == 1
 
 
+def test_a_chained_result_alternates_between_two_buffers(monkeypatch):
+    # w = f(w) in a loop (a train step's weights): the last result is this
+    # call's input, so it cannot be written; the one before it, dropped since,
+    # is.  Two buffers in turn, no new host array per call.
+    from keras_ov.engine import plugin
+
+    x = np.ones((300, 300), "float32")
+    w = keras.ops.add(x, 0.0)
+    keras.ops.add(w, 1.0)  # compile
+    held = keras.ops.add(w, 2.0)  # referenced below: never written again
+    held_want = np.array(held.data)
+    real_empty, made = np.empty, []
+
+    def empty(shape, *args, **kwargs):
+        made.append(tuple(np.atleast_1d(shape)))
+        return real_empty(shape, *args, **kwargs)
+
+    monkeypatch.setattr(plugin.np, "empty", empty)
+    addresses = []
+    for _ in range(6):
+        w = keras.ops.add(w, 1.0)
+        addresses.append(w.data.ctypes.data)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(w.data, x + 6)
+    np.testing.assert_array_equal(held.data, held_want)
+    assert held.data.ctypes.data not in addresses
+    assert made.count((300, 300)) <= 2
+    assert len(set(addresses[2:])) == 2
+
+
 def test_a_result_captured_as_a_constant_is_not_reused():
     # Large concrete values flowing into a traced graph become Constants that
     # share the array's memory; they hold a reference, so it is not rewritten.

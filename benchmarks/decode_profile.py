@@ -101,6 +101,11 @@ def _ab(args, G, GEN, keras, keras_hub):
         )
 
 
+def _threads(fast):
+    """The CPU threads the generate graph was compiled with."""
+    return int(fast.executable.compiled.get_property("INFERENCE_NUM_THREADS"))
+
+
 def _carries(loop, min_bytes=1 << 16):
     """``(caches, others, counter)`` of a Loop: the merged (carried) inputs as
     ``(body parameter index, body result index)``, split into the large
@@ -173,8 +178,7 @@ def _carry(args, G, GEN, keras, keras_hub, settings):
     body = loop.get_function()
     caches, others, counter = _carries(loop)
     config = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
-    if fast.threads:
-        config["INFERENCE_NUM_THREADS"] = fast.threads
+    config["INFERENCE_NUM_THREADS"] = _threads(fast)
     core = settings.core()
     steps = G.NEW - 1
     start = G.PROMPT + 1
@@ -310,14 +314,13 @@ def main(argv=None):
     )
     fast = list(lm._ov_generate.models.values())[-1]
     print(
-        f"FastGenerate: threads {fast.threads}, einsums rewritten {fast.rewritten}, "
+        f"FastGenerate: threads {_threads(fast)}, einsums rewritten {fast.rewritten}, "
         f"carries split {getattr(fast, 'split_carries', None)}"
     )
 
     # the whole graph, profiled: does the Loop report its body's layers?
     config = {"PERF_COUNT": "YES", "INFERENCE_PRECISION_HINT": "f32"}
-    if fast.threads:
-        config["INFERENCE_NUM_THREADS"] = fast.threads
+    config["INFERENCE_NUM_THREADS"] = _threads(fast)
     whole = settings.core().compile_model(models[-1], "CPU", config)
     request = whole.create_infer_request()
     long_inputs = G.prompts(args.batch, G.NEW)
@@ -333,8 +336,7 @@ def main(argv=None):
     loops = [n for n in models[-1].get_ordered_ops() if n.get_type_name() == "Loop"]
     body = loops[0].get_function()
     config = {"PERF_COUNT": "YES", "INFERENCE_PRECISION_HINT": "f32"}
-    if fast.threads:
-        config["INFERENCE_NUM_THREADS"] = fast.threads
+    config["INFERENCE_NUM_THREADS"] = _threads(fast)
     compiled = settings.core().compile_model(body, "CPU", config)
     request = compiled.create_infer_request()
     arrays = _body_inputs(body, args.batch, G.PROMPT + G.NEW // 2)

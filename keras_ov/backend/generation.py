@@ -45,7 +45,7 @@ import openvino as ov
 from keras.src import tree
 
 from keras_ov.backend.graph_step import WeightsStamp
-from keras_ov.engine import compiled, dtypes, layout, plugin, settings
+from keras_ov.engine import compiled, dtypes, layout, plugin
 from keras_ov.engine.tensor import OVTensor
 from keras_ov.ops import graph as g
 from keras_ov.ops.graph import ov_ops
@@ -113,8 +113,10 @@ class FastGenerate:
     the device's default threads.  The graph was traced for static shapes
     anyway (the decode loop's length and the cache's size are baked in), so
     keras-ov keeps them, folds constants and sinks Transposes
-    (``layout.optimize``), and compiles with the engine's config and
-    ``threads`` (see ``generate_threads``).
+    (``layout.optimize``), and compiles with the engine's config (its
+    threads: every core unless ``KERAS_OV_THREADS`` says otherwise; on a quiet
+    2-core machine two threads decode 1.5x (batch 1 and 4) the tokens/s of
+    one, GPT-2-style model, 6 layers, hidden 512).
 
     Like keras-hub's compile, this runs the graph on the CPU plugin even
     where ``execute.needs_reference`` would send a traced function to the
@@ -131,27 +133,14 @@ class FastGenerate:
             "keras_ov_generate",
         )
         self.in_dtypes = [p.dtype for p in params]
-        batch = params[0].shape[0] if params and params[0].shape else 1
-        self.threads = generate_threads(batch)
         layout.optimize(model)
         self.rewritten = matvec_einsums(model)
         self.split_carries = split_loop_carries(model)
-        self.executable = plugin.CompiledExecutable(
-            model, {"INFERENCE_NUM_THREADS": self.threads} if self.threads else None
-        )
+        self.executable = plugin.CompiledExecutable(model)
 
     def __call__(self, flat_inputs):
         arrays = [np.asarray(x, dtypes.to_numpy(d)) for x, d in zip(flat_inputs, self.in_dtypes)]
         return _Outputs(self.executable(arrays, self.in_dtypes))
-
-
-# Up to this batch size a generate graph runs on one CPU thread.  A decode
-# step is a chain of small matrix-vector products (memory-bound, ~10 us each):
-# a second thread adds a wake-up per node and earns nothing back.  Measured
-# (GPT-2-style, 6 layers, hidden 512, 64 new tokens, interleaved with JAX on
-# the shared 2-core machine): one thread needs 0.72x the CPU time of two and
-# decodes 1.75x (batch 1) and 1.8x (batch 4) the tokens/s.
-ONE_THREAD_MAX_BATCH = 4
 
 
 def _matvec_einsum(node):
@@ -442,15 +431,6 @@ def split_loop_carries(model):
     if done:
         model.validate_nodes_and_infer_types()
     return done
-
-
-def generate_threads(batch):
-    """CPU threads for a generate graph of this batch size (0: the engine's).
-
-    ``KERAS_OV_THREADS`` (``settings.config.num_threads``), when set, wins."""
-    if settings.config.num_threads:
-        return 0
-    return 1 if batch <= ONE_THREAD_MAX_BATCH else 0
 
 
 class _NoneOutput:

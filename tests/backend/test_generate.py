@@ -210,10 +210,11 @@ def test_parameterize_data_gives_parameters():
 
 def test_generate_takes_the_fast_path(gpt2):
     """keras-ov compiles the traced graph itself (``FastGenerate``): static
-    input shapes, one thread at small batch; keras-hub only compiled stand-ins."""
+    input shapes, the engine's threads; keras-hub only compiled stand-ins."""
     import openvino as ov
 
-    from keras_ov.backend.generation import FastGenerate, generate_threads
+    from keras_ov.backend.generation import FastGenerate
+    from keras_ov.engine import plugin
 
     lm, kind, ref = gpt2
     lm.compile(sampler="greedy")
@@ -223,7 +224,10 @@ def test_generate_takes_the_fast_path(gpt2):
     assert isinstance(fast, FastGenerate)
     compiled = fast.executable.compiled
     assert [tuple(i.get_shape()) for i in compiled.inputs] == [(2, gm.LENGTH)] * 2
-    assert compiled.get_property("INFERENCE_NUM_THREADS") == generate_threads(2) == 1
+    x = ov.opset13.parameter([2], ov.Type.f32)
+    plain = plugin.CompiledExecutable(ov.Model([ov.opset13.relu(x)], [x]))
+    threads = plain.compiled.get_property("INFERENCE_NUM_THREADS")
+    assert compiled.get_property("INFERENCE_NUM_THREADS") == threads
     assert fast.rewritten  # the decode loop's attention Einsums (matvec_einsums)
     # the packed cache [batch, layers, k/v, ...] carried as one tensor per
     # layer and k/v (split_loop_carries): once by layer, then 2 layers by k/v

@@ -33,6 +33,7 @@ The body runs on noise (as above), so only the time is compared.
 
 import argparse
 import collections
+import contextlib
 import importlib
 import time
 
@@ -101,6 +102,24 @@ def _ab(args, G, GEN, keras, keras_hub):
         )
 
 
+@contextlib.contextmanager
+def _recording(GEN):
+    """Inside: every model ``generation`` compiles is appended to the list yielded."""
+    models = []
+    real = GEN.plugin.CompiledExecutable
+
+    class Recording(real):
+        def __init__(self, model, *a, **k):
+            models.append(model)
+            super().__init__(model, *a, **k)
+
+    GEN.plugin.CompiledExecutable = Recording
+    try:
+        yield models
+    finally:
+        GEN.plugin.CompiledExecutable = real
+
+
 def _threads(fast):
     """The CPU threads the generate graph was compiled with."""
     return int(fast.executable.compiled.get_property("INFERENCE_NUM_THREADS"))
@@ -159,20 +178,11 @@ def _carry(args, G, GEN, keras, keras_hub, settings):
     OpenVINO states), interleaved."""
     import openvino as ov
 
-    models = []
-    real = GEN.plugin.CompiledExecutable
-
-    class Recording(real):
-        def __init__(self, model, *a, **k):
-            models.append(model)
-            super().__init__(model, *a, **k)
-
-    GEN.plugin.CompiledExecutable = Recording
-    lm = G.build_lm(args.workload, keras, keras_hub)
     inputs = {key: G.prompts(args.batch, new) for key, new in G.LENGTHS.items()}
-    for x in inputs.values():
-        lm.generate(x, stop_token_ids=None)
-    GEN.plugin.CompiledExecutable = real
+    with _recording(GEN) as models:
+        lm = G.build_lm(args.workload, keras, keras_hub)
+        for x in inputs.values():
+            lm.generate(x, stop_token_ids=None)
     fast = list(lm._ov_generate.models.values())[-1]
     loop = next(n for n in models[-1].get_ordered_ops() if n.get_type_name() == "Loop")
     body = loop.get_function()
@@ -290,23 +300,15 @@ def main(argv=None):
         return _ab(args, G, GEN, keras, keras_hub)
     if args.carry:
         return _carry(args, G, GEN, keras, keras_hub, settings)
-    models = []
-    real = GEN.plugin.CompiledExecutable
-
-    class Recording(real):
-        def __init__(self, model, *a, **k):
-            models.append(model)
-            super().__init__(model, *a, **k)
-
-    GEN.plugin.CompiledExecutable = Recording
-    lm = G.build_lm("gpt2", keras, keras_hub)
     times = {}
-    for key, new in G.LENGTHS.items():
-        inputs = G.prompts(args.batch, new)
-        lm.generate(inputs, stop_token_ids=None)
-        times[key] = _median_time(
-            lambda inputs=inputs: lm.generate(inputs, stop_token_ids=None), args.calls
-        )
+    with _recording(GEN) as models:
+        lm = G.build_lm("gpt2", keras, keras_hub)
+        for key, new in G.LENGTHS.items():
+            inputs = G.prompts(args.batch, new)
+            lm.generate(inputs, stop_token_ids=None)
+            times[key] = _median_time(
+                lambda inputs=inputs: lm.generate(inputs, stop_token_ids=None), args.calls
+            )
     step = (times["long"] - times["short"]) / (G.NEW - 1)
     print(
         f"batch {args.batch}: generate 1 new {times['short'] * 1e3:.2f} ms, "

@@ -100,7 +100,7 @@ class _TrainableName(str):
     __hash__ = str.__hash__
 
 
-class _BackendWithTraining(types.ModuleType):
+class _NotInTreeBackend(types.ModuleType):
     """``keras.src.backend`` as test_case.py sees it under ``--train`` (and the
     modules of ``RUN_OPENVINO_SKIPS_IN_BODY``): its name is not "openvino"."""
 
@@ -118,8 +118,8 @@ class _BackendWithTraining(types.ModuleType):
 def _enable_layer_training_check():
     from keras.src.testing import test_case
 
-    if not isinstance(test_case.backend, _BackendWithTraining):
-        test_case.backend = _BackendWithTraining(test_case.backend)
+    if not isinstance(test_case.backend, _NotInTreeBackend):
+        test_case.backend = _NotInTreeBackend(test_case.backend)
 
 
 def pytest_configure(config):
@@ -170,8 +170,8 @@ def _run_openvino_skips(item):
     module = getattr(item, "module", None)
     path = keras_test_id(item.nodeid, getattr(item, "path", None)).split("::")[0]
     if module is not None and path in RUN_OPENVINO_SKIPS_IN_BODY:
-        if not isinstance(module.backend, _BackendWithTraining):
-            module.backend = _BackendWithTraining(module.backend)
+        if not isinstance(module.backend, _NotInTreeBackend):
+            module.backend = _NotInTreeBackend(module.backend)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -89,22 +89,25 @@ def take_last(x, index, check=True):
     return y if valid is None else g.select(valid, y, g.const(0, g.dtype(y)))
 
 
-def scatter_nd(x, idx, updates, reduction="none"):
+def _scatter_widened(x, updates, scatter):
+    """``scatter(x, updates)`` with narrow integers widened to int32 around it
+    (exactly), for the scatter kernels' element types."""
     x, dt = g.out(x), g.dtype(x)
     if dt in dtypes.NARROW_INTS:
         x, updates = g.cast(x, "int32"), g.cast(updates, "int32")
-    y = g.out(ov_ops.scatter_nd_update(x, as_index(idx), updates, reduction))
-    return g.cast(y, dt)
+    return g.cast(g.out(scatter(x, updates)), dt)
+
+
+def scatter_nd(x, idx, updates, reduction="none"):
+    idx = as_index(idx)
+    return _scatter_widened(x, updates, lambda x, u: ov_ops.scatter_nd_update(x, idx, u, reduction))
 
 
 def scatter_axis(x, idx, updates, axis):
     """ScatterUpdate: the slices ``idx`` (1-D, distinct) of ``x`` along
     ``axis`` replaced by ``updates``."""
-    x, dt = g.out(x), g.dtype(x)
-    if dt in dtypes.NARROW_INTS:
-        x, updates = g.cast(x, "int32"), g.cast(updates, "int32")
-    y = g.out(ov_ops.scatter_update(x, as_index(idx), updates, g.i64(axis)))
-    return g.cast(y, dt)
+    idx = as_index(idx)
+    return _scatter_widened(x, updates, lambda x, u: ov_ops.scatter_update(x, idx, u, g.i64(axis)))
 
 
 def numel(x):

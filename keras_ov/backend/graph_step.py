@@ -119,6 +119,12 @@ class GraphStep:
         self._cache = execute.LRUCache(16) if cache else None
         self._static_batch = set()
         self.traces = 0
+        self._running = None  # (traced, handle) of the step `submit` started
+
+    @property
+    def cacheable(self):
+        """False when the step is traced again on every call (run eagerly)."""
+        return self._cache is not None
 
     def _listed(self):
         """Every variable the step may read or is fed, as listed now."""
@@ -151,9 +157,11 @@ class GraphStep:
         """``(traced, arrays, sig)`` for ``data``, tracing on a cache miss."""
         leaves, arrays, sig = self._signature(data)
         if self._cache is None:
+            self.settle()
             return self._build(data, leaves, arrays, sig), arrays, sig
         traced = self._cache.get(self._key(sig))
         if traced is None or traced.stamp.stale(self._listed()):
+            self.settle()  # (tracing may read the variables' values)
             traced = self._build(data, leaves, arrays, sig)
             self._cache.put(self._key(sig), traced)
         return traced, arrays, sig
@@ -164,10 +172,39 @@ class GraphStep:
         return tree.pack_sequence_as(traced.structure, flat)
 
     def __call__(self, data):
+        self.settle()
         traced, arrays, _ = self._traced(data)
         feed = [a for a in arrays if a is not None]
         feed += [v.value.data for v in traced.state_in]
-        results = traced.function(feed)
+        return self._finish(traced, traced.function(feed))
+
+    def submit(self, data):
+        """Start the step on ``data`` and return before it finishes.
+
+        The step before it (if any) is settled first: its state committed,
+        then fed to this one.  So while the plugin computes a step, the
+        caller's Python (the data pipeline fetching the next batch, this
+        method preparing it) runs alongside, as JAX's async dispatch does.
+        Until ``settle()``, the variables keep the values of the last settled
+        step: nothing that reads or assigns them may run in between (``fit``
+        submits only when no callback has a batch hook).
+        """
+        traced, arrays, _ = self._traced(data)
+        feed = [a for a in arrays if a is not None]
+        self.settle()
+        feed += [v.value.data for v in traced.state_in]
+        self._running = (traced, traced.function.start(feed))
+
+    def settle(self):
+        """Wait for the step ``submit`` started and commit its state; its
+        outputs, or None if no step is running."""
+        running, self._running = self._running, None
+        if running is None:
+            return None
+        traced, handle = running
+        return self._finish(traced, handle.wait())
+
+    def _finish(self, traced, results):
         outputs, states = results[: traced.n_outputs], results[traced.n_outputs :]
         commit(traced.state_out, states)
         return self._pack(traced, outputs)
@@ -176,6 +213,7 @@ class GraphStep:
         """``[self(data) for data in batches]``; batches of the first one's
         signature run through one async infer queue when the step keeps no
         state (a stateful step threads its variables from batch to batch)."""
+        self.settle()
         traced, _, sig = self._traced(batches[0])
         if traced.state_out:
             return [self(data) for data in batches]

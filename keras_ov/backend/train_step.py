@@ -46,10 +46,26 @@ _BATCH_END_HOOKS = {
     "test": ("on_test_batch_end",),
     "predict": ("on_predict_batch_end",),
 }
+_BATCH_BEGIN_HOOKS = {
+    "train": ("on_train_batch_begin", "on_batch_begin"),
+    "test": ("on_test_batch_begin",),
+    "predict": ("on_predict_batch_begin",),
+}
 
 
 def _ignore(*args, **kwargs):
     pass
+
+
+def _overridden(callbacks, hooks):
+    """Whether a callback in ``callbacks`` has its own version of one of ``hooks``."""
+    if type(callbacks) is not callbacks_module.CallbackList:
+        return True
+    return any(
+        not python_utils.is_default(getattr(callback, name))
+        for callback in callbacks.callbacks
+        for name in hooks
+    )
 
 
 def batch_end(callbacks, mode):
@@ -58,14 +74,43 @@ def batch_end(callbacks, mode):
     thread even when each callback's hook is the default no-op; on a 2-core
     CPU that hand-over costs about a quarter of a millisecond per step, as
     much as a small model's train step."""
-    hook = getattr(callbacks, f"on_{mode}_batch_end")
-    if type(callbacks) is not callbacks_module.CallbackList:
-        return hook
-    for callback in callbacks.callbacks:
-        for name in _BATCH_END_HOOKS[mode]:
-            if not python_utils.is_default(getattr(callback, name)):
-                return hook
+    if _overridden(callbacks, _BATCH_END_HOOKS[mode]):
+        return getattr(callbacks, f"on_{mode}_batch_end")
     return _ignore
+
+
+def no_batch_hooks(callbacks, mode):
+    """True when no callback looks at single batches: then a loop may run the
+    next batch's Python while the plugin computes this one (``run_overlapped``)."""
+    hooks = _BATCH_BEGIN_HOOKS[mode] + _BATCH_END_HOOKS[mode]
+    return not _overridden(callbacks, hooks)
+
+
+def run_overlapped(graph_step, epoch_iterator, prepare, stopped):
+    """One epoch of ``graph_step`` over ``epoch_iterator``, each step started
+    before the one before it is waited for (``GraphStep.submit``): the data
+    pipeline and the signature check of batch k+1 run while the plugin
+    computes batch k.  Returns the last step's logs (None if no batch).
+
+    Only for a loop with no per-batch callbacks (``no_batch_hooks``): they
+    would see the variables one step behind.  The step still running when the
+    loop ends, stops or raises (Ctrl-C, a failing data pipeline) is waited for
+    and committed whole, so the weights are always those of a finished step.
+    """
+    try:
+        with epoch_iterator.catch_stop_iteration():
+            for _, _, batches in epoch_iterator:
+                for batch in batches:
+                    graph_step.submit(prepare(batch))
+                if stopped():
+                    break
+    finally:
+        logs = graph_step.settle()
+    return logs
+
+
+def _same(batch):
+    return batch
 
 
 def gradients(loss, values):
@@ -201,6 +246,7 @@ class TrainingMixin:
         training_logs = {}
         train_function = self.make_train_function()
         on_batch_end = batch_end(callbacks, "train")
+        overlap = train_function.graph_step.cacheable and no_batch_hooks(callbacks, "train")
         callbacks.on_train_begin()
         initial_epoch = self._initial_epoch or initial_epoch
         try:
@@ -208,13 +254,22 @@ class TrainingMixin:
                 self.reset_metrics()
                 callbacks.on_epoch_begin(epoch)
                 logs = {}
-                with epoch_iterator.catch_stop_iteration():
-                    for begin_step, end_step, batches in epoch_iterator:
-                        callbacks.on_train_batch_begin(begin_step)
-                        logs = train_function(batches)
-                        on_batch_end(end_step, logs)
-                        if self.stop_training:
-                            break
+                if overlap:
+                    logs = run_overlapped(
+                        train_function.graph_step,
+                        epoch_iterator,
+                        _same,
+                        lambda: self.stop_training,
+                    )
+                    logs = {} if logs is None else logs
+                else:
+                    with epoch_iterator.catch_stop_iteration():
+                        for begin_step, end_step, batches in epoch_iterator:
+                            callbacks.on_train_batch_begin(begin_step)
+                            logs = train_function(batches)
+                            on_batch_end(end_step, logs)
+                            if self.stop_training:
+                                break
                 epoch_logs = dict(self._get_metrics_result_or_logs(logs))
                 if validation_data is not None and self._should_eval(epoch, validation_freq):
                     if getattr(self, "_eval_epoch_iterator", None) is None:

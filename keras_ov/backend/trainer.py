@@ -25,7 +25,12 @@ from keras.src.utils.python_utils import pythonify_logs
 from keras_ov.backend.generation import GenerationMixin
 from keras_ov.backend.graph_step import GraphStep, _batch_size  # noqa: F401
 from keras_ov.backend.inputs import cast_batch
-from keras_ov.backend.train_step import TrainingMixin, batch_end
+from keras_ov.backend.train_step import (
+    TrainingMixin,
+    batch_end,
+    no_batch_hooks,
+    run_overlapped,
+)
 from keras_ov.engine import settings
 from keras_ov.engine.tensor import OVTensor
 
@@ -100,6 +105,7 @@ class OpenVINOTrainer(TrainingMixin, GenerationMixin, base_trainer.Trainer):
                 logs = one_step(cast_batch(self, batch))
             return logs
 
+        test_function.graph_step = one_step if isinstance(one_step, GraphStep) else None
         self.test_function = test_function
         return test_function
 
@@ -225,13 +231,20 @@ class OpenVINOTrainer(TrainingMixin, GenerationMixin, base_trainer.Trainer):
         callbacks.on_test_begin()
         logs = {}
         self.reset_metrics()
-        with epoch_iterator.catch_stop_iteration():
-            for begin_step, end_step, batches in epoch_iterator:
-                callbacks.on_test_batch_begin(begin_step)
-                logs = test_function(batches)
-                on_batch_end(end_step, logs)
-                if self.stop_evaluating:
-                    break
+        step = getattr(test_function, "graph_step", None)
+        if step is not None and (callbacks is _NO_CALLBACKS or no_batch_hooks(callbacks, "test")):
+            logs = run_overlapped(
+                step, epoch_iterator, lambda b: cast_batch(self, b), lambda: self.stop_evaluating
+            )
+            logs = {} if logs is None else logs
+        else:
+            with epoch_iterator.catch_stop_iteration():
+                for begin_step, end_step, batches in epoch_iterator:
+                    callbacks.on_test_batch_begin(begin_step)
+                    logs = test_function(batches)
+                    on_batch_end(end_step, logs)
+                    if self.stop_evaluating:
+                        break
         logs = pythonify_logs(self._get_metrics_result_or_logs(logs))
         callbacks.on_test_end(logs)
         if return_dict:

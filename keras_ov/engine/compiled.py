@@ -335,6 +335,16 @@ class CompiledFunction:
         fed = self._feed(arrays)
         return self._executable_for(fed)(fed, self.in_dtypes)
 
+    def start(self, arrays):
+        """Start ``self(arrays)`` and return at once: a handle whose
+        ``wait()`` gives the outputs.  Only the CPU plugin runs it in the
+        background; other executors (reference kernels) finish here."""
+        fed = self._feed(arrays)
+        exe = self._executable_for(fed)
+        if isinstance(exe, plugin.CompiledExecutable):
+            return exe.start(fed, self.in_dtypes)
+        return plugin.Done(exe(fed, self.in_dtypes))
+
     def map(self, batches):
         """``[self(arrays) for arrays in batches]``, with the batches of one
         compiled shape run through an async infer queue."""

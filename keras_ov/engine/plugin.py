@@ -16,7 +16,7 @@ from keras_ov.engine import dtypes
 from keras_ov.engine.settings import config, core
 from keras_ov.engine.tensor import from_ov_tensor, to_ov_tensor
 
-# "compiled", "reference_built", "views", "released", "async_batches"
+# "compiled", "reference_built", "views", "released", "async_batches", "started"
 counters = collections.Counter()
 
 # Inputs up to this many bytes are copied into the request's own buffers
@@ -129,25 +129,46 @@ class CompiledExecutable:
         self._last_fresh[i] = spare
         return spare
 
+    def _bind(self, arrays, in_dtypes):
+        """Bind one call's inputs and fresh outputs; the fresh ones by index."""
+        self._set_inputs(arrays, in_dtypes)
+        return {i: self._fresh_output(i, *spec) for i, spec in self._out_fresh.items()}
+
+    def _outputs(self, fresh):
+        """The host outputs of the infer that just finished."""
+        if not self._static_out:
+            return [from_ov_tensor(self.request.get_output_tensor(i)) for i in range(self.n_out)]
+        if self._out_views is None:
+            self._out_views = [
+                None
+                if i in self._out_fresh
+                else from_ov_tensor(self.request.get_output_tensor(i), copy=False)
+                for i in range(self.n_out)
+            ]
+        return [fresh[i] if v is None else v.copy() for i, v in enumerate(self._out_views)]
+
     def __call__(self, arrays, in_dtypes):
         with self._lock:
-            self._set_inputs(arrays, in_dtypes)
-            fresh = {i: self._fresh_output(i, *spec) for i, spec in self._out_fresh.items()}
+            fresh = self._bind(arrays, in_dtypes)
             # share_outputs: the wrapper would otherwise copy every output into
             # a dict that is thrown away (outputs are read below).
             self.request.infer(share_outputs=True)
-            if not self._static_out:
-                return [
-                    from_ov_tensor(self.request.get_output_tensor(i)) for i in range(self.n_out)
-                ]
-            if self._out_views is None:
-                self._out_views = [
-                    None
-                    if i in self._out_fresh
-                    else from_ov_tensor(self.request.get_output_tensor(i), copy=False)
-                    for i in range(self.n_out)
-                ]
-            return [fresh[i] if v is None else v.copy() for i, v in enumerate(self._out_views)]
+            return self._outputs(fresh)
+
+    def start(self, arrays, in_dtypes):
+        """Start one infer and return at once: a ``Running`` whose ``wait()``
+        returns what ``__call__`` would.  The caller's Python goes on while the
+        plugin's threads compute; until ``wait()`` the executable is taken
+        (its lock is held, so another call waits for this one)."""
+        self._lock.acquire()
+        try:
+            fresh = self._bind(arrays, in_dtypes)
+            self.request.start_async()
+        except BaseException:
+            self._lock.release()
+            raise
+        counters["started"] += 1
+        return Running(self, fresh)
 
     def run_many(self, batches, in_dtypes):
         """Run several input lists, keeping the device busy: an
@@ -175,6 +196,42 @@ class CompiledExecutable:
                 f"keras-ov: async inference returned no outputs for batches {missing}"
             )
         return results
+
+
+class Running:
+    """An infer ``CompiledExecutable.start`` started; ``wait()`` once for its outputs."""
+
+    __slots__ = ("_exe", "_fresh")
+
+    def __init__(self, exe, fresh):
+        self._exe = exe
+        self._fresh = fresh
+
+    def wait(self):
+        exe, fresh = self._exe, self._fresh
+        if exe is None:
+            raise RuntimeError("keras-ov: an infer's outputs were already taken (wait() twice)")
+        # Not kept here: a reference to the outputs would stop ``_fresh_output``
+        # from writing into them again once their owner lets go.
+        self._exe = self._fresh = None
+        try:
+            exe.request.wait()
+            return exe._outputs(fresh)
+        finally:
+            exe._lock.release()
+
+
+class Done:
+    """A result computed at once, with the ``wait()`` of a ``Running``."""
+
+    __slots__ = ("_outputs",)
+
+    def __init__(self, outputs):
+        self._outputs = outputs
+
+    def wait(self):
+        outputs, self._outputs = self._outputs, None
+        return outputs
 
 
 def port_elements(port):

@@ -200,6 +200,88 @@ def test_batch_end_hooks_only_dispatched_when_a_callback_has_one(monkeypatch):
     ]
 
 
+class _BatchBegins(keras.callbacks.Callback):
+    def on_train_batch_begin(self, batch, logs=None):
+        pass
+
+
+def _started():
+    from keras_ov.engine import plugin
+
+    return plugin.counters["started"]
+
+
+def test_fit_overlaps_steps_only_without_batch_callbacks():
+    # With no per-batch callback, fit starts step k+1's infer as soon as step
+    # k is committed, and fetches batch k+2 while it runs (GraphStep.submit).
+    x, y = _classification(n=128)
+    model = _mlp_model()
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    before = _started()
+    model.fit(x, y, epochs=2, batch_size=32, verbose=0)
+    assert _started() - before == 8
+    before = _started()
+    model.evaluate(x, y, batch_size=32, verbose=0)
+    assert _started() - before == 4
+    # A callback that looks at single batches sees every step committed.
+    for callbacks, verbose in (([_BatchBegins()], 0), ([_BatchEnds()], 0), ([], 1)):
+        before = _started()
+        model.fit(x, y, epochs=1, batch_size=32, verbose=verbose, callbacks=callbacks)
+        assert _started() == before, (callbacks, verbose)
+
+
+def test_overlapped_fit_and_evaluate_equal_step_by_step(monkeypatch):
+    from keras_ov.backend import train_step, trainer
+
+    x, y = _classification(n=200)
+    runs = []
+    for overlap in (True, False):
+        if not overlap:
+            for module in (train_step, trainer):
+                monkeypatch.setattr(module, "no_batch_hooks", lambda callbacks, mode: False)
+        before = _started()
+        model = _mlp_model()
+        history = model.fit(
+            x, y, epochs=3, batch_size=32, verbose=0, shuffle=False, validation_split=0.2
+        )
+        scores = model.evaluate(
+            x, y, batch_size=32, verbose=0, return_dict=True, callbacks=[keras.callbacks.History()]
+        )
+        assert (_started() > before) == overlap
+        runs.append((history.history, scores, model.get_weights(), model.optimizer.variables))
+    (h1, s1, w1, o1), (h2, s2, w2, o2) = runs
+    assert h1 == h2 and s1 == s2
+    for a, b in zip(w1 + [v.numpy() for v in o1], w2 + [v.numpy() for v in o2]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_data_pipeline_failing_mid_fit_keeps_every_finished_step():
+    # The step running when the pipeline raises is waited for and committed
+    # whole: the weights are those after 3 steps, as step by step.
+    x, y = _classification(n=160)
+
+    class Data(keras.utils.PyDataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            if i == 3:
+                raise OSError("disk gone")
+            return x[i * 32 : (i + 1) * 32], y[i * 32 : (i + 1) * 32]
+
+    model = _mlp_model()
+    with pytest.raises(OSError, match="disk gone"):
+        model.fit(Data(), epochs=1, verbose=0, shuffle=False)
+    assert model.optimizer.iterations.numpy() == 3
+    reference = _mlp_model()
+    for i in range(3):
+        reference.train_on_batch(x[i * 32 : (i + 1) * 32], y[i * 32 : (i + 1) * 32])
+    for a, b in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0)  # (nothing left running)
+    assert model.optimizer.iterations.numpy() == 8
+
+
 def test_fit_compiles_one_model_per_signature():
     x, y = _classification(n=100)
     model = _mlp_model()

@@ -619,3 +619,50 @@ def test_float32_nodes_without_reference_kernels_run_alone_on_the_cpu(groups):
             )
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-5, atol=1e-5)
     assert k.numpy()[0] == 2**41
+
+
+def _double_plus_one_executable(n):
+    import openvino as ov
+
+    from keras_ov.engine import plugin
+
+    p = g.ov_ops.parameter([n], ov.Type.f32)
+    out = g.ov_ops.add(g.ov_ops.multiply(p, g.const(2, "float32")), g.const(1, "float32"))
+    return plugin.CompiledExecutable(ov.Model([out], [p]))
+
+
+@pytest.mark.parametrize("n", [8, 40_000])  # outputs copied out / written in place
+def test_a_started_infer_returns_what_a_call_returns(n):
+    exe = _double_plus_one_executable(n)
+    a = np.arange(n, dtype="float32")
+    running = exe.start([a], ["float32"])
+    (started,) = running.wait()
+    (called,) = exe([a], ["float32"])
+    np.testing.assert_array_equal(started, 2 * a + 1)
+    np.testing.assert_array_equal(called, 2 * a + 1)
+    with pytest.raises(RuntimeError, match="wait\\(\\) twice"):
+        running.wait()
+
+
+def test_a_started_infer_holds_its_executable_until_waited_for():
+    import threading
+
+    exe = _double_plus_one_executable(40_000)
+    a = np.ones(40_000, "float32")
+    running = exe.start([a], ["float32"])
+    other = {}
+    thread = threading.Thread(target=lambda: other.update(out=exe([a * 3], ["float32"])[0]))
+    thread.start()
+    thread.join(0.2)
+    assert thread.is_alive() and "out" not in other  # blocked on the running infer
+    (mine,) = running.wait()
+    thread.join(10)
+    np.testing.assert_array_equal(mine, np.full(40_000, 3.0, "float32"))
+    np.testing.assert_array_equal(other["out"], np.full(40_000, 7.0, "float32"))
+
+
+def test_a_failing_start_leaves_the_executable_usable():
+    exe = _double_plus_one_executable(8)
+    with pytest.raises(ValueError, match="broadcast"):
+        exe.start([np.ones(9, "float32")], ["float32"])  # wrong shape: the lock is let go
+    np.testing.assert_array_equal(exe([np.ones(8, "float32")], ["float32"])[0], np.full(8, 3.0))

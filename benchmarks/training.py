@@ -8,9 +8,19 @@ its workers (one JSON line per command).  For each workload every worker
 builds the same model (seed 0), compiles it with the same optimizer and loss,
 and times its first ``train_on_batch`` (trace + compile + one step).  Then, in
 interleaved rounds (the order rotates), each worker times a burst of
-``train_on_batch`` steps and one ``fit`` epoch of ``FIT_STEPS`` batches.
-Cells are medians over every timed call; ratios are keras-ov's time divided
-by the other backend's (below 1 = keras-ov faster).
+``train_on_batch`` steps, and then ``fit`` epochs of ``FIT_STEPS`` batches.
+``fit`` is measured steady, as the steps are: every worker runs one untimed
+``fit`` after its first step (Keras builds its data adapter and callbacks the
+first time, and JAX traces its ``fit`` function).
+
+Times are medians over every timed call.  A ratio is keras-ov's time over the
+other backend's, below 1 = keras-ov faster, and it is paired: the median over
+rounds of the two workers' medians in the same round.  The machines this runs
+on change speed for seconds at a time (the same ``fit`` epoch runs 97 ms, then
+150 ms for ten seconds, with the CPU busy all along: a neighbour on the host),
+so a ratio of medians pooled over the whole run can compare one backend's fast
+spells with the other's slow ones; rounds are a few seconds long, and two
+workers in one round mostly see the same machine.
 """
 
 import argparse
@@ -37,8 +47,22 @@ WORKLOADS = {
 }
 FIT_STEPS = 32
 SETTINGS = {
-    "quick": {"rounds": 3, "budget": 0.3, "min_calls": 3, "max_calls": 20, "fit_rounds": 1},
-    "full": {"rounds": 7, "budget": 1.0, "min_calls": 5, "max_calls": 200, "fit_rounds": 3},
+    "quick": {
+        "rounds": 3,
+        "budget": 0.3,
+        "min_calls": 3,
+        "max_calls": 20,
+        "fit_rounds": 3,
+        "fit_budget": 0.2,
+    },
+    "full": {
+        "rounds": 7,
+        "budget": 1.0,
+        "min_calls": 5,
+        "max_calls": 200,
+        "fit_rounds": 9,
+        "fit_budget": 0.4,
+    },
 }
 
 
@@ -121,7 +145,12 @@ class TrainWorker:
         loss = self.model.train_on_batch(xb, yb)
         first = time.perf_counter() - t0
         self.model.train_on_batch(xb, yb)  # warm-up
+        self._fit()  # warm-up: Keras's first fit builds more than later ones
         return {"build_s": build, "first_step_s": first, "first_loss": float(loss)}
+
+    def _fit(self):
+        b = self.batch
+        return self.model.fit(self.x, self.y, batch_size=b, epochs=1, verbose=0, shuffle=False)
 
     def run(self, task, budget, min_calls, max_calls):
         model, b = self.model, self.batch
@@ -135,9 +164,7 @@ class TrainWorker:
                     self.x[k * b : (k + 1) * b], self.y[k * b : (k + 1) * b]
                 )
         elif task == "fit_epoch":
-
-            def fn():
-                return model.fit(self.x, self.y, batch_size=b, epochs=1, verbose=0, shuffle=False)
+            fn = self._fit
         else:
             raise ValueError(f"unknown task {task!r}")
         times = []
@@ -212,6 +239,8 @@ class _Process(WorkerProcess):
 
 # --- the driver -----------------------------------------------------------------
 def measure(workers, kinds, task, cfg, rounds, timeout):
+    """``{kind: {"median_ms", "n", "rounds_ms"}}`` (or an error reply), with
+    ``rounds_ms`` each round's median, for paired ratios (``_ratio``)."""
     times = {k: [] for k in kinds}
     errors = {}
     for r in range(rounds):
@@ -230,13 +259,18 @@ def measure(workers, kinds, task, cfg, rounds, timeout):
                 timeout,
             )
             if "times" in reply:
-                times[kind].extend(reply["times"])
+                times[kind].append(reply["times"])
             else:
                 errors[kind] = reply
     out = dict(errors)
-    for kind, ts in times.items():
-        if kind not in out and ts:
-            out[kind] = {"median_ms": 1e3 * statistics.median(ts), "n": len(ts)}
+    for kind, per_round in times.items():
+        flat = [t for ts in per_round for t in ts]
+        if kind not in out and flat:
+            out[kind] = {
+                "median_ms": 1e3 * statistics.median(flat),
+                "n": len(flat),
+                "rounds_ms": [1e3 * statistics.median(ts) for ts in per_round],
+            }
     return out
 
 
@@ -270,10 +304,8 @@ def run(args):
             log(f"training {name}: train_on_batch steps")
             steps = measure(workers, ok, "step", cfg, cfg["rounds"], args.timeout)
             log(f"training {name}: fit epochs")
-            fit_cfg = dict(cfg, budget=0, min_calls=1, max_calls=1)
-            fits = measure(
-                workers, ok, "fit_epoch", fit_cfg, cfg["fit_rounds"] * len(ok), args.timeout
-            )
+            fit_cfg = dict(cfg, budget=cfg["fit_budget"], min_calls=1, max_calls=20)
+            fits = measure(workers, ok, "fit_epoch", fit_cfg, cfg["fit_rounds"], args.timeout)
             results["workloads"][name] = {"setup": setup, "step": steps, "fit": fits}
             for w in workers.values():
                 w.call({"cmd": "release"}, args.timeout)
@@ -296,9 +328,11 @@ def _ms(cell):
 
 
 def _ratio(a, b):
-    if not a or not b or "median_ms" not in a or "median_ms" not in b:
+    """The median over rounds of ``a``'s time over ``b``'s in the same round."""
+    if not a or not b or "rounds_ms" not in a or "rounds_ms" not in b:
         return "—"
-    return f"{a['median_ms'] / b['median_ms']:.2f}×"
+    pairs = [x / y for x, y in zip(a["rounds_ms"], b["rounds_ms"])]
+    return f"{statistics.median(pairs):.2f}×"
 
 
 def render(results):
@@ -309,7 +343,8 @@ def render(results):
         f"Generated {results['started']} by `python -m benchmarks.training` "
         f"({results['settings']['mode']} mode, {results['settings']['rounds']} interleaved rounds). "
         "Times are medians; ratios are keras-ov's time over the other backend's "
-        "(below 1 = keras-ov faster). A step is one `train_on_batch`; an epoch is "
+        "(below 1 = keras-ov faster), paired: the median over rounds of the two "
+        "backends' medians in the same round. A step is one `train_on_batch`; an epoch is "
         f"`fit` over {FIT_STEPS} batches; the first step includes tracing and compiling.",
         "",
         "## Machine",
@@ -335,10 +370,12 @@ def render(results):
         )
     lines += [
         "",
-        f"## `fit` epoch of {FIT_STEPS} steps (ms), and first step (s)",
+        f"## Steady `fit` step (ms per step: a `fit` epoch of {FIT_STEPS} batches over "
+        f"{FIT_STEPS}), and first step (s)",
         "",
-        "| workload | kov epoch | JAX epoch | torch epoch | kov / JAX | kov first | JAX first | torch first |",
-        "|---|---|---|---|---|---|---|---|",
+        "| workload | keras-ov | JAX | torch | kov / JAX | kov / torch | kov first | JAX first "
+        "| torch first |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, row in results["workloads"].items():
         f, st = row["fit"], row["setup"]
@@ -347,10 +384,17 @@ def render(results):
             c = st.get(kind) or {}
             return f"{c['first_step_s']:.2f}" if "first_step_s" in c else _ms(c)
 
+        def per_step(kind, f=f):
+            c = f.get(kind)
+            if c and "median_ms" in c:
+                return f"{c['median_ms'] / FIT_STEPS:.3g}"
+            return _ms(c)
+
         lines.append(
-            f"| {name} | {_ms(f.get('keras-ov'))} | {_ms(f.get('jax'))} | {_ms(f.get('torch'))} | "
-            f"{_ratio(f.get('keras-ov'), f.get('jax'))} | {first('keras-ov')} | {first('jax')} | "
-            f"{first('torch')} |"
+            f"| {name} | {per_step('keras-ov')} | {per_step('jax')} | {per_step('torch')} | "
+            f"{_ratio(f.get('keras-ov'), f.get('jax'))} | "
+            f"{_ratio(f.get('keras-ov'), f.get('torch'))} | {first('keras-ov')} | "
+            f"{first('jax')} | {first('torch')} |"
         )
     lines += ["", "## Peak RSS of each worker (MB, over the whole run)", ""]
     for kind, rss in results["peak_rss_mb"].items():

@@ -24,6 +24,7 @@ Two markers stop or redirect the walk (set by ``keras.ops.stop_gradient`` and
 
 import itertools
 
+from keras_ov.engine import scope
 from keras_ov.ops import graph as g
 from keras_ov.ops.graph import ov_ops
 
@@ -76,7 +77,7 @@ NONDIFF = frozenset(
 
 _STOP = "keras_ov_stop_gradient"
 _CUSTOM = "keras_ov_custom_gradient"
-_CUSTOM_FNS = {}  # node instance id -> (input Outputs, vjp function)
+_CUSTOM_FNS = scope.NodeTable()  # node instance id -> (input Outputs, vjp function)
 
 
 def rule(*type_names):

@@ -22,7 +22,7 @@ from keras.src.backend.common.symbolic_scope import SymbolicScope
 
 from keras_ov import autodiff
 from keras_ov import ops as _ops  # noqa: F401  (fills the registry)
-from keras_ov.engine import compiled, dtypes, settings
+from keras_ov.engine import compiled, dtypes, scope, settings
 from keras_ov.engine.tensor import OVTensor
 from keras_ov.ops import coerce, indexing
 from keras_ov.ops.coerce import to_tensor
@@ -164,7 +164,7 @@ def _trace_specs(fn, args, kwargs, fill=None):
             return KerasTensor(x.shape, x.dtype)
         return x
 
-    with StatelessScope(), SymbolicScope():
+    with StatelessScope(), SymbolicScope(), scope.building():
         sym_args, sym_kwargs = tree.map_structure(to_symbolic, (args, kwargs))
         outputs = fn(*sym_args, **sym_kwargs)
     return tree.map_structure(to_spec, outputs)

@@ -21,7 +21,7 @@ import numpy as np
 import openvino as ov
 import openvino.opset15 as ov_ops
 
-from keras_ov.engine import dtypes, execute, layout, plugin, reference
+from keras_ov.engine import dtypes, execute, layout, plugin, reference, scope
 from keras_ov.engine import tensor as tensor_module
 from keras_ov.engine.tensor import OVTensor
 
@@ -154,14 +154,15 @@ def trace(fn, specs, name="keras_ov_function", values=None):
     eager execution; the traced graph is the same.
     """
     inputs = [symbolic(shape, dtype, f"input_{i}") for i, (shape, dtype) in enumerate(specs)]
-    if values is None:
-        outputs = fn(*inputs)
-    else:
-        tensor_module._symbolic_values.append(_KnownInputs(inputs, values))
-        try:
+    with scope.building():
+        if values is None:
             outputs = fn(*inputs)
-        finally:
-            tensor_module._symbolic_values.pop()
+        else:
+            tensor_module._symbolic_values.append(_KnownInputs(inputs, values))
+            try:
+                outputs = fn(*inputs)
+            finally:
+                tensor_module._symbolic_values.pop()
     for i, o in enumerate(outputs):
         if not isinstance(o, OVTensor):
             raise TypeError(

@@ -23,7 +23,7 @@ import numpy as np
 import openvino as ov
 from openvino import opset15
 
-from keras_ov.engine import dtypes, plugin, reference, settings
+from keras_ov.engine import dtypes, plugin, reference, scope, settings
 from keras_ov.engine.plugin import counters
 
 
@@ -443,7 +443,8 @@ def run(key, build, arrays, in_dtypes):
     exe = cache.get(full_key)
     if exe is None:
         params = [make_parameter(a.shape, d) for a, d in zip(arrays, in_dtypes)]
-        outputs = build(params)
+        with scope.building():
+            outputs = build(params)
         model = ov.Model([o for o in outputs], params, "keras_ov_eager")
         shape = view_shape(model)
         if shape is not None:

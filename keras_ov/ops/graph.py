@@ -8,7 +8,7 @@ import numpy as np
 import openvino as ov
 import openvino.opset15 as ov_ops
 
-from keras_ov.engine import dtypes, execute
+from keras_ov.engine import dtypes, execute, scope
 from keras_ov.engine.tensor import constant
 
 __all__ = ["ov_ops"]
@@ -70,12 +70,12 @@ def dim(x, axis):
 # rounding of a narrowing cast) but whose derivative is the identity of one
 # source: ``keras_ov.autodiff`` sends their cotangent straight to that source,
 # as JAX differentiates ``convert_element_type``.
-STRAIGHT_THROUGH = {}  # node instance id -> source Output
+STRAIGHT_THROUGH = scope.NodeTable()  # node instance id -> source Output
 STRAIGHT_THROUGH_FLAG = "keras_ov_straight_through"
 # Of those, values that stood for a narrower type the graph skipped (a float8
 # quantize-dequantize pair computed in float32): their cotangent is rounded to
 # that type on its way through, as JAX rounds the cotangent of a float8 value.
-ROUND_COTANGENT = {}  # node instance id -> Keras dtype
+ROUND_COTANGENT = scope.NodeTable()  # node instance id -> Keras dtype
 
 
 def straight_through(result, source, round_to=None):

@@ -666,3 +666,33 @@ def test_a_failing_start_leaves_the_executable_usable():
     with pytest.raises(ValueError, match="broadcast"):
         exe.start([np.ones(9, "float32")], ["float32"])  # wrong shape: the lock is let go
     np.testing.assert_array_equal(exe([np.ones(8, "float32")], ["float32"])[0], np.full(8, 3.0))
+
+
+def test_node_table_entries_end_with_the_outermost_build():
+    from keras_ov.engine import scope
+
+    table = scope.NodeTable()
+    table["by hand"] = 0  # outside any build: kept
+    with scope.building():
+        table["outer"] = 1
+        with scope.building():
+            table["inner"] = 2
+        assert table == {"by hand": 0, "outer": 1, "inner": 2}  # (still building)
+    assert table == {"by hand": 0}
+
+
+def test_a_train_step_run_eagerly_leaves_no_gradient_marks_behind():
+    # float8 Dense layers mark straight-through casts and custom gradients in
+    # every trace; run eagerly, fit traces every step.
+    from keras_ov.autodiff import core
+    from keras_ov.ops import graph
+
+    tables = (core._CUSTOM_FNS, graph.STRAIGHT_THROUGH, graph.ROUND_COTANGENT)
+    before = [len(t) for t in tables]
+    model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(8), keras.layers.Dense(2)])
+    model.quantize("float8")
+    model.compile(optimizer="adam", loss="mse", run_eagerly=True)
+    x, y = np.ones((8, 16), "float32"), np.zeros((8, 2), "float32")
+    model.fit(x, y, batch_size=4, epochs=2, verbose=0)
+    assert model.optimizer.iterations.numpy() == 4
+    assert [len(t) for t in tables] == before

@@ -57,8 +57,25 @@ def _ignore(*args, **kwargs):
     pass
 
 
+class _NoCallbacks:
+    """What predict/evaluate call when there is nothing to call back: Keras's
+    empty CallbackList would still start a dispatch thread on every call
+    (about half a millisecond, as much as a small model's inference)."""
+
+    def _nothing(self, *args, **kwargs):
+        pass
+
+    on_predict_begin = on_predict_end = on_predict_batch_begin = on_predict_batch_end = _nothing
+    on_test_begin = on_test_end = on_test_batch_begin = on_test_batch_end = _nothing
+
+
+NO_CALLBACKS = _NoCallbacks()
+
+
 def _overridden(callbacks, hooks):
     """Whether a callback in ``callbacks`` has its own version of one of ``hooks``."""
+    if callbacks is NO_CALLBACKS:
+        return False
     if type(callbacks) is not callbacks_module.CallbackList:
         return True
     return any(
@@ -84,6 +101,32 @@ def no_batch_hooks(callbacks, mode):
     next batch's Python while the plugin computes this one (``run_overlapped``)."""
     hooks = _BATCH_BEGIN_HOOKS[mode] + _BATCH_END_HOOKS[mode]
     return not _overridden(callbacks, hooks)
+
+
+def run_epoch(function, callbacks, mode, epoch_iterator, stopped, prepare=None):
+    """One epoch of a step function (``train_function``/``test_function``)
+    with ``mode``'s batch callbacks; the last step's logs ({} if no batch).
+
+    Overlapped (``run_overlapped``) when the function runs a cached
+    ``GraphStep`` and no callback has a batch hook; otherwise step by step,
+    each batch's hooks around its step.  ``prepare`` maps a batch before the
+    overlapped step takes it (what ``function`` does to it itself).
+    """
+    step = getattr(function, "graph_step", None)
+    if step is not None and step.cacheable and no_batch_hooks(callbacks, mode):
+        logs = run_overlapped(step, epoch_iterator, prepare or _same, stopped)
+        return {} if logs is None else logs
+    begin = getattr(callbacks, f"on_{mode}_batch_begin")
+    end = batch_end(callbacks, mode)
+    logs = {}
+    with epoch_iterator.catch_stop_iteration():
+        for begin_step, end_step, batches in epoch_iterator:
+            begin(begin_step)
+            logs = function(batches)
+            end(end_step, logs)
+            if stopped():
+                break
+    return logs
 
 
 def run_overlapped(graph_step, epoch_iterator, prepare, stopped):
@@ -245,31 +288,15 @@ class TrainingMixin:
         self.stop_training = False
         training_logs = {}
         train_function = self.make_train_function()
-        on_batch_end = batch_end(callbacks, "train")
-        overlap = train_function.graph_step.cacheable and no_batch_hooks(callbacks, "train")
         callbacks.on_train_begin()
         initial_epoch = self._initial_epoch or initial_epoch
         try:
             for epoch in range(initial_epoch, epochs):
                 self.reset_metrics()
                 callbacks.on_epoch_begin(epoch)
-                logs = {}
-                if overlap:
-                    logs = run_overlapped(
-                        train_function.graph_step,
-                        epoch_iterator,
-                        _same,
-                        lambda: self.stop_training,
-                    )
-                    logs = {} if logs is None else logs
-                else:
-                    with epoch_iterator.catch_stop_iteration():
-                        for begin_step, end_step, batches in epoch_iterator:
-                            callbacks.on_train_batch_begin(begin_step)
-                            logs = train_function(batches)
-                            on_batch_end(end_step, logs)
-                            if self.stop_training:
-                                break
+                logs = run_epoch(
+                    train_function, callbacks, "train", epoch_iterator, lambda: self.stop_training
+                )
                 epoch_logs = dict(self._get_metrics_result_or_logs(logs))
                 if validation_data is not None and self._should_eval(epoch, validation_freq):
                     if getattr(self, "_eval_epoch_iterator", None) is None:

@@ -25,12 +25,7 @@ from keras.src.utils.python_utils import pythonify_logs
 from keras_ov.backend.generation import GenerationMixin
 from keras_ov.backend.graph_step import GraphStep, _batch_size  # noqa: F401
 from keras_ov.backend.inputs import cast_batch
-from keras_ov.backend.train_step import (
-    TrainingMixin,
-    batch_end,
-    no_batch_hooks,
-    run_overlapped,
-)
+from keras_ov.backend.train_step import NO_CALLBACKS, TrainingMixin, batch_end, run_epoch
 from keras_ov.engine import settings
 from keras_ov.engine.tensor import OVTensor
 
@@ -132,7 +127,7 @@ class OpenVINOTrainer(TrainingMixin, GenerationMixin, base_trainer.Trainer):
         if isinstance(callbacks, callbacks_module.CallbackList):
             return callbacks
         if not callbacks and verbose == 0:
-            return _NO_CALLBACKS
+            return NO_CALLBACKS
         return callbacks_module.CallbackList(
             callbacks,
             add_progbar=verbose != 0,
@@ -226,25 +221,17 @@ class OpenVINOTrainer(TrainingMixin, GenerationMixin, base_trainer.Trainer):
         epoch_iterator.reset()
         callbacks = self._callback_list(callbacks, verbose, epoch_iterator)
         test_function = self.make_test_function()
-        on_batch_end = batch_end(callbacks, "test")
         self.stop_evaluating = False
         callbacks.on_test_begin()
-        logs = {}
         self.reset_metrics()
-        step = getattr(test_function, "graph_step", None)
-        if step is not None and (callbacks is _NO_CALLBACKS or no_batch_hooks(callbacks, "test")):
-            logs = run_overlapped(
-                step, epoch_iterator, lambda b: cast_batch(self, b), lambda: self.stop_evaluating
-            )
-            logs = {} if logs is None else logs
-        else:
-            with epoch_iterator.catch_stop_iteration():
-                for begin_step, end_step, batches in epoch_iterator:
-                    callbacks.on_test_batch_begin(begin_step)
-                    logs = test_function(batches)
-                    on_batch_end(end_step, logs)
-                    if self.stop_evaluating:
-                        break
+        logs = run_epoch(
+            test_function,
+            callbacks,
+            "test",
+            epoch_iterator,
+            lambda: self.stop_evaluating,
+            prepare=lambda batch: cast_batch(self, batch),
+        )
         logs = pythonify_logs(self._get_metrics_result_or_logs(logs))
         callbacks.on_test_end(logs)
         if return_dict:
@@ -268,21 +255,6 @@ class OpenVINOTrainer(TrainingMixin, GenerationMixin, base_trainer.Trainer):
             with StatelessScope():
                 self(x)
         return self.make_predict_function()([(x,)])
-
-
-class _NoCallbacks:
-    """What predict/evaluate call when there is nothing to call back: Keras's
-    empty CallbackList would still start a dispatch thread on every call
-    (about half a millisecond, as much as a small model's inference)."""
-
-    def _nothing(self, *args, **kwargs):
-        pass
-
-    on_predict_begin = on_predict_end = on_predict_batch_begin = on_predict_batch_end = _nothing
-    on_test_begin = on_test_end = on_test_batch_begin = on_test_batch_end = _nothing
-
-
-_NO_CALLBACKS = _NoCallbacks()
 
 
 def _stack(batch_outputs):

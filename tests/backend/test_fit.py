@@ -231,14 +231,13 @@ def test_fit_overlaps_steps_only_without_batch_callbacks():
 
 
 def test_overlapped_fit_and_evaluate_equal_step_by_step(monkeypatch):
-    from keras_ov.backend import train_step, trainer
+    from keras_ov.backend import train_step
 
     x, y = _classification(n=200)
     runs = []
     for overlap in (True, False):
         if not overlap:
-            for module in (train_step, trainer):
-                monkeypatch.setattr(module, "no_batch_hooks", lambda callbacks, mode: False)
+            monkeypatch.setattr(train_step, "no_batch_hooks", lambda callbacks, mode: False)
         before = _started()
         model = _mlp_model()
         history = model.fit(

@@ -124,8 +124,14 @@ def run(args):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    # Without --address, a Ray of our own: address=None would attach to any
+    # Ray already running on this machine (another `keras-ov serve`), and go
+    # down with it.
     ray.init(
-        address=args.address, include_dashboard=False, log_to_driver=False, configure_logging=False
+        address=args.address or "local",
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
     )
     try:
         serve.start(http_options={"host": args.host, "port": args.port})

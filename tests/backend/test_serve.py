@@ -33,6 +33,30 @@ def test_missing_ray_names_the_extra(capsys, monkeypatch):
     assert len(err) == 1 and "pip install 'keras-ov[serve]'" in err[0]
 
 
+def test_serve_starts_its_own_ray_unless_given_an_address(monkeypatch):
+    # Two `keras-ov serve` on one machine: without --address the second one
+    # attached to the first one's Ray and was killed with it.
+    kserve = pytest.importorskip("keras_ov.serve", reason="Ray Serve is not installed")
+
+    class Started(Exception):
+        pass
+
+    addresses = []
+
+    def init(address=None, **kwargs):
+        addresses.append(address)
+        raise Started
+
+    monkeypatch.setattr(kserve.ray, "init", init)
+    monkeypatch.setattr(kserve.signal, "signal", lambda *args: None)
+    monkeypatch.setattr(kserve, "_existing", lambda path: None)
+    monkeypatch.setattr(kserve, "_ir_path", lambda model, workdir: "model.xml")
+    for extra in ([], ["--address", "auto"]):
+        with pytest.raises(Started):
+            kserve.run(cli._parser().parse_args(["serve", "model.keras", *extra]))
+    assert addresses == ["local", "auto"]
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
